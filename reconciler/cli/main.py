@@ -1,0 +1,150 @@
+"""The ``stripe-reconciler`` click group, global options and error → exit-code mapping.
+
+Subcommands live in their own modules and are imported lazily (``_COMMANDS``), so
+``--help`` and ``validate`` do not pay for the HTTP client or the emulator.
+Every command returns its exit code (``None`` means 0). A :class:`ReconcilerError` becomes
+``Error: <message>`` on stderr and its ``exit_code``; click usage errors exit 1, because 2 means
+"changes" / "drift" for ``plan --detailed-exitcode`` and ``drift``.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import os
+import sys
+from dataclasses import dataclass, field
+from typing import Any
+
+import click
+
+from reconciler import __version__
+from reconciler.errors import ReconcilerError
+
+#: command name → "module:attribute"; each module defines one click command.
+_COMMANDS: dict[str, str] = {}
+
+DEFAULT_API_BASE = "https://api.stripe.com"
+
+
+@dataclass(frozen=True)
+class GlobalOptions:
+    """Options shared by every command. ``api_key`` never appears in a repr."""
+
+    api_key: str | None = field(repr=False)
+    api_base: str
+    stripe_account: str | None
+    log_level: str
+    color: bool
+
+
+class ReconcilerGroup(click.Group):
+    """A group that loads subcommands lazily and maps errors to messages and exit codes."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *_COMMANDS})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in _COMMANDS:
+            module_name, attribute = _COMMANDS[cmd_name].split(":")
+            command = getattr(importlib.import_module(module_name), attribute)
+            assert isinstance(command, click.Command)
+            return command
+        return super().get_command(ctx, cmd_name)
+
+    def main(
+        self,
+        args: Any = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        **extra: Any,
+    ) -> Any:
+        try:
+            result = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        except click.ClickException as error:
+            error.show()
+            sys.exit(1)
+        except click.Abort:
+            click.echo("Aborted.", err=True)
+            sys.exit(1)
+        except ReconcilerError as error:
+            click.echo(f"Error: {error}", err=True)
+            sys.exit(error.exit_code)
+        except KeyboardInterrupt:
+            click.echo("Interrupted.", err=True)
+            sys.exit(130)
+        if not standalone_mode:
+            return result
+        sys.exit(result if isinstance(result, int) else 0)
+
+
+@click.group(cls=ReconcilerGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="stripe-reconciler")
+@click.option(
+    "--api-key",
+    envvar="STRIPE_API_KEY",
+    show_envvar=True,
+    help="Stripe secret or restricted key. Prefer the environment variable.",
+)
+@click.option(
+    "--api-base",
+    envvar="STRIPE_API_BASE",
+    show_envvar=True,
+    default=DEFAULT_API_BASE,
+    show_default=True,
+    help="API base URL; plain http only for loopback addresses (the emulator).",
+)
+@click.option(
+    "--stripe-account",
+    envvar="STRIPE_ACCOUNT",
+    show_envvar=True,
+    help="Connected account to act on (Stripe-Account header); overrides account.stripe_account.",
+)
+@click.option(
+    "--log-level",
+    envvar="STRIPE_RECONCILER_LOG_LEVEL",
+    show_envvar=True,
+    type=click.Choice(["debug", "info", "warning", "error"], case_sensitive=False),
+    default="warning",
+    show_default=True,
+    help="Log level on stderr; debug shows request ids and timings, never keys or bodies.",
+)
+@click.option(
+    "--no-color",
+    is_flag=True,
+    envvar="STRIPE_RECONCILER_NO_COLOR",
+    help="Never colour output (NO_COLOR is honoured too).",
+)
+@click.pass_context
+def cli(
+    ctx: click.Context,
+    api_key: str | None,
+    api_base: str,
+    stripe_account: str | None,
+    log_level: str,
+    no_color: bool,
+) -> None:
+    """Declarative reconciler for Stripe webhook endpoints, tax settings and tax registrations.
+
+    Keep the configuration in YAML manifests, review `plan` output in pull requests, `apply`
+    on merge and run `drift` on a schedule.
+    """
+    logging.basicConfig(
+        level=getattr(logging, log_level.upper()),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    color = not no_color and not os.environ.get("NO_COLOR") and sys.stdout.isatty()
+    ctx.obj = GlobalOptions(
+        api_key=api_key or None,
+        api_base=api_base,
+        stripe_account=stripe_account or None,
+        log_level=log_level.lower(),
+        color=color,
+    )
+
+
+def main() -> None:
+    """Console-script entry point."""
+    cli(prog_name="stripe-reconciler")

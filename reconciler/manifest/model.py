@@ -1,0 +1,166 @@
+"""Pydantic models of the manifest: the desired state, with Stripe's own field names.
+
+The tool adds only ``version``, ``account``, ``policy``, the logical names (mapping keys) and
+``lifecycle``; every other field mirrors the Stripe API so Stripe's docs describe it.
+Models are frozen and forbid unknown keys. Timestamps are normalised to unix seconds (``int``)
+or the literal ``"now"``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+
+#: The manifest format version this tool reads.
+MANIFEST_VERSION = 1
+
+
+class StrictModel(BaseModel):
+    """Base of every manifest model: unknown keys are errors, instances are immutable."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _to_timestamp(value: Any) -> Any:
+    """Accept ``now``, unix seconds, a YAML date-time or an ISO-8601 string; return int or "now"."""
+    if isinstance(value, bool):
+        return value  # let pydantic reject it with its own message
+    if isinstance(value, dt.datetime):
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=dt.timezone.utc)
+        return int(value.timestamp())
+    if isinstance(value, dt.date):
+        return int(
+            dt.datetime(value.year, value.month, value.day, tzinfo=dt.timezone.utc).timestamp()
+        )
+    if isinstance(value, str) and value != "now":
+        text = value.strip()
+        if text.isdigit():
+            return int(text)
+        try:
+            parsed = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+        except ValueError:
+            return value  # rejected below with a located message
+        if parsed.tzinfo is None:
+            parsed = parsed.replace(tzinfo=dt.timezone.utc)
+        return int(parsed.timestamp())
+    return value
+
+
+Timestamp = Annotated[Literal["now"] | Annotated[int, Field(ge=0)], BeforeValidator(_to_timestamp)]
+
+
+class Account(StrictModel):
+    """Which Stripe account and mode the manifests describe."""
+
+    mode: Literal["test", "live"] = Field(
+        "test",
+        description="Must match the API key's mode (sk_test_/rk_test_ vs sk_live_/rk_live_).",
+    )
+    id: str | None = Field(
+        None,
+        pattern=r"^acct_[A-Za-z0-9]+$",
+        description="Refuse to run if the key reaches another account.",
+    )
+    stripe_account: str | None = Field(
+        None,
+        pattern=r"^acct_[A-Za-z0-9]+$",
+        description="Act on this connected account (Stripe-Account header).",
+    )
+    api_version: str | None = Field(
+        None, description="Stripe-Version sent with every call; default: the tool's pinned version."
+    )
+
+
+class Policy(StrictModel):
+    """What to do with live objects the manifests do not declare, and how much may be destroyed."""
+
+    unmanaged: Literal["report", "ignore", "delete"] = Field(
+        "report",
+        description="report | ignore | delete (delete means expire for tax registrations).",
+    )
+    max_destroy: int | None = Field(
+        None,
+        ge=0,
+        description="Refuse plans with more delete/replace/expire actions unless --force.",
+    )
+
+
+class Lifecycle(StrictModel):
+    """Per-resource safety and ownership settings (not sent to Stripe)."""
+
+    protect: bool = Field(False, description="Never delete, replace or expire this resource.")
+    ignore_changes: tuple[str, ...] = Field(
+        (), description="Field paths (e.g. description, metadata.owner) whose drift is ignored."
+    )
+
+
+class WebhookEndpoint(StrictModel):
+    """A webhook endpoint (``/v1/webhook_endpoints``)."""
+
+    url: str = Field(..., description="Absolute https URL receiving the events.")
+    enabled_events: tuple[str, ...] = Field(..., min_length=1, description="Event types; a set.")
+    description: str | None = Field(None, max_length=5000)
+    api_version: str | None = Field(
+        None, description="Create-only: a change plans a replace (new endpoint, new secret)."
+    )
+    connect: bool = Field(
+        False, description="Create-only and never returned by Stripe; recorded in metadata."
+    )
+    disabled: bool = Field(False, description="Compared against the live status.")
+    metadata: dict[str, str] = Field(default_factory=dict)
+    lifecycle: Lifecycle = Field(default_factory=Lifecycle)
+
+
+class Address(StrictModel):
+    """A postal address as Stripe takes it; ``state`` is the ISO 3166-2 code without country."""
+
+    city: str | None = None
+    country: str | None = None
+    line1: str | None = None
+    line2: str | None = None
+    postal_code: str | None = None
+    state: str | None = None
+
+
+class HeadOffice(StrictModel):
+    address: Address
+
+
+class TaxDefaults(StrictModel):
+    tax_behavior: Literal["exclusive", "inclusive", "inferred_by_currency"] | None = None
+    tax_code: str | None = None
+
+
+class TaxSettings(StrictModel):
+    """The tax settings singleton. Only fields present here are managed; none can be unset."""
+
+    defaults: TaxDefaults | None = None
+    head_office: HeadOffice | None = None
+
+
+class TaxRegistration(StrictModel):
+    """A tax registration, identified by country + type + jurisdiction (it has no metadata)."""
+
+    country: str = Field(..., description="ISO 3166-1 alpha-2 country code, upper case.")
+    country_options: dict[str, dict[str, Any]] = Field(
+        ..., description="Exactly one key: the lowercase country code, with Stripe's shape."
+    )
+    active_from: Timestamp = Field("now", description="now | ISO-8601 date-time | unix seconds.")
+    expires_at: Timestamp | None = Field(
+        None, description="Optional end: ISO-8601 date-time | unix seconds | now."
+    )
+    lifecycle: Lifecycle = Field(default_factory=Lifecycle)
+
+
+class Manifest(StrictModel):
+    """One manifest file, or the merge of a whole manifest set (the desired state)."""
+
+    version: Literal[1] = Field(..., description="Manifest format version.")
+    account: Account = Field(default_factory=Account)
+    policy: Policy = Field(default_factory=Policy)
+    webhook_endpoints: dict[str, WebhookEndpoint] = Field(default_factory=dict)
+    tax_settings: TaxSettings | None = None
+    tax_registrations: dict[str, TaxRegistration] = Field(default_factory=dict)
