@@ -1,0 +1,208 @@
+"""Renderers of a :class:`~reconciler.drift.model.DriftReport`: text, json, markdown, github.
+
+Each renderer is a pure function of the (already masked) report and returns a string; the CLI
+decides where it goes. The JSON document is the stable, versioned contract (README "Drift JSON
+format"); the alert payloads in :mod:`reconciler.drift.alert` reuse it.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from reconciler.drift.model import (
+    FORMAT_VERSION,
+    DriftReport,
+    FieldDrift,
+    ResourceDrift,
+    account_label,
+    summary_line,
+)
+
+FORMATS = ("text", "json", "markdown", "github")
+
+#: GitHub rejects comments and job summaries over 65,536 characters; stay below with a margin.
+MARKDOWN_LIMIT = 60_000
+
+_COLORS = {"~": "33", "!": "31", "-": "31", "+": "35", "?": "36", "…": "33"}
+
+
+def format_value(value: Any) -> str:
+    """A compact, unambiguous rendering: JSON for scalars and maps, ``(none)`` for null."""
+    if value is None:
+        return "(none)"
+    return json.dumps(value, sort_keys=True, ensure_ascii=False)
+
+
+def describe_change(change: FieldDrift) -> str:
+    """``url: declared "a", live "b"``; lists are compared as sets (what live adds or lacks)."""
+    declared, live = change.declared, change.live
+    if isinstance(declared, list) and isinstance(live, list):
+        extra = sorted({format_value(v) for v in live} - {format_value(v) for v in declared})
+        lacking = sorted({format_value(v) for v in declared} - {format_value(v) for v in live})
+        parts = []
+        if extra:
+            parts.append(f"live adds {', '.join(extra)}")
+        if lacking:
+            parts.append(f"live lacks {', '.join(lacking)}")
+        if parts:
+            return f"{change.path}: {'; '.join(parts)}"
+    return f"{change.path}: declared {format_value(declared)}, live {format_value(live)}"
+
+
+def _heading(item: ResourceDrift) -> str:
+    where = f" ({item.live_id})" if item.live_id else ""
+    return f"{item.address}{where}: {item.drift.value}"
+
+
+# -- text -----------------------------------------------------------------------------------------
+
+
+def render_text(report: DriftReport, *, color: bool = False) -> str:
+    """Terminal output: one block per drifted resource, then the summary line."""
+
+    def paint(symbol: str, text: str) -> str:
+        return f"\x1b[{_COLORS[symbol]}m{text}\x1b[0m" if color else text
+
+    lines: list[str] = []
+    if not report.in_sync:
+        lines.append(f"Drift detected in {account_label(report)}:")
+        lines.append("")
+        for item in report.drift:
+            symbol = item.drift.symbol
+            lines.append(paint(symbol, f"{symbol} {_heading(item)}") + f" — {item.message}")
+            lines.extend(f"    {describe_change(change)}" for change in item.changes)
+        lines.append("")
+    lines.append(summary_line(report))
+    return "\n".join(lines) + "\n"
+
+
+# -- json -----------------------------------------------------------------------------------------
+
+
+def report_document(report: DriftReport) -> dict[str, Any]:
+    """The versioned JSON document (documented in README "Drift JSON format")."""
+    return {
+        "format_version": FORMAT_VERSION,
+        "tool_version": report.tool_version,
+        "checked_at": report.checked_at,
+        "account": {
+            "id": report.account_id,
+            "mode": report.mode,
+            "stripe_account": report.stripe_account,
+        },
+        "in_sync": report.in_sync,
+        "summary": {
+            "resources_checked": report.resources_checked,
+            "drifted": len(report.drift),
+            "by_drift": report.counts(),
+        },
+        "tax_settings_status": report.tax_settings_status,
+        "drift": [drift_entry(item) for item in report.drift],
+    }
+
+
+def drift_entry(item: ResourceDrift) -> dict[str, Any]:
+    return {
+        "address": item.address,
+        "kind": item.kind,
+        "drift": item.drift.value,
+        "id": item.live_id,
+        "message": item.message,
+        "changes": [{"path": c.path, "declared": c.declared, "live": c.live} for c in item.changes],
+    }
+
+
+def render_json(report: DriftReport) -> str:
+    return json.dumps(report_document(report), indent=2, sort_keys=False, ensure_ascii=False) + "\n"
+
+
+# -- markdown -------------------------------------------------------------------------------------
+
+
+def _md_cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def render_markdown(report: DriftReport, *, limit: int = MARKDOWN_LIMIT) -> str:
+    """For issues, pull requests and job summaries: a table, then ``<details>`` per resource.
+
+    Stays under ``limit`` characters: table rows, then details, are dropped from the end with a
+    note saying how many are missing (the JSON format always has everything).
+    """
+    head = f"### Stripe drift — {account_label(report)}\n\n**{summary_line(report)}**\n"
+    if report.in_sync:
+        return head
+    rows = [
+        f"| `{_md_cell(i.address)}` | {i.drift.value} | {_md_cell(i.message)} |\n"
+        for i in report.drift
+    ]
+    blocks = [_md_details(item) for item in report.drift]
+    reserve = 160  # room for the truncation note
+
+    out = head + "\n| resource | drift | what |\n|---|---|---|\n"
+    for index, row in enumerate(rows):
+        if len(out) + len(row) + reserve > limit:
+            return out + _md_truncated(len(rows) - index, "rows", limit)
+        out += row
+    for index, block in enumerate(blocks):
+        if len(out) + len(block) + reserve > limit:
+            return out + _md_truncated(len(blocks) - index, "details", limit)
+        out += block
+    return out
+
+
+def _md_details(item: ResourceDrift) -> str:
+    lines = [f"\n<details><summary><code>{_md_cell(item.address)}</code> — {item.drift.value}"]
+    lines[0] += "</summary>\n"
+    if item.live_id:
+        lines.append(f"Stripe id: `{item.live_id}`\n")
+    lines.append(item.message + "\n")
+    lines.extend(f"- `{_md_cell(describe_change(c))}`" for c in item.changes)
+    lines.append("\n</details>\n")
+    return "\n".join(lines)
+
+
+def _md_truncated(left: int, what: str, limit: int) -> str:
+    return (
+        f"\n_{left} more drifted resources not shown ({what}): output truncated at {limit} "
+        "characters; use `--format json` for the full report._\n"
+    )
+
+
+# -- github ---------------------------------------------------------------------------------------
+
+
+def _escape_data(text: str) -> str:
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _escape_property(text: str) -> str:
+    return _escape_data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+def render_github(report: DriftReport) -> str:
+    """GitHub Actions workflow commands: one ``::warning`` per drifted resource, then the summary.
+
+    The job summary (``$GITHUB_STEP_SUMMARY``) is :func:`render_markdown`; the CLI appends it.
+    """
+    lines = []
+    for item in report.drift:
+        details = [item.message, *(describe_change(c) for c in item.changes)]
+        title = _escape_property(f"Stripe drift: {item.address} ({item.drift.value})")
+        lines.append(f"::warning title={title}::{_escape_data(chr(10).join(details))}")
+    lines.append(summary_line(report))
+    return "\n".join(lines) + "\n"
+
+
+def render(report: DriftReport, output_format: str, *, color: bool = False) -> str:
+    """Dispatch on one of :data:`FORMATS`."""
+    if output_format == "text":
+        return render_text(report, color=color)
+    if output_format == "json":
+        return render_json(report)
+    if output_format == "markdown":
+        return render_markdown(report)
+    if output_format == "github":
+        return render_github(report)
+    raise ValueError(f"unknown drift format {output_format!r}; choose one of {', '.join(FORMATS)}")
