@@ -1,0 +1,1 @@
+"""The apply engine: the only code that writes to Stripe."""

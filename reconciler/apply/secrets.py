@@ -1,0 +1,406 @@
+"""Secret sinks: where a new webhook signing secret goes the moment Stripe returns it.
+
+Stripe returns an endpoint's ``whsec_…`` secret exactly once, in the create response, so apply
+hands it to every configured sink before it does anything else. Sinks:
+
+* :class:`FileSink` (``--secrets-file PATH``): dotenv lines ``STRIPE_WEBHOOK_SECRET_<NAME>=…``,
+  or a flat JSON object with the same keys when the path ends in ``.json``. The file is merged
+  (other entries, comments and blank lines are kept; the entry of the same name is replaced in
+  place) and written atomically: a temporary file in the same directory, created with mode 0600,
+  fsynced, then ``os.replace``-d over the target, so a crash leaves either the old or the new file.
+  Permissions: the written file is always 0600. An existing file that is readable by group or
+  others is *fixed*, not refused, because the atomic replace produces a 0600 file anyway; apply
+  logs a warning so the user knows the older entries were exposed. Writers on one machine are
+  serialised with ``flock`` on a sidecar ``<file>.lock`` so concurrent applies never lose an entry.
+* :class:`CommandSink` (``--secrets-command CMD``): runs ``CMD`` through the shell with a JSON
+  object ``{"name", "address", "webhook_endpoint_id", "url", "secret"}`` on stdin; a non-zero
+  exit is a :class:`~reconciler.errors.SecretSinkError` whose message never contains the secret.
+* :class:`GitHubMaskSink`: when ``GITHUB_ACTIONS=true`` it writes ``::add-mask::<secret>``
+  through a callable the CLI provides. This is the one place a secret is ever printed, and only
+  in that form: the runner consumes the workflow command (it is not shown in the log) and masks
+  the value in every later log line, so a secrets command or later step that echoes it by
+  mistake cannot leak it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+import re
+import stat
+import subprocess
+import sys
+import tempfile
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+from reconciler.errors import SecretSinkError
+
+if sys.platform != "win32":  # flock is POSIX; Windows gets no cross-process lock
+    import fcntl
+
+logger = logging.getLogger(__name__)
+
+ENV_PREFIX = "STRIPE_WEBHOOK_SECRET_"
+_KEY_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_SAFE_VALUE_RE = re.compile(r"^[A-Za-z0-9_./:@+-]*$")
+_DEFAULT_COMMAND_TIMEOUT = 60.0
+
+
+@dataclass(frozen=True)
+class NewSecret:
+    """A signing secret just returned by Stripe; ``secret`` never appears in a repr."""
+
+    name: str
+    address: str
+    webhook_endpoint_id: str
+    url: str
+    secret: str = field(repr=False)
+
+    @property
+    def variable(self) -> str:
+        """The dotenv / JSON key this secret is stored under."""
+        return secret_variable(self.name)
+
+
+def secret_variable(name: str) -> str:
+    """``orders-eu`` → ``STRIPE_WEBHOOK_SECRET_ORDERS_EU`` (anything not [A-Z0-9_] becomes _)."""
+    return ENV_PREFIX + re.sub(r"[^A-Z0-9_]", "_", name.upper())
+
+
+class SecretSink(Protocol):
+    """Receives each new secret; raises :class:`SecretSinkError` when it cannot keep it."""
+
+    def describe(self) -> str:
+        """A short human description (no secret), e.g. ``file .env.stripe``."""
+        ...
+
+    def check(self) -> None:
+        """Fail early (before any change to Stripe) if the sink cannot possibly work."""
+        ...
+
+    def deliver(self, secret: NewSecret) -> None: ...
+
+
+def _redact(text: str, secret: str) -> str:
+    return text.replace(secret, "[redacted]") if secret else text
+
+
+# --- dotenv parsing -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Line:
+    raw: str
+    key: str | None  # None for comments and blank lines
+    exported: bool = False
+
+
+def _parse_dotenv(text: str, path: Path) -> list[_Line]:
+    """Tolerant dotenv reader: comments, blank lines, ``export``, quotes, inline comments.
+
+    Errors cite the line number only: the line itself may hold a secret.
+    """
+    lines: list[_Line] = []
+    for number, raw in enumerate(text.splitlines(), start=1):
+        stripped = raw.strip()
+        if not stripped or stripped.startswith("#"):
+            lines.append(_Line(raw, None))
+            continue
+        body = stripped[len("export ") :].lstrip() if stripped.startswith("export ") else stripped
+        key, sep, value = body.partition("=")
+        key = key.strip()
+        if not sep or not _KEY_RE.match(key):
+            raise SecretSinkError(
+                f"{path}:{number}: not a dotenv line (expected NAME=value); fix or move the file"
+            )
+        value = value.strip()
+        if value[:1] in {'"', "'"} and not _closed_quote(value):
+            raise SecretSinkError(f"{path}:{number}: unterminated quoted value; fix the file")
+        lines.append(_Line(raw, key, exported=body is not stripped))
+    return lines
+
+
+def _closed_quote(value: str) -> bool:
+    quote = value[0]
+    index = 1
+    while index < len(value):
+        if value[index] == "\\" and quote == '"':
+            index += 2
+            continue
+        if value[index] == quote:
+            rest = value[index + 1 :].strip()
+            return not rest or rest.startswith("#")
+        index += 1
+    return False
+
+
+def _dotenv_value(value: str) -> str:
+    if _SAFE_VALUE_RE.match(value):
+        return value
+    escaped = value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+    return f'"{escaped}"'
+
+
+def _merge_dotenv(text: str, path: Path, entries: dict[str, str]) -> str:
+    lines = _parse_dotenv(text, path)
+    pending = dict(entries)
+    out: list[str] = []
+    for line in lines:
+        if line.key is not None and line.key in entries:
+            if line.key in pending:
+                export = "export " if line.exported else ""
+                out.append(f"{export}{line.key}={_dotenv_value(pending.pop(line.key))}")
+            # a second line for the same key would shadow ours when sourced: drop it
+            continue
+        out.append(line.raw)
+    out.extend(f"{key}={_dotenv_value(value)}" for key, value in pending.items())
+    return "\n".join(out) + "\n"
+
+
+def _merge_json(text: str, path: Path, entries: dict[str, str]) -> str:
+    if text.strip():
+        try:
+            document = json.loads(text)
+        except json.JSONDecodeError as error:
+            raise SecretSinkError(
+                f"{path}:{error.lineno}:{error.colno}: not valid JSON; fix or move the file"
+            ) from None
+        if not isinstance(document, dict):
+            raise SecretSinkError(f"{path}: expected a JSON object of NAME: secret pairs")
+    else:
+        document = {}
+    document.update(entries)
+    return json.dumps(document, indent=2, sort_keys=True) + "\n"
+
+
+# --- the file sink ------------------------------------------------------------------------------
+
+
+class FileSink:
+    """``--secrets-file``: merge each secret into a 0600 dotenv or JSON file, atomically."""
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        # Write through a symlink to its target, never over the link itself.
+        self.path = Path(os.path.realpath(os.fspath(path)))
+        self.is_json = self.path.name.lower().endswith(".json")
+
+    def describe(self) -> str:
+        return f"file {self.path}"
+
+    def check(self) -> None:
+        directory = self.path.parent
+        if not directory.is_dir():
+            raise SecretSinkError(
+                f"secrets file directory {directory} does not exist; create it first"
+            )
+        if not os.access(directory, os.W_OK):
+            raise SecretSinkError(f"cannot write to {directory} (needed for --secrets-file)")
+        if self.path.exists():
+            if not self.path.is_file():
+                raise SecretSinkError(f"--secrets-file {self.path} is not a regular file")
+            # Parse now so a corrupt file stops apply before any change, not after a create.
+            self._merged({})
+            mode = stat.S_IMODE(self.path.stat().st_mode)
+            if mode & 0o077:
+                logger.warning(
+                    "secrets file %s has mode %04o (readable by others); it will be rewritten "
+                    "with mode 0600, but the secrets already in it may have been exposed",
+                    self.path,
+                    mode,
+                )
+
+    def deliver(self, secret: NewSecret) -> None:
+        self.write({secret.variable: secret.secret})
+        logger.info("stored the signing secret of %s in %s", secret.address, self.path)
+
+    def write(self, entries: dict[str, str]) -> None:
+        """Merge ``entries`` (variable → value) into the file, atomically, under a lock."""
+        with self._locked():
+            self._replace(self._merged(entries))
+
+    def read(self) -> dict[str, str]:
+        """The entries currently in the file (for tests and recovery checks)."""
+        if not self.path.exists():
+            return {}
+        text = self.path.read_text(encoding="utf-8")
+        if self.is_json:
+            loaded = json.loads(_merge_json(text, self.path, {}))
+            return {str(k): str(v) for k, v in loaded.items()}
+        return _read_dotenv_values(text, self.path)
+
+    def _merged(self, entries: dict[str, str]) -> str:
+        try:
+            text = self.path.read_text(encoding="utf-8") if self.path.exists() else ""
+        except (OSError, UnicodeDecodeError) as error:
+            raise SecretSinkError(f"cannot read {self.path}: {error.__class__.__name__}") from None
+        if self.is_json:
+            return _merge_json(text, self.path, entries)
+        return _merge_dotenv(text, self.path, entries)
+
+    @contextlib.contextmanager
+    def _locked(self) -> Iterator[None]:
+        if sys.platform == "win32":  # pragma: no cover
+            yield
+            return
+        lock_path = self.path.with_name(f".{self.path.name}.lock")
+        try:
+            fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+        except OSError as error:
+            raise SecretSinkError(f"cannot lock {self.path}: {error.strerror}") from None
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            yield
+        finally:
+            os.close(fd)  # closing releases the lock
+
+    def _replace(self, content: str) -> None:
+        directory = self.path.parent
+        fd, temp_name = tempfile.mkstemp(prefix=f".{self.path.name}.", dir=directory)
+        try:
+            os.fchmod(fd, 0o600)  # mkstemp already uses 0600; be explicit about the promise
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                handle.write(content)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(temp_name, self.path)
+        except OSError as error:
+            with contextlib.suppress(OSError):
+                os.unlink(temp_name)
+            raise SecretSinkError(f"cannot write {self.path}: {error.strerror}") from None
+        with contextlib.suppress(OSError):  # make the rename durable where the OS allows it
+            dir_fd = os.open(directory, os.O_RDONLY)
+            try:
+                os.fsync(dir_fd)
+            finally:
+                os.close(dir_fd)
+
+
+def _read_dotenv_values(text: str, path: Path) -> dict[str, str]:
+    values: dict[str, str] = {}
+    for line in _parse_dotenv(text, path):
+        if line.key is not None:
+            values[line.key] = _unquote(line.raw.split("=", 1)[1].strip())
+    return values
+
+
+def _unquote(value: str) -> str:
+    if value[:1] == "'":
+        return value[1 : value.index("'", 1)]
+    if value[:1] != '"':
+        return value.split(" #", 1)[0].strip()
+    out: list[str] = []
+    index = 1
+    while index < len(value) and value[index] != '"':
+        char = value[index]
+        if char == "\\" and index + 1 < len(value):
+            index += 1
+            char = "\n" if value[index] == "n" else value[index]
+        out.append(char)
+        index += 1
+    return "".join(out)
+
+
+# --- the command sink ---------------------------------------------------------------------------
+
+
+class CommandSink:
+    """``--secrets-command``: run ``command`` through the shell with the secret as JSON on stdin."""
+
+    def __init__(self, command: str, *, timeout: float = _DEFAULT_COMMAND_TIMEOUT) -> None:
+        self.command = command
+        self.timeout = timeout
+
+    def describe(self) -> str:
+        return "command"
+
+    def check(self) -> None:
+        if not self.command.strip():
+            raise SecretSinkError("--secrets-command is empty")
+
+    def deliver(self, secret: NewSecret) -> None:
+        payload = json.dumps(
+            {
+                "name": secret.name,
+                "address": secret.address,
+                "webhook_endpoint_id": secret.webhook_endpoint_id,
+                "url": secret.url,
+                "secret": secret.secret,
+            }
+        )
+        try:
+            completed = subprocess.run(
+                self.command,
+                shell=True,
+                input=payload,
+                capture_output=True,
+                text=True,
+                timeout=self.timeout,
+                check=False,
+            )
+        except subprocess.TimeoutExpired:
+            raise SecretSinkError(
+                f"--secrets-command did not finish within {self.timeout:g}s for {secret.address}"
+                f" ({secret.webhook_endpoint_id})"
+            ) from None
+        except OSError as error:
+            raise SecretSinkError(f"--secrets-command could not run: {error.strerror}") from None
+        if completed.returncode != 0:
+            tail = _redact(completed.stderr.strip(), secret.secret)[-500:]
+            detail = f": {tail}" if tail else ""
+            raise SecretSinkError(
+                f"--secrets-command exited with status {completed.returncode} for "
+                f"{secret.address} ({secret.webhook_endpoint_id}){detail}"
+            )
+        logger.info("handed the signing secret of %s to the secrets command", secret.address)
+
+
+class GitHubMaskSink:
+    """Emit ``::add-mask::<secret>`` so GitHub Actions masks the value in all later log lines."""
+
+    def __init__(self, write: Callable[[str], None]) -> None:
+        self._write = write
+
+    def describe(self) -> str:
+        return "GitHub Actions mask"
+
+    def check(self) -> None:
+        return None
+
+    def deliver(self, secret: NewSecret) -> None:
+        self._write(f"::add-mask::{secret.secret}")
+
+
+def github_actions(environ: dict[str, str] | None = None) -> bool:
+    """True when running inside GitHub Actions (``GITHUB_ACTIONS=true``)."""
+    env = os.environ if environ is None else environ
+    return env.get("GITHUB_ACTIONS", "").lower() == "true"
+
+
+class SecretSinks:
+    """Every configured sink; :meth:`deliver` hands a secret to each, masks first."""
+
+    def __init__(self, sinks: Sequence[SecretSink]) -> None:
+        # The mask goes first so anything printed afterwards (even by a failing command) is masked.
+        self.sinks = sorted(sinks, key=lambda sink: not isinstance(sink, GitHubMaskSink))
+
+    @property
+    def stores_secrets(self) -> bool:
+        """True when at least one sink actually keeps the secret (a mask alone does not)."""
+        return any(not isinstance(sink, GitHubMaskSink) for sink in self.sinks)
+
+    def describe(self) -> str:
+        kept = [sink.describe() for sink in self.sinks if not isinstance(sink, GitHubMaskSink)]
+        return ", ".join(kept) if kept else "none"
+
+    def check(self) -> None:
+        for sink in self.sinks:
+            sink.check()
+
+    def deliver(self, secret: NewSecret) -> None:
+        for sink in self.sinks:
+            sink.deliver(secret)

@@ -1,0 +1,290 @@
+"""Secret sinks: file (dotenv / JSON), command, GitHub mask."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import stat
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+
+from reconciler.apply.secrets import (
+    CommandSink,
+    FileSink,
+    GitHubMaskSink,
+    NewSecret,
+    SecretSinks,
+    github_actions,
+    secret_variable,
+)
+from reconciler.errors import SecretSinkError
+
+SECRET = "whsec_" + "s" * 16
+
+
+def new_secret(name: str = "orders", secret: str = SECRET) -> NewSecret:
+    return NewSecret(
+        name=name,
+        address=f"webhook_endpoints.{name}",
+        webhook_endpoint_id="we_123",
+        url="https://example.com/hook",
+        secret=secret,
+    )
+
+
+def mode_of(path: Path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+@pytest.mark.parametrize(
+    ("name", "variable"),
+    [
+        ("orders", "STRIPE_WEBHOOK_SECRET_ORDERS"),
+        ("orders-eu", "STRIPE_WEBHOOK_SECRET_ORDERS_EU"),
+        ("billing_v2", "STRIPE_WEBHOOK_SECRET_BILLING_V2"),
+        ("a.b c", "STRIPE_WEBHOOK_SECRET_A_B_C"),
+    ],
+)
+def test_secret_variable(name: str, variable: str) -> None:
+    assert secret_variable(name) == variable
+
+
+def test_secret_not_in_repr() -> None:
+    assert SECRET not in repr(new_secret())
+
+
+def test_dotenv_created_with_0600(tmp_path: Path) -> None:
+    path = tmp_path / ".env.stripe"
+    sink = FileSink(path)
+    sink.check()
+    sink.deliver(new_secret())
+    assert path.read_text() == f"STRIPE_WEBHOOK_SECRET_ORDERS={SECRET}\n"
+    assert mode_of(path) == 0o600
+    # no temp files or other leftovers except the lock file
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["..env.stripe.lock", ".env.stripe"]
+    assert mode_of(tmp_path / "..env.stripe.lock") == 0o600
+
+
+def test_dotenv_merge_keeps_everything_and_replaces_in_place(tmp_path: Path) -> None:
+    path = tmp_path / "secrets.env"
+    path.write_text(
+        "# keep me\n"
+        "OTHER=1\n"
+        "\n"
+        "export STRIPE_WEBHOOK_SECRET_ORDERS='old value' # inline\n"
+        'QUOTED="a # not a comment"\n'
+        "STRIPE_WEBHOOK_SECRET_ORDERS=shadow\n"
+    )
+    sink = FileSink(path)
+    sink.deliver(new_secret())
+    sink.deliver(new_secret("billing", "whsec_" + "b" * 16))
+    assert path.read_text() == (
+        "# keep me\n"
+        "OTHER=1\n"
+        "\n"
+        f"export STRIPE_WEBHOOK_SECRET_ORDERS={SECRET}\n"
+        'QUOTED="a # not a comment"\n'
+        f"STRIPE_WEBHOOK_SECRET_BILLING=whsec_{'b' * 16}\n"
+    )
+    assert sink.read() == {
+        "OTHER": "1",
+        "STRIPE_WEBHOOK_SECRET_ORDERS": SECRET,
+        "QUOTED": "a # not a comment",
+        "STRIPE_WEBHOOK_SECRET_BILLING": "whsec_" + "b" * 16,
+    }
+
+
+def test_dotenv_quotes_values_that_need_it(tmp_path: Path) -> None:
+    sink = FileSink(tmp_path / "s.env")
+    odd = 'a b"c\\d'
+    sink.deliver(new_secret(secret=odd))
+    assert (tmp_path / "s.env").read_text() == 'STRIPE_WEBHOOK_SECRET_ORDERS="a b\\"c\\\\d"\n'
+    assert sink.read() == {"STRIPE_WEBHOOK_SECRET_ORDERS": odd}
+
+
+@pytest.mark.parametrize(
+    ("content", "line"),
+    [
+        ("OK=1\nthis is not dotenv\n", 2),
+        ("1BAD=x\n", 1),
+        ('A=1\nB="unterminated\n', 2),
+        ("A='x' trailing\n", 1),
+    ],
+)
+def test_corrupt_dotenv_is_a_clear_error_without_content(
+    tmp_path: Path, content: str, line: int
+) -> None:
+    path = tmp_path / "s.env"
+    path.write_text(content)
+    sink = FileSink(path)
+    with pytest.raises(SecretSinkError) as caught:
+        sink.check()
+    assert str(caught.value).startswith(f"{path}:{line}: ")
+    assert "unterminated" not in str(caught.value).split(": ", 1)[0]
+    with pytest.raises(SecretSinkError):
+        sink.deliver(new_secret())
+    assert path.read_text() == content  # untouched
+
+
+def test_json_sink_merges(tmp_path: Path) -> None:
+    path = tmp_path / "secrets.json"
+    path.write_text(json.dumps({"KEEP": "x", "STRIPE_WEBHOOK_SECRET_ORDERS": "old"}))
+    sink = FileSink(path)
+    sink.check()
+    sink.deliver(new_secret())
+    assert json.loads(path.read_text()) == {"KEEP": "x", "STRIPE_WEBHOOK_SECRET_ORDERS": SECRET}
+    assert mode_of(path) == 0o600
+    assert sink.read() == {"KEEP": "x", "STRIPE_WEBHOOK_SECRET_ORDERS": SECRET}
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("{not json", ":1:2: not valid JSON"),
+        ("[1, 2]", ": expected a JSON object"),
+    ],
+)
+def test_json_sink_rejects_corrupt_file(tmp_path: Path, content: str, message: str) -> None:
+    path = tmp_path / "s.json"
+    path.write_text(content)
+    with pytest.raises(SecretSinkError, match="^" + str(path) + message):
+        FileSink(path).check()
+
+
+def test_readable_file_is_fixed_to_0600_with_a_warning(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = tmp_path / "s.env"
+    path.write_text("A=1\n")
+    path.chmod(0o644)
+    sink = FileSink(path)
+    with caplog.at_level(logging.WARNING):
+        sink.check()
+    assert "has mode 0644 (readable by others)" in caplog.text
+    sink.deliver(new_secret())
+    assert mode_of(path) == 0o600
+    assert SECRET not in caplog.text
+
+
+def test_symlink_is_followed_not_replaced(tmp_path: Path) -> None:
+    target = tmp_path / "real.env"
+    target.write_text("A=1\n")
+    link = tmp_path / "link.env"
+    link.symlink_to(target)
+    FileSink(link).deliver(new_secret())
+    assert link.is_symlink()
+    assert target.read_text() == f"A=1\nSTRIPE_WEBHOOK_SECRET_ORDERS={SECRET}\n"
+
+
+def test_missing_directory_fails_the_check(tmp_path: Path) -> None:
+    with pytest.raises(SecretSinkError, match="does not exist; create it first"):
+        FileSink(tmp_path / "nope" / "s.env").check()
+
+
+def test_concurrent_writers_lose_nothing(tmp_path: Path) -> None:
+    path = tmp_path / "s.env"
+    names = [f"n{i}" for i in range(24)]
+
+    def write(name: str) -> None:
+        FileSink(path).deliver(new_secret(name, f"whsec_{name}"))
+
+    threads = [threading.Thread(target=write, args=(name,)) for name in names]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert FileSink(path).read() == {secret_variable(n): f"whsec_{n}" for n in names}
+
+
+def test_command_sink_receives_json_on_stdin(tmp_path: Path) -> None:
+    out = tmp_path / "received.json"
+    sink = CommandSink(f"cat > {out}")
+    sink.check()
+    sink.deliver(new_secret())
+    assert json.loads(out.read_text()) == {
+        "name": "orders",
+        "address": "webhook_endpoints.orders",
+        "webhook_endpoint_id": "we_123",
+        "url": "https://example.com/hook",
+        "secret": SECRET,
+    }
+
+
+def test_command_failure_never_shows_the_secret() -> None:
+    sink = CommandSink("cat >&2; echo >&2; echo vault is sealed >&2; exit 3")
+    with pytest.raises(SecretSinkError) as caught:
+        sink.deliver(new_secret())
+    message = str(caught.value)
+    assert SECRET not in message
+    assert message.startswith(
+        "--secrets-command exited with status 3 for webhook_endpoints.orders (we_123): "
+    )
+    redacted_payload = json.dumps(
+        {
+            "name": "orders",
+            "address": "webhook_endpoints.orders",
+            "webhook_endpoint_id": "we_123",
+            "url": "https://example.com/hook",
+            "secret": "[redacted]",
+        }
+    )
+    assert message.endswith(f": {redacted_payload}\nvault is sealed")
+
+
+def test_command_timeout() -> None:
+    sink = CommandSink(f"{sys.executable} -c 'import time; time.sleep(5)'", timeout=0.2)
+    with pytest.raises(SecretSinkError, match=r"did not finish within 0\.2s"):
+        sink.deliver(new_secret())
+
+
+def test_empty_command_fails_the_check() -> None:
+    with pytest.raises(SecretSinkError, match="--secrets-command is empty"):
+        CommandSink("  ").check()
+
+
+def test_mask_goes_first_and_only_in_mask_form(tmp_path: Path) -> None:
+    printed: list[str] = []
+    path = tmp_path / "s.env"
+
+    class Spy:
+        def describe(self) -> str:
+            return "spy"
+
+        def check(self) -> None:
+            return None
+
+        def deliver(self, secret: NewSecret) -> None:
+            printed.append("spy saw it")
+
+    sinks = SecretSinks([FileSink(path), Spy(), GitHubMaskSink(printed.append)])
+    sinks.deliver(new_secret())
+    assert printed == [f"::add-mask::{SECRET}", "spy saw it"]
+    assert sinks.stores_secrets
+    assert sinks.describe() == f"file {path}, spy"
+    assert not SecretSinks([GitHubMaskSink(printed.append)]).stores_secrets
+
+
+@pytest.mark.parametrize(
+    ("environ", "expected"),
+    [({"GITHUB_ACTIONS": "true"}, True), ({"GITHUB_ACTIONS": "false"}, False), ({}, False)],
+)
+def test_github_actions_detection(environ: dict[str, str], expected: bool) -> None:
+    assert github_actions(environ) is expected
+
+
+def test_write_failure_leaves_no_temp_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "s.env"
+    path.write_text("A=1\n")
+
+    def refuse(src: str, dst: object) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "replace", refuse)
+    with pytest.raises(SecretSinkError, match=f"^cannot write {path}: No space left on device$"):
+        FileSink(path).deliver(new_secret())
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".s.env.lock", "s.env"]
+    assert path.read_text() == "A=1\n"
