@@ -30,7 +30,8 @@ No message ever contains an API key or a webhook signing secret.
     │   └── StalePlanError         live state changed since the plan was made
     ├── ApplyError                 apply stopped; carries what succeeded, failed, never started
     ├── SecretSinkError            a signing secret could not be delivered
-    └── AlertError                 a drift alert could not be delivered
+    ├── AlertError                 a drift alert could not be delivered
+    └── ReadOnlyViolationError     a read-only command (drift, export) tried to write: a bug
 """
 
 from __future__ import annotations
@@ -172,3 +173,7 @@ class SecretSinkError(ReconcilerError):
 
 class AlertError(ReconcilerError):
     """A drift alert could not be delivered."""
+
+
+class ReadOnlyViolationError(ReconcilerError):
+    """A read-only command (``drift``, ``export``) attempted a write; nothing was sent."""
