@@ -1,0 +1,83 @@
+"""Located diagnostics: what is wrong, where (file, line, column) and at which manifest path.
+
+A diagnostic renders like a compiler message, ``file:line:col: <path>: <message>``, so editors
+and CI annotations can jump to it. File-level problems (missing file, empty file, size cap) are
+reported at line 1, column 1 and may have an empty path, which the rendering then omits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+Severity = Literal["error", "warning"]
+
+#: A path inside a manifest document: mapping keys and list indices.
+DataPath = tuple[str | int, ...]
+
+
+@dataclass(frozen=True, order=True)
+class Location:
+    """Where something was written: 1-based line and column in ``file``."""
+
+    file: str
+    line: int
+    column: int
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}:{self.column}"
+
+
+@dataclass(frozen=True)
+class Diagnostic:
+    """One problem found in the manifests."""
+
+    file: str
+    line: int
+    column: int
+    path: str
+    message: str
+    severity: Severity = "error"
+
+    @property
+    def location(self) -> Location:
+        return Location(self.file, self.line, self.column)
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.line}:{self.column}"
+        prefix = "" if self.severity == "error" else f"{self.severity}: "
+        if self.path:
+            return f"{where}: {self.path}: {prefix}{self.message}"
+        return f"{where}: {prefix}{self.message}"
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "file": self.file,
+            "line": self.line,
+            "column": self.column,
+            "path": self.path,
+            "message": self.message,
+            "severity": self.severity,
+        }
+
+
+def format_path(path: Sequence[str | int]) -> str:
+    """Render a data path: ``("webhook_endpoints", "orders", "enabled_events", 1)`` becomes
+    ``webhook_endpoints.orders.enabled_events[1]``."""
+    text = ""
+    for part in path:
+        if isinstance(part, int):
+            text += f"[{part}]"
+        else:
+            text += f".{part}" if text else part
+    return text
+
+
+def diagnostics_to_json(diagnostics: Iterable[Diagnostic]) -> list[dict[str, Any]]:
+    """The ``--format json`` shape: objects with file, line, column, path, message, severity."""
+    return [d.to_json() for d in diagnostics]
+
+
+def count_errors(diagnostics: Iterable[Diagnostic]) -> int:
+    return sum(1 for d in diagnostics if d.severity == "error")
