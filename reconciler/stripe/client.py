@@ -1,0 +1,328 @@
+"""The async Stripe API client: the only place in the tool that speaks HTTP to Stripe.
+
+One :class:`StripeClient` holds one ``httpx.AsyncClient``, one rate limiter and one concurrency
+semaphore, shared by every request made through it. Each logical request runs up to
+``max_attempts`` HTTP attempts within ``deadline`` seconds; see :mod:`reconciler.stripe.retry`
+for which outcomes are retried. Tests inject ``transport`` (``httpx.MockTransport`` or any
+``httpx.AsyncBaseTransport``) and the ``clock``/``sleep``/``random`` used by retries and the
+limiter, so they never wait.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random as random_module
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from types import TracebackType
+from typing import Any
+
+import httpx
+
+from reconciler import __version__
+from reconciler.errors import APIConnectionError, MalformedResponseError, StripeError
+from reconciler.stripe.config import Mode, StripeConfig
+from reconciler.stripe.encoding import encode_form
+from reconciler.stripe.ratelimit import TokenBucket
+from reconciler.stripe.redaction import install_log_redaction, redact
+from reconciler.stripe.response import error_from_response, parse_object, request_id_of
+from reconciler.stripe.retry import RetryPolicy
+
+logger = logging.getLogger(__name__)
+
+USER_AGENT = f"stripe-reconciler/{__version__}"
+PAGE_LIMIT = 100
+_METHODS = frozenset({"GET", "POST", "DELETE"})
+_MAX_IDEMPOTENCY_KEY = 255
+# Errors raised before any byte could reach the server, or that a retry cannot fix.
+_NOT_RETRYABLE_TRANSPORT = (httpx.LocalProtocolError, httpx.UnsupportedProtocol)
+
+
+@dataclass(frozen=True)
+class ClientStats:
+    """A snapshot of what a client has sent so far (for benchmarks and tests).
+
+    ``requests`` counts HTTP attempts (retries included); ``retries`` the attempts after a
+    first one; ``by_status`` responses per HTTP status; ``network_errors`` attempts without a
+    response; ``throttled_seconds`` the total time requests waited for the rate limiter.
+    """
+
+    requests: int = 0
+    retries: int = 0
+    by_status: Mapping[int, int] = field(default_factory=dict)
+    network_errors: int = 0
+    throttled_seconds: float = 0.0
+
+
+class StripeClient:
+    """Async client for the Stripe API. Use as ``async with StripeClient(config) as client:``."""
+
+    def __init__(
+        self,
+        config: StripeConfig,
+        transport: httpx.AsyncBaseTransport | None = None,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        random: Callable[[], float] = random_module.random,
+    ) -> None:
+        install_log_redaction()
+        self.config = config
+        self.mode: Mode = config.mode
+        self._policy = RetryPolicy(
+            max_attempts=config.max_attempts,
+            deadline=config.deadline,
+            backoff_initial=config.backoff_initial,
+            backoff_max=config.backoff_max,
+        )
+        self._clock = clock
+        self._sleep = sleep
+        self._random = random
+        self._limiter = TokenBucket(config.effective_rate_limit, clock=clock, sleep=sleep)
+        self._semaphore = asyncio.Semaphore(config.max_concurrency)
+        headers = {
+            "Authorization": f"Bearer {config.api_key}",
+            "Stripe-Version": config.effective_api_version,
+            "User-Agent": USER_AGENT,
+            "Accept": "application/json",
+        }
+        if config.stripe_account:
+            headers["Stripe-Account"] = config.stripe_account
+        # TLS verification stays at httpx's default (on); nothing here can turn it off.
+        self._http = httpx.AsyncClient(
+            base_url=config.api_base,
+            transport=transport,
+            headers=headers,
+            timeout=config.timeout,
+            follow_redirects=False,
+        )
+        self._requests = 0
+        self._retries = 0
+        self._by_status: dict[int, int] = {}
+        self._network_errors = 0
+        self._throttled = 0.0
+
+    def __repr__(self) -> str:
+        return (
+            f"StripeClient(api_base={self.config.api_base!r}, mode={self.mode!r}, "
+            f"stripe_account={self.config.stripe_account!r})"
+        )
+
+    async def __aenter__(self) -> StripeClient:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Close the underlying connections."""
+        await self._http.aclose()
+
+    @property
+    def stats(self) -> ClientStats:
+        """Counters since the client was created (a frozen snapshot)."""
+        return ClientStats(
+            requests=self._requests,
+            retries=self._retries,
+            by_status=dict(sorted(self._by_status.items())),
+            network_errors=self._network_errors,
+            throttled_seconds=self._throttled,
+        )
+
+    async def request(
+        self,
+        method: str,
+        path: str,
+        params: Mapping[str, Any] | None = None,
+        *,
+        idempotency_key: str | None = None,
+    ) -> dict[str, Any]:
+        """Send one logical request and return the JSON object Stripe answers with.
+
+        ``params`` go in the query string for GET/DELETE and in the form body for POST. A POST is
+        retried only when ``idempotency_key`` is given; the same key is sent on every attempt.
+        Raises a :class:`~reconciler.errors.StripeError` subclass on failure.
+        """
+        method = method.upper()
+        request = self._build_request(method, path, params, idempotency_key)
+        has_key = idempotency_key is not None
+        started: float | None = None
+        attempt = 0
+        while True:
+            attempt += 1
+            async with self._semaphore:
+                # Inside the semaphore: a slot granted while waiting for concurrency could
+                # otherwise be used late, and several late sends would leave back to back.
+                self._throttled += await self._limiter.acquire()
+                if started is None:
+                    started = self._clock()
+                remaining = self._policy.deadline - (self._clock() - started)
+                request.extensions["timeout"] = httpx.Timeout(
+                    min(self.config.timeout, max(remaining, 0.001))
+                ).as_dict()
+                outcome = await self._attempt(request, attempt)
+
+            if isinstance(outcome, httpx.Response):
+                if outcome.is_success:
+                    return parse_object(outcome)
+                error = error_from_response(outcome)
+                retryable = self._policy.is_retryable(
+                    method=method,
+                    has_idempotency_key=has_key,
+                    status=outcome.status_code,
+                    should_retry_header=outcome.headers.get("stripe-should-retry"),
+                )
+                reason = str(outcome.status_code)
+            else:
+                error = self._connection_error(method, path, outcome, has_key)
+                retryable = not isinstance(
+                    outcome, _NOT_RETRYABLE_TRANSPORT
+                ) and self._policy.is_retryable(
+                    method=method, has_idempotency_key=has_key, status=None
+                )
+                reason = type(outcome).__name__
+
+            if not retryable:
+                raise error
+            if attempt >= self._policy.max_attempts:
+                raise _gave_up(error, attempt, "attempts exhausted")
+            delay = self._policy.backoff(attempt, self._random)
+            if self._clock() - started + delay > self._policy.deadline:
+                raise _gave_up(error, attempt, f"{self._policy.deadline:g}s deadline reached")
+            self._retries += 1
+            logger.debug(
+                "stripe retry %s %s after %s in %.0f ms (attempt %d of %d)",
+                method,
+                request.url.path,
+                reason,
+                delay * 1000,
+                attempt + 1,
+                self._policy.max_attempts,
+            )
+            await self._sleep(delay)
+
+    async def paginate(
+        self, path: str, params: Mapping[str, Any] | None = None, *, limit: int = PAGE_LIMIT
+    ) -> AsyncIterator[dict[str, Any]]:
+        """Yield every object of a list endpoint, following ``starting_after`` cursors."""
+        if not 1 <= limit <= PAGE_LIMIT:
+            raise ValueError(f"limit must be between 1 and {PAGE_LIMIT}, got {limit}")
+        query: dict[str, Any] = {**(params or {}), "limit": limit}
+        seen_cursors: set[str] = set()
+        while True:
+            page = await self.request("GET", path, query)
+            data = page.get("data")
+            has_more = page.get("has_more")
+            if page.get("object") != "list" or not isinstance(data, list):
+                raise _page_error(path, "is not a list object with a data array")
+            if not isinstance(has_more, bool):
+                raise _page_error(path, "has no boolean has_more")
+            for item in data:
+                if not isinstance(item, dict):
+                    raise _page_error(path, "holds an item that is not an object")
+                yield item
+            if not has_more:
+                return
+            cursor = data[-1].get("id") if data else None
+            if not isinstance(cursor, str) or cursor in seen_cursors:
+                # Without a new cursor the next page would repeat this one forever.
+                raise _page_error(path, "says has_more but gives no new last id to continue from")
+            seen_cursors.add(cursor)
+            query["starting_after"] = cursor
+
+    async def whoami(self) -> str:
+        """The id (``acct_…``) of the account the key (and ``Stripe-Account``) acts on."""
+        account = await self.request("GET", "/v1/account")
+        account_id = account.get("id")
+        if not isinstance(account_id, str) or not account_id:
+            raise MalformedResponseError("GET /v1/account returned no account id")
+        return account_id
+
+    def _build_request(
+        self,
+        method: str,
+        path: str,
+        params: Mapping[str, Any] | None,
+        idempotency_key: str | None,
+    ) -> httpx.Request:
+        if method not in _METHODS:
+            raise ValueError(f"unsupported method {method!r}; expected one of {sorted(_METHODS)}")
+        # A full URL here would send the key to another host; paths only.
+        if not path.startswith("/") or path.startswith("//") or "?" in path or "#" in path:
+            raise ValueError(f"path must be an absolute API path like /v1/…, got {path!r}")
+        headers: dict[str, str] = {}
+        if idempotency_key is not None:
+            if not 0 < len(idempotency_key) <= _MAX_IDEMPOTENCY_KEY or not (
+                idempotency_key.isascii() and idempotency_key.isprintable()
+            ):
+                raise ValueError("idempotency_key must be 1-255 printable ASCII characters")
+            headers["Idempotency-Key"] = idempotency_key
+        encoded = encode_form(params)
+        if method == "POST":
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
+            return self._http.build_request(
+                method, path, content=encoded.encode("ascii"), headers=headers
+            )
+        url = f"{path}?{encoded}" if encoded else path
+        return self._http.build_request(method, url, headers=headers)
+
+    async def _attempt(
+        self, request: httpx.Request, attempt: int
+    ) -> httpx.Response | httpx.TransportError:
+        self._requests += 1
+        sent = self._clock()
+        try:
+            response = await self._http.send(request)
+        except httpx.TransportError as error:
+            self._network_errors += 1
+            self._log_attempt(request, type(error).__name__, None, attempt, sent)
+            return error
+        self._by_status[response.status_code] = self._by_status.get(response.status_code, 0) + 1
+        self._log_attempt(
+            request, str(response.status_code), request_id_of(response), attempt, sent
+        )
+        return response
+
+    def _log_attempt(
+        self,
+        request: httpx.Request,
+        outcome: str,
+        request_id: str | None,
+        attempt: int,
+        sent: float,
+    ) -> None:
+        # The path only: query values and bodies are never logged.
+        logger.debug(
+            "stripe %s %s -> %s request_id=%s attempt=%d elapsed_ms=%.0f",
+            request.method,
+            request.url.path,
+            outcome,
+            request_id or "-",
+            attempt,
+            (self._clock() - sent) * 1000,
+        )
+
+    def _connection_error(
+        self, method: str, path: str, error: httpx.TransportError, has_key: bool
+    ) -> APIConnectionError:
+        detail = str(error) or type(error).__name__
+        message = f"Could not complete {method} {path} at {self.config.api_base}: {detail}"
+        if method == "POST" and not has_key:
+            message += " (it may or may not have been applied)"
+        return APIConnectionError(redact(message))
+
+
+def _gave_up(error: StripeError, attempts: int, why: str) -> StripeError:
+    error.message = f"{error.message} (gave up after {attempts} attempts: {why})"
+    return error
+
+
+def _page_error(path: str, what: str) -> MalformedResponseError:
+    return MalformedResponseError(f"The list page from GET {path} {what}")

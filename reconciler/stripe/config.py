@@ -1,0 +1,169 @@
+"""Client configuration: the API key, where to send requests, and the retry/rate policy.
+
+:class:`StripeConfig` validates everything up front so a bad key or base fails before any request
+is made, with a message that tells the user what to change — and never repeats the key itself.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from dataclasses import dataclass, field
+from typing import Literal
+
+import httpx
+
+from reconciler.data import pinned_api_version
+from reconciler.errors import UsageError
+
+Mode = Literal["test", "live"]
+
+KEY_ENV_VAR = "STRIPE_API_KEY"
+DEFAULT_API_BASE = "https://api.stripe.com"
+
+#: Requests per second when ``rate_limit`` is not set: under Stripe's 25/s (test) and 100/s
+#: (live) global limits, leaving room for other clients of the same account.
+DEFAULT_RATE_LIMITS: dict[Mode, float] = {"test": 20.0, "live": 80.0}
+
+_SECRET_PREFIXES: dict[str, Mode] = {
+    "sk_test_": "test",
+    "sk_live_": "live",
+    "rk_test_": "test",
+    "rk_live_": "live",
+}
+# Anything outside this alphabet would end up in an HTTP header; httpx would then raise an
+# error quoting the header value, i.e. the key. Refusing it here keeps the key out of messages.
+_KEY_CHARS = re.compile(r"[A-Za-z0-9_]+")
+_LOOPBACK_NAMES = frozenset({"localhost"})
+
+
+def key_mode(api_key: str | None) -> Mode:
+    """Return ``"test"`` or ``"live"`` from a secret or restricted key's prefix.
+
+    Raises :class:`UsageError` for a missing key, a publishable (``pk_``) key, or anything that
+    is not an ``sk_``/``rk_`` key. Messages never contain the key.
+    """
+    if not api_key:
+        raise UsageError(
+            f"No Stripe API key: set the {KEY_ENV_VAR} environment variable "
+            "(or pass --api-key) to a secret (sk_) or restricted (rk_) key."
+        )
+    if api_key.startswith("pk_"):
+        raise UsageError(
+            "A publishable key (pk_…) cannot manage webhook endpoints or Tax settings: "
+            f"set {KEY_ENV_VAR} to a secret (sk_…) or restricted (rk_…) key."
+        )
+    for prefix, mode in _SECRET_PREFIXES.items():
+        if api_key.startswith(prefix) and len(api_key) > len(prefix):
+            if _KEY_CHARS.fullmatch(api_key) is None:
+                raise UsageError(
+                    f"The Stripe API key in {KEY_ENV_VAR} contains characters a key never has "
+                    "(spaces, quotes or line breaks?); check how it was copied."
+                )
+            return mode
+    raise UsageError(
+        f"{KEY_ENV_VAR} does not hold a Stripe secret key: expected one starting with "
+        "sk_test_, sk_live_, rk_test_ or rk_live_."
+    )
+
+
+def validate_api_base(api_base: str) -> str:
+    """Return the base URL without a trailing slash, or raise :class:`UsageError`.
+
+    Plain ``http`` is allowed only for loopback hosts (the local emulator): anywhere else it
+    would send the API key in clear text.
+    """
+    try:
+        url = httpx.URL(api_base)
+    except (httpx.InvalidURL, TypeError) as error:
+        raise UsageError(f"Invalid API base {api_base!r}: {error}") from None
+    if url.scheme not in ("https", "http") or not url.host:
+        raise UsageError(
+            f"Invalid API base {api_base!r}: expected an https:// URL such as {DEFAULT_API_BASE}."
+        )
+    if url.userinfo or url.query or url.fragment:
+        raise UsageError(
+            f"Invalid API base {url.copy_with(username=None, password=None)!s}: "
+            "it must not carry credentials, a query or a fragment."
+        )
+    if url.scheme == "http" and not is_loopback_host(url.host):
+        raise UsageError(
+            f"Refusing plain-http API base {api_base!r}: the API key would travel unencrypted. "
+            "Use https, or http only for a loopback address (127.0.0.1, ::1, localhost)."
+        )
+    return str(url).rstrip("/")
+
+
+def is_loopback_host(host: str) -> bool:
+    """True for ``localhost``, 127.0.0.0/8 and ``::1``."""
+    if host.lower() in _LOOPBACK_NAMES:
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+@dataclass(frozen=True, kw_only=True)
+class StripeConfig:
+    """Everything a :class:`~reconciler.stripe.client.StripeClient` needs. Frozen and validated.
+
+    ``api_version=None`` means the version pinned in the packaged OpenAPI subset;
+    ``rate_limit=None`` means 20 requests/s with a test key and 80/s with a live key.
+    ``deadline`` bounds one logical request including all its retries, in seconds.
+    The key is excluded from ``repr``; :attr:`mode` says which kind of key it is.
+    """
+
+    api_key: str = field(repr=False)
+    api_base: str = DEFAULT_API_BASE
+    api_version: str | None = None
+    stripe_account: str | None = None
+    timeout: float = 30.0
+    max_attempts: int = 5
+    deadline: float = 120.0
+    rate_limit: float | None = None
+    max_concurrency: int = 8
+    backoff_initial: float = 0.5
+    backoff_max: float = 8.0
+
+    def __post_init__(self) -> None:
+        key_mode(self.api_key)
+        object.__setattr__(self, "api_base", validate_api_base(self.api_base))
+        positive = {
+            "timeout": self.timeout,
+            "deadline": self.deadline,
+            "backoff_initial": self.backoff_initial,
+            "backoff_max": self.backoff_max,
+        }
+        if self.rate_limit is not None:
+            positive["rate_limit"] = self.rate_limit
+        for name, value in positive.items():
+            if not value > 0:
+                raise UsageError(f"StripeConfig.{name} must be positive, got {value!r}.")
+        for name, count in (
+            ("max_attempts", self.max_attempts),
+            ("max_concurrency", self.max_concurrency),
+        ):
+            if count < 1:
+                raise UsageError(f"StripeConfig.{name} must be at least 1, got {count!r}.")
+        if self.stripe_account is not None and not self.stripe_account.startswith("acct_"):
+            raise UsageError(
+                f"Invalid connected account {self.stripe_account!r}: expected an id like acct_…."
+            )
+
+    @property
+    def mode(self) -> Mode:
+        """``"test"`` or ``"live"``, from the key prefix."""
+        return key_mode(self.api_key)
+
+    @property
+    def effective_api_version(self) -> str:
+        """The ``Stripe-Version`` header value every request sends."""
+        return self.api_version or pinned_api_version()
+
+    @property
+    def effective_rate_limit(self) -> float:
+        """Requests per second the client allows itself."""
+        if self.rate_limit is not None:
+            return self.rate_limit
+        return DEFAULT_RATE_LIMITS[self.mode]

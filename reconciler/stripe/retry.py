@@ -1,0 +1,56 @@
+"""When to retry a Stripe request, and how long to wait first.
+
+Rules, in order:
+
+1. A POST without an ``Idempotency-Key`` is never retried: if the first attempt reached Stripe,
+   a second one could create a duplicate object.
+2. ``Stripe-Should-Retry: false`` means never; ``true`` means retry, whatever the status.
+3. Otherwise retry network errors, 409 (lock timeout / same key in flight), 429 and 5xx.
+
+Waits use capped exponential backoff with full jitter (AWS architecture blog, "Exponential
+Backoff And Jitter"): ``uniform(0, min(cap, initial * 2**(retry - 1)))``, so many clients that
+failed together do not retry together.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+RETRYABLE_STATUSES = frozenset({409, 429})
+NEVER_RETRIED_METHODS_WITHOUT_KEY = frozenset({"POST"})
+
+
+@dataclass(frozen=True, kw_only=True)
+class RetryPolicy:
+    """Attempts, overall deadline (seconds) and backoff bounds for one logical request."""
+
+    max_attempts: int = 5
+    deadline: float = 120.0
+    backoff_initial: float = 0.5
+    backoff_max: float = 8.0
+
+    def is_retryable(
+        self,
+        *,
+        method: str,
+        has_idempotency_key: bool,
+        status: int | None,
+        should_retry_header: str | None = None,
+    ) -> bool:
+        """Whether this outcome may be retried at all. ``status=None`` is a network error."""
+        if method.upper() in NEVER_RETRIED_METHODS_WITHOUT_KEY and not has_idempotency_key:
+            return False
+        advice = (should_retry_header or "").strip().lower()
+        if advice == "false":
+            return False
+        if advice == "true":
+            return True
+        if status is None:
+            return True
+        return status in RETRYABLE_STATUSES or status >= 500
+
+    def backoff(self, retry_number: int, random: Callable[[], float]) -> float:
+        """Seconds to wait before retry ``retry_number`` (1 for the first retry)."""
+        ceiling = min(self.backoff_max, self.backoff_initial * 2.0 ** (retry_number - 1))
+        return random() * ceiling
