@@ -1,0 +1,58 @@
+"""A client wrapper that can only read: what ``drift`` and ``export`` are given instead of a client.
+
+The read-only commands never hold a :class:`~reconciler.stripe.StripeClient` themselves; they
+receive a :class:`ReadOnlyClient`, whose ``request`` refuses anything but ``GET`` before a byte
+is sent. So there is no code path from those commands to a write, even by mistake in a handler.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Mapping
+from typing import Any, Protocol
+
+from reconciler.errors import ReadOnlyViolationError
+
+
+class _Reader(Protocol):
+    async def request(
+        self,
+        method: str,
+        path: str,
+        params: Mapping[str, Any] | None = None,
+        *,
+        idempotency_key: str | None = None,
+    ) -> dict[str, Any]: ...
+
+    def paginate(
+        self, path: str, params: Mapping[str, Any] | None = None
+    ) -> AsyncIterator[dict[str, Any]]: ...
+
+
+class ReadOnlyClient:
+    """Forwards ``GET`` requests and pagination to ``inner``; raises on any other method."""
+
+    def __init__(self, inner: _Reader) -> None:
+        self._inner = inner
+
+    def __repr__(self) -> str:
+        return f"ReadOnlyClient({self._inner!r})"
+
+    async def request(
+        self,
+        method: str,
+        path: str,
+        params: Mapping[str, Any] | None = None,
+        idempotency_key: str | None = None,
+    ) -> dict[str, Any]:
+        if method.upper() != "GET" or idempotency_key is not None:
+            raise ReadOnlyViolationError(
+                f"refused {method.upper()} {path}: this command is read-only (this is a bug in "
+                "stripe-reconciler; nothing was sent)"
+            )
+        return await self._inner.request("GET", path, params)
+
+    def paginate(
+        self, path: str, params: Mapping[str, Any] | None = None
+    ) -> AsyncIterator[dict[str, Any]]:
+        # StripeClient.paginate issues GETs only; it is forwarded as is.
+        return self._inner.paginate(path, params)

@@ -1,0 +1,218 @@
+"""drift_from_plan: every plan outcome maps to the right drift kind (pure, plain dicts)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from reconciler.drift.check import drift_from_plan
+from reconciler.drift.model import DriftReport
+from reconciler.manifest.model import Manifest
+from reconciler.plan.builder import build_plan
+from reconciler.resources.base import LiveState
+
+TAGS = {
+    "managed_by": "stripe-reconciler",
+    "reconciler_name": "orders",
+    "reconciler_connect": "false",
+}
+PENDING_SETTINGS = {
+    "object": "tax.settings",
+    "status": "pending",
+    "status_details": {"pending": {"missing_fields": ["head_office"]}},
+    "defaults": {"tax_behavior": None, "tax_code": None, "provider": "stripe"},
+    "head_office": None,
+}
+ACTIVE_SETTINGS = {
+    "object": "tax.settings",
+    "status": "active",
+    "status_details": {"active": {}},
+    "defaults": {"tax_behavior": "exclusive", "tax_code": None, "provider": "stripe"},
+    "head_office": {"address": {"country": "US", "state": "CA"}},
+}
+
+
+def endpoint(**overrides: Any) -> dict[str, Any]:
+    obj: dict[str, Any] = {
+        "id": "we_1",
+        "object": "webhook_endpoint",
+        "url": "https://example.com/hook",
+        "enabled_events": ["invoice.paid"],
+        "description": None,
+        "status": "enabled",
+        "api_version": None,
+        "metadata": dict(TAGS),
+    }
+    obj.update(overrides)
+    return obj
+
+
+def registration(**overrides: Any) -> dict[str, Any]:
+    obj: dict[str, Any] = {
+        "id": "taxreg_1",
+        "object": "tax.registration",
+        "country": "US",
+        "country_options": {"us": {"state": "CA", "type": "state_sales_tax"}},
+        "active_from": 1_700_000_000,
+        "expires_at": None,
+        "status": "active",
+    }
+    obj.update(overrides)
+    return obj
+
+
+def manifest(**sections: Any) -> Manifest:
+    doc: dict[str, Any] = {
+        "version": 1,
+        "webhook_endpoints": {
+            "orders": {"url": "https://example.com/hook", "enabled_events": ["invoice.paid"]}
+        },
+    }
+    doc.update(sections)
+    return Manifest.model_validate(doc)
+
+
+def check(
+    desired: Manifest,
+    *,
+    endpoints: list[Any],
+    regs: tuple[Any, ...] | list[Any] = (),
+    settings: Any = None,
+) -> DriftReport:
+    live = LiveState(
+        objects={
+            "webhook_endpoints": tuple(endpoints),
+            "tax_registrations": tuple(regs),
+            "tax_settings": (settings or ACTIVE_SETTINGS,),
+        }
+    )
+    return drift_from_plan(
+        build_plan(desired, live),
+        desired,
+        live,
+        account_id="acct_1",
+        mode="test",
+        stripe_account=None,
+        checked_at="2026-11-26T00:00:00Z",
+    )
+
+
+def summary(report: DriftReport) -> list[tuple[str, str]]:
+    return [(d.address, d.drift.value) for d in report.drift]
+
+
+def test_in_sync() -> None:
+    report = check(manifest(), endpoints=[endpoint()])
+    assert report.in_sync
+    assert report.resources_checked == 1
+
+
+@pytest.mark.parametrize(
+    ("live", "expected"),
+    [
+        (endpoint(url="https://evil.example/hook"), [("webhook_endpoints.orders", "changed")]),
+        (endpoint(enabled_events=["*"]), [("webhook_endpoints.orders", "changed")]),
+        (endpoint(metadata={**TAGS, "x": "1"}), [("webhook_endpoints.orders", "changed")]),
+        (endpoint(status="disabled"), [("webhook_endpoints.orders", "disabled")]),
+        (endpoint(metadata={}), [("webhook_endpoints.orders", "untagged")]),
+        (endpoint(api_version="2020-08-27"), []),  # not declared: the account default is fine
+    ],
+)
+def test_endpoint_drift_kinds(live: dict[str, Any], expected: list[tuple[str, str]]) -> None:
+    assert summary(check(manifest(), endpoints=[live])) == expected
+
+
+def test_changed_fields_are_declared_versus_live() -> None:
+    report = check(manifest(), endpoints=[endpoint(url="https://evil.example/hook")])
+    (item,) = report.drift
+    assert item.live_id == "we_1"
+    assert [(c.path, c.declared, c.live) for c in item.changes] == [
+        ("url", "https://example.com/hook", "https://evil.example/hook")
+    ]
+    assert item.message == "live fields differ from the manifest (fields differ)"
+
+
+def test_deleted_endpoint_is_missing() -> None:
+    report = check(manifest(), endpoints=[])
+    assert summary(report) == [("webhook_endpoints.orders", "missing")]
+    assert report.drift[0].message.startswith("declared, but no endpoint is tagged with this name")
+
+
+def test_unmanaged_endpoint_is_drift_unless_ignored() -> None:
+    stranger = endpoint(id="we_2", url="https://other.example/x", metadata={})
+    report = check(manifest(), endpoints=[endpoint(), stranger])
+    assert summary(report) == [("webhook_endpoints[we_2]", "unmanaged")]
+    assert report.drift[0].message == (
+        "not declared: https://other.example/x (enabled) (policy.unmanaged: report)"
+    )
+    ignoring = manifest(policy={"unmanaged": "ignore"})
+    assert check(ignoring, endpoints=[endpoint(), stranger]).in_sync
+    deleting = manifest(policy={"unmanaged": "delete"})
+    assert summary(check(deleting, endpoints=[endpoint(), stranger])) == [
+        ("webhook_endpoints[we_2]", "unmanaged")
+    ]
+
+
+def test_tagged_but_undeclared_endpoint_is_orphaned_even_when_ignoring_unmanaged() -> None:
+    old = endpoint(
+        id="we_3", url="https://old.example/x", metadata={**TAGS, "reconciler_name": "old"}
+    )
+    report = check(manifest(policy={"unmanaged": "ignore"}), endpoints=[endpoint(), old])
+    assert summary(report) == [("webhook_endpoints[we_3]", "orphaned")]
+    assert report.drift[0].message == (
+        "tagged as managed (name 'old') but no longer declared: https://old.example/x"
+    )
+
+
+REGS = {
+    "us-ca": {
+        "country": "US",
+        "country_options": {"us": {"type": "state_sales_tax", "state": "CA"}},
+        "active_from": 1_700_000_000,
+    }
+}
+
+
+def test_expired_registration_is_missing_and_named() -> None:
+    expired = registration(status="expired", expires_at=1_790_000_000)
+    report = check(manifest(tax_registrations=REGS), endpoints=[endpoint()], regs=[expired])
+    assert summary(report) == [("tax_registrations.us-ca", "missing")]
+    assert report.drift[0].message == (
+        "declared US/state_sales_tax/CA has no active or scheduled registration: "
+        "taxreg_1 expired at 2026-09-21T14:13:20Z"
+    )
+
+
+def test_registration_window_change_and_unmanaged_registration() -> None:
+    regs = [
+        registration(expires_at=1_800_000_000),
+        registration(id="taxreg_2", country="GB", country_options={"gb": {"type": "standard"}}),
+    ]
+    report = check(manifest(tax_registrations=REGS), endpoints=[endpoint()], regs=regs)
+    assert summary(report) == [
+        ("tax_registrations.us-ca", "changed"),
+        ("tax_registrations[taxreg_2]", "unmanaged"),
+    ]
+    assert [(c.path, c.declared, c.live) for c in report.drift[0].changes] == [
+        ("expires_at", None, 1_800_000_000)
+    ]
+
+
+def test_pending_tax_settings_count_only_when_tax_is_managed() -> None:
+    assert check(manifest(), endpoints=[endpoint()], settings=PENDING_SETTINGS).in_sync
+    with_tax = manifest(tax_settings={"defaults": {"tax_behavior": "exclusive"}})
+    report = check(with_tax, endpoints=[endpoint()], settings=PENDING_SETTINGS)
+    assert summary(report) == [("tax_settings", "changed"), ("tax_settings", "pending")]
+    assert report.drift[1].message == "tax settings status: pending (missing fields: head_office)"
+    assert report.tax_settings_status == "pending"
+
+
+def test_tax_settings_changed() -> None:
+    desired = manifest(tax_settings={"defaults": {"tax_behavior": "inclusive"}})
+    report = check(desired, endpoints=[endpoint()])
+    assert summary(report) == [("tax_settings", "changed")]
+    assert [(c.path, c.declared, c.live) for c in report.drift[0].changes] == [
+        ("defaults.tax_behavior", "inclusive", "exclusive")
+    ]
+    assert report.resources_checked == 2
