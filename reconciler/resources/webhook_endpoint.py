@@ -1,0 +1,269 @@
+"""Webhook endpoints (``/v1/webhook_endpoints``): ownership tags, adoption by URL, set semantics.
+
+Stripe never returns ``connect`` and returns the signing secret only on create, so identity and
+the create-only ``connect`` flag live in metadata tags the tool writes itself (PRODUCT.md §4.1).
+``api_version`` and ``connect`` are create-only: a change replaces the endpoint (new id and
+secret).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, ClassVar
+
+from reconciler.manifest.model import Manifest, WebhookEndpoint
+from reconciler.plan.model import NEW_ID, ActionType, FieldChange, Request
+from reconciler.resources.base import (
+    ApiClient,
+    Decision,
+    LiveObject,
+    Matching,
+    Pair,
+    ResourceHandler,
+    change,
+    ignored,
+)
+
+MANAGED_BY_KEY = "managed_by"
+MANAGED_BY_VALUE = "stripe-reconciler"
+NAME_KEY = "reconciler_name"
+CONNECT_KEY = "reconciler_connect"
+#: metadata keys the tool owns; manifests may not set them
+RESERVED_KEYS = (MANAGED_BY_KEY, NAME_KEY, CONNECT_KEY)
+
+PATH = "/v1/webhook_endpoints"
+NEW_SECRET_WARNING = (
+    "{address}: replacing creates a new endpoint with a new signing secret; "
+    "consumers must switch to the new secret"
+)
+
+
+def owner_tags(name: str, connect: bool) -> dict[str, str]:
+    return {
+        MANAGED_BY_KEY: MANAGED_BY_VALUE,
+        NAME_KEY: name,
+        CONNECT_KEY: "true" if connect else "false",
+    }
+
+
+def tagged_name(obj: LiveObject) -> str | None:
+    """The logical name an endpoint is tagged with, or ``None`` if it is not ours."""
+    metadata = obj.get("metadata") or {}
+    if metadata.get(MANAGED_BY_KEY) != MANAGED_BY_VALUE:
+        return None
+    name = metadata.get(NAME_KEY)
+    return str(name) if name else None
+
+
+class WebhookEndpointHandler(ResourceHandler):
+    kind: ClassVar[str] = "webhook_endpoints"
+
+    async def fetch(self, client: ApiClient) -> tuple[LiveObject, ...]:
+        return tuple([obj async for obj in client.paginate(PATH, {"limit": 100})])
+
+    def normalize_live(self, obj: LiveObject) -> dict[str, Any]:
+        metadata = dict(obj.get("metadata") or {})
+        connect_tag = metadata.get(CONNECT_KEY)
+        return {
+            "id": obj.get("id"),
+            "url": obj.get("url"),
+            "enabled_events": sorted(set(obj.get("enabled_events") or ())),
+            "description": obj.get("description") or "",
+            "disabled": obj.get("status") == "disabled",
+            "api_version": obj.get("api_version"),
+            "connect": None if connect_tag is None else connect_tag == "true",
+            "metadata": {k: metadata[k] for k in sorted(metadata)},
+        }
+
+    def declared(self, manifest: Manifest) -> Mapping[str, WebhookEndpoint]:
+        return manifest.webhook_endpoints
+
+    def describe(self, obj: LiveObject) -> str:
+        return f"{obj.get('url')} ({obj.get('status', 'enabled')})"
+
+    def match(self, declared: Mapping[str, Any], live: tuple[LiveObject, ...]) -> Matching:
+        ordered = sorted(live, key=lambda o: str(o.get("id")))
+        tagged: dict[str, list[LiveObject]] = {}
+        untagged: list[LiveObject] = []
+        for obj in ordered:
+            name = tagged_name(obj)
+            if name is None:
+                untagged.append(obj)
+            else:
+                tagged.setdefault(name, []).append(obj)
+        pairs: list[Pair] = []
+        warnings: list[str] = []
+        adopted_ids: set[str] = set()
+        owned_leftovers: list[LiveObject] = []
+        for name in sorted(declared):
+            desired: WebhookEndpoint = declared[name]
+            if name in tagged:
+                first, *duplicates = tagged[name]
+                pairs.append(Pair(name, desired, first))
+                if duplicates:
+                    ids = ", ".join(str(d["id"]) for d in duplicates)
+                    warnings.append(
+                        f"{self.address(name)}: more endpoints are tagged with this name "
+                        f"({ids}); keeping {first['id']} and deleting the duplicates"
+                    )
+                    owned_leftovers.extend(duplicates)
+                continue
+            same_url = [
+                o for o in untagged if o.get("url") == desired.url and o["id"] not in adopted_ids
+            ]
+            if len(same_url) == 1:
+                adopted_ids.add(str(same_url[0]["id"]))
+                pairs.append(Pair(name, desired, same_url[0], adopted=True))
+                continue
+            if len(same_url) > 1:
+                ids = ", ".join(str(o["id"]) for o in same_url)
+                warnings.append(
+                    f"{self.address(name)}: {len(same_url)} untagged endpoints already use "
+                    f"{desired.url} ({ids}); not adopting either, a new endpoint will be created"
+                )
+            pairs.append(Pair(name, desired, None))
+        for name in sorted(set(tagged) - set(declared)):
+            owned_leftovers.extend(tagged[name])
+        leftovers = tuple(o for o in untagged if o["id"] not in adopted_ids)
+        return Matching(
+            pairs=tuple(pairs),
+            leftovers=leftovers,
+            owned_leftovers=tuple(owned_leftovers),
+            warnings=tuple(warnings),
+        )
+
+    # -- comparison -------------------------------------------------------------------------
+    def _compare(
+        self, name: str, desired: WebhookEndpoint, live: LiveObject
+    ) -> tuple[list[FieldChange], dict[str, Any], list[str]]:
+        """Field changes, the update params that fix them, and the create-only fields changed."""
+        now = self.normalize_live(live)
+        life = desired.lifecycle
+        changes: list[FieldChange] = []
+        params: dict[str, Any] = {}
+        recreate: list[str] = []
+        # api_version omitted means "not managed": an absent field must never force a replace
+        api_version = desired.api_version
+        if api_version not in (None, now["api_version"]) and not ignored("api_version", life):
+            changes.append(change("api_version", now["api_version"], api_version))
+            recreate.append("api_version")
+        # connect is only known from our own tag; an adopted endpoint's value is unknowable
+        connect_known = now["connect"] is not None
+        if connect_known and now["connect"] != desired.connect and not ignored("connect", life):
+            changes.append(change("connect", now["connect"], desired.connect))
+            recreate.append("connect")
+        if desired.url != now["url"] and not ignored("url", life):
+            changes.append(change("url", now["url"], desired.url))
+            params["url"] = desired.url
+        events = sorted(set(desired.enabled_events))
+        if events != now["enabled_events"] and not ignored("enabled_events", life):
+            changes.append(change("enabled_events", now["enabled_events"], events))
+            params["enabled_events"] = events
+        description = desired.description or ""
+        if description != now["description"] and not ignored("description", life):
+            changes.append(change("description", now["description"], description))
+            params["description"] = description
+        if desired.disabled != now["disabled"] and not ignored("disabled", life):
+            changes.append(change("disabled", now["disabled"], desired.disabled))
+            params["disabled"] = desired.disabled
+        tags = owner_tags(name, desired.connect)
+        want = {**desired.metadata, **tags}
+        have: dict[str, str] = now["metadata"]
+        metadata_params: dict[str, str] = {}
+        for key in sorted(set(want) | set(have)):
+            if key not in tags and ignored(f"metadata.{key}", life):
+                continue
+            if want.get(key) != have.get(key):
+                changes.append(change(f"metadata.{key}", have.get(key), want.get(key)))
+                # an empty value is how Stripe unsets one metadata key
+                metadata_params[key] = want.get(key, "")
+        if metadata_params:
+            params["metadata"] = metadata_params
+        return changes, params, recreate
+
+    def decide(self, pair: Pair) -> Decision:
+        desired: WebhookEndpoint = pair.desired
+        address = self.address(pair.name)
+        if pair.live is None:
+            return Decision(
+                ActionType.CREATE,
+                changes=tuple(self._create_changes(pair.name, desired)),
+                reason="no endpoint is tagged with this name",
+            )
+        changes, _, recreate = self._compare(pair.name, desired, pair.live)
+        if recreate:
+            return Decision(
+                ActionType.REPLACE,
+                changes=tuple(changes),
+                reason=f"create-only field changed: {', '.join(recreate)}",
+                warnings=(NEW_SECRET_WARNING.format(address=address),),
+            )
+        if pair.adopted:
+            notes = [
+                f"{address}: adopting {pair.live['id']}; its signing secret stays unknown to "
+                "stripe-reconciler (roll it in the Dashboard to get one)"
+            ]
+            if desired.connect:
+                notes.append(
+                    f"{address}: Stripe never returns `connect`; recording the declared "
+                    "value true without being able to check it"
+                )
+            return Decision(
+                ActionType.ADOPT,
+                changes=tuple(changes),
+                reason="exactly one untagged endpoint has the declared URL",
+                warnings=tuple(notes),
+            )
+        if changes:
+            return Decision(ActionType.UPDATE, changes=tuple(changes), reason="fields differ")
+        return Decision(None)
+
+    def _create_changes(self, name: str, desired: WebhookEndpoint) -> list[FieldChange]:
+        changes = [
+            change("url", None, desired.url),
+            change("enabled_events", None, sorted(set(desired.enabled_events))),
+        ]
+        if desired.description:
+            changes.append(change("description", None, desired.description))
+        if desired.api_version is not None:
+            changes.append(change("api_version", None, desired.api_version))
+        changes.append(change("connect", None, desired.connect))
+        if desired.disabled:
+            changes.append(change("disabled", None, True))
+        metadata = {**desired.metadata, **owner_tags(name, desired.connect)}
+        changes.extend(change(f"metadata.{k}", None, metadata[k]) for k in sorted(metadata))
+        return changes
+
+    # -- requests ---------------------------------------------------------------------------
+    def _create_requests(self, name: str, desired: WebhookEndpoint) -> list[Request]:
+        params: dict[str, Any] = {
+            "url": desired.url,
+            "enabled_events": sorted(set(desired.enabled_events)),
+            "connect": desired.connect,
+            "metadata": {**desired.metadata, **owner_tags(name, desired.connect)},
+        }
+        if desired.description:
+            params["description"] = desired.description
+        if desired.api_version is not None:
+            params["api_version"] = desired.api_version
+        requests = [Request("create", "POST", PATH, params)]
+        if desired.disabled:
+            # Stripe has no `disabled` on create: create, then disable the new endpoint
+            requests.append(Request("disable", "POST", f"{PATH}/{NEW_ID}", {"disabled": True}))
+        return requests
+
+    def requests(
+        self, action: ActionType, name: str | None, desired: Any, live: LiveObject | None
+    ) -> tuple[Request, ...]:
+        if action is ActionType.CREATE:
+            assert name is not None
+            return tuple(self._create_requests(name, desired))
+        assert live is not None
+        old = f"{PATH}/{live['id']}"
+        if action is ActionType.DELETE:
+            return (Request("delete", "DELETE", old),)
+        assert name is not None
+        if action is ActionType.REPLACE:
+            return (*self._create_requests(name, desired), Request("delete", "DELETE", old))
+        _, params, _ = self._compare(name, desired, live)
+        return (Request("update", "POST", old, params),)

@@ -1,0 +1,84 @@
+"""Table-driven plan cases: one YAML file per scenario in ``cases/``.
+
+A case holds ``desired`` (a manifest), ``live`` (raw Stripe objects per kind) and ``expect``:
+``summary`` (the exact summary line), ``actions`` (address, action, live_id, changes as
+``[path, before, after]``, optionally the exact ``requests``), ``reports`` (addresses),
+``warnings`` (exact list) and ``unchanged``; or ``error`` + ``message`` for a safety refusal
+(``force: true`` re-checks that --force lifts it, when it should).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from reconciler import errors
+from reconciler.manifest.model import Manifest
+from reconciler.plan.builder import build_plan, check_safety
+
+from plan_helpers import live_state
+
+CASES = sorted((Path(__file__).parent / "cases").glob("*.yaml"))
+
+
+def load(path: Path) -> dict[str, Any]:
+    data: dict[str, Any] = yaml.safe_load(path.read_text(encoding="utf-8"))
+    return data
+
+
+def test_there_are_enough_cases() -> None:
+    assert len(CASES) >= 30
+
+
+@pytest.mark.parametrize("path", CASES, ids=[p.stem for p in CASES])
+def test_case(path: Path) -> None:
+    case = load(path)
+    manifest = Manifest.model_validate(case["desired"])
+    plan = build_plan(manifest, live_state(case.get("live")))
+    expect = case["expect"]
+
+    if "error" in expect:
+        error_type = getattr(errors, expect["error"])
+        with pytest.raises(error_type) as caught:
+            check_safety(plan, manifest, force=False)
+        assert str(caught.value) == expect["message"]
+        if expect.get("force_lifts"):
+            check_safety(plan, manifest, force=True)
+        else:
+            with pytest.raises(error_type):
+                check_safety(plan, manifest, force=True)
+    else:
+        check_safety(plan, manifest, force=False)
+
+    assert plan.summary.line() == expect["summary"]
+    actual = [
+        {
+            "address": a.address,
+            "action": a.action.value,
+            "live_id": a.live_id,
+            "changes": [[c.path, c.before, c.after] for c in a.changes],
+        }
+        for a in plan.actions
+    ]
+    wanted = [
+        {
+            "address": a["address"],
+            "action": a["action"],
+            "live_id": a.get("live_id"),
+            "changes": a.get("changes", []),
+        }
+        for a in expect.get("actions", [])
+    ]
+    assert actual == wanted
+    for action, spec in zip(plan.actions, expect.get("actions", []), strict=True):
+        if "requests" in spec:
+            assert [r.to_dict() for r in action.requests] == [
+                {"params": {}, **r} for r in spec["requests"]
+            ]
+    assert [r.address for r in plan.reports] == expect.get("reports", [])
+    assert list(plan.warnings) == expect.get("warnings", [])
+    if "unchanged" in expect:
+        assert plan.unchanged == expect["unchanged"]
