@@ -14,12 +14,11 @@ from typing import Any
 
 import pytest
 import yaml
+from plan_helpers import live_state
 
 from reconciler import errors
 from reconciler.manifest.model import Manifest
 from reconciler.plan.builder import build_plan, check_safety
-
-from plan_helpers import live_state
 
 CASES = sorted((Path(__file__).parent / "cases").glob("*.yaml"))
 
