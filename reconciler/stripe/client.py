@@ -320,7 +320,8 @@ class StripeClient:
 
 
 def _gave_up(error: StripeError, attempts: int, why: str) -> StripeError:
-    error.message = f"{error.message} (gave up after {attempts} attempts: {why})"
+    if attempts > 1:
+        error.message = f"{error.message} (gave up after {attempts} attempts: {why})"
     return error
 
 

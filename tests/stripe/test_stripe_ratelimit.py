@@ -1,0 +1,137 @@
+"""The token bucket (GCRA) with a fake clock, and the client's limiter and concurrency bound."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+
+import httpx
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from stripe_fakes import TEST_KEY, FakeClock, make_client
+
+from reconciler.stripe import StripeClient, StripeConfig
+from reconciler.stripe.ratelimit import TokenBucket
+
+
+def test_back_to_back_reservations_are_spaced_one_interval_apart() -> None:
+    clock = FakeClock()
+    bucket = TokenBucket(10.0, clock=clock)
+    assert [round(bucket.reserve(), 9) for _ in range(5)] == [0.0, 0.1, 0.2, 0.3, 0.4]
+
+
+def test_idle_time_gives_no_credit_beyond_the_burst() -> None:
+    clock = FakeClock()
+    bucket = TokenBucket(4.0, clock=clock)
+    assert bucket.reserve() == 0.0
+    clock.now += 60.0
+    assert [bucket.reserve() for _ in range(3)] == [0.0, 0.25, 0.5]
+
+
+def test_burst_allows_that_many_immediate_sends() -> None:
+    clock = FakeClock()
+    bucket = TokenBucket(2.0, burst=3, clock=clock)
+    assert [bucket.reserve() for _ in range(5)] == [0.0, 0.0, 0.0, 0.5, 1.0]
+    clock.now += 10.0
+    assert [bucket.reserve() for _ in range(4)] == [0.0, 0.0, 0.0, 0.5]
+
+
+def test_partially_elapsed_interval_is_credited() -> None:
+    clock = FakeClock()
+    bucket = TokenBucket(10.0, clock=clock)
+    bucket.reserve()
+    clock.now += 0.04
+    assert round(bucket.reserve(), 9) == 0.06
+
+
+@pytest.mark.parametrize(("rate", "burst"), [(0.0, 1), (-1.0, 1), (1.0, 0)])
+def test_invalid_bucket_parameters(rate: float, burst: int) -> None:
+    with pytest.raises(ValueError):
+        TokenBucket(rate, burst=burst)
+
+
+@given(
+    rate=st.sampled_from([1.0, 7.0, 20.0, 80.0]),
+    gaps=st.lists(st.floats(min_value=0.0, max_value=0.3), min_size=1, max_size=200),
+)
+def test_sends_never_exceed_rate_in_any_one_second_window(rate: float, gaps: list[float]) -> None:
+    clock = FakeClock()
+    bucket = TokenBucket(rate, clock=clock)
+    sends = []
+    for gap in gaps:
+        clock.now += gap
+        sends.append(clock.now + bucket.reserve())
+    assert sends == sorted(sends)
+    interval = 1.0 / rate
+    assert all(b - a >= interval - 1e-9 for a, b in itertools.pairwise(sends))
+    for i, start in enumerate(sends):
+        in_window = [s for s in sends[i:] if s < start + 1.0 - 1e-9]
+        assert len(in_window) <= rate
+
+
+def test_client_spaces_sequential_requests_at_the_configured_rate() -> None:
+    clock = FakeClock()
+    sent_at: list[float] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        sent_at.append(clock.now)
+        return httpx.Response(200, json={})
+
+    async def go() -> float:
+        async with make_client(handler, clock, rate_limit=4.0) as client:
+            for _ in range(6):
+                await client.request("GET", "/v1/account")
+            return client.stats.throttled_seconds
+
+    throttled = asyncio.run(go())
+    assert [round(t - sent_at[0], 9) for t in sent_at] == [0.0, 0.25, 0.5, 0.75, 1.0, 1.25]
+    assert round(throttled, 9) == 1.25
+
+
+def test_retries_also_take_a_rate_limit_slot() -> None:
+    clock = FakeClock()
+    sent_at: list[float] = []
+    answers = iter([httpx.Response(500, json={"error": {"type": "api_error"}})] * 2)
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        sent_at.append(clock.now)
+        return next(answers, httpx.Response(200, json={}))
+
+    async def go() -> None:
+        # Backoff jitter 0 makes the limiter the only thing spacing the attempts.
+        async with make_client(handler, clock, rate_limit=2.0, random_value=0.0) as client:
+            await client.request("GET", "/v1/account")
+
+    asyncio.run(go())
+    assert [t - sent_at[0] for t in sent_at] == [0.0, 0.5, 1.0]
+
+
+def test_default_rate_comes_from_the_key_mode() -> None:
+    client = StripeClient(StripeConfig(api_key=TEST_KEY))
+    try:
+        assert client._limiter.rate == 20.0
+    finally:
+        asyncio.run(client.aclose())
+
+
+def test_concurrency_is_bounded_by_max_concurrency() -> None:
+    in_flight = 0
+    peak = 0
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        nonlocal in_flight, peak
+        in_flight += 1
+        peak = max(peak, in_flight)
+        await asyncio.sleep(0.01)
+        in_flight -= 1
+        return httpx.Response(200, json={})
+
+    async def go() -> int:
+        config = StripeConfig(api_key=TEST_KEY, rate_limit=10_000.0, max_concurrency=3)
+        async with StripeClient(config, transport=httpx.MockTransport(handler)) as client:
+            await asyncio.gather(*(client.request("GET", "/v1/account") for _ in range(12)))
+            return client.stats.requests
+
+    assert asyncio.run(go()) == 12
+    assert peak == 3
