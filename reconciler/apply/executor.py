@@ -1,0 +1,373 @@
+"""Running a plan against Stripe: order, parallelism, idempotency, lookups and secret delivery.
+
+Order (PRODUCT.md §6): tax settings; then creates, updates and adopts; then replacements (new
+before old); then deletes and expires. Actions within one phase are independent and run with at
+most ``parallelism`` at a time. After a failure no new action starts; the ones running finish,
+and the result lists what was done, what failed and what never started.
+
+Every POST carries a deterministic ``Idempotency-Key`` (:mod:`reconciler.apply.idempotency`), so a
+retried, repeated or concurrent apply of the same plan replays instead of duplicating. Before each
+create, apply lists the kind once per phase and looks the resource up by identity (our tags for
+endpoints, the natural key for registrations), which covers what the 24-hour key window does not.
+
+Webhook signing secrets. A new endpoint is created with the metadata marker
+``reconciler_secret_pending=true``; its secret goes to every sink before anything else happens to
+it; only then is the marker removed. An endpoint still carrying the marker therefore has a secret
+nobody may have received (the process died in between), and :func:`recover_pending_secrets`
+turns its next update into a replace so the next apply delivers a fresh secret.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import signal
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from typing import Any
+
+from reconciler.apply.idempotency import idempotency_key
+from reconciler.apply.progress import (
+    ActionResult,
+    ApplyResult,
+    EventCallback,
+    ProgressEvent,
+    Status,
+    ignore_event,
+)
+from reconciler.apply.secrets import NewSecret, SecretSinks
+from reconciler.errors import NotFoundError, ReconcilerError, StripeError
+from reconciler.plan.model import NEW_ID, Action, ActionType, Plan, Request
+from reconciler.resources import HANDLERS
+from reconciler.resources.base import ApiClient, LiveObject
+from reconciler.resources.tax_registration import CANDIDATE_STATUSES, natural_key
+from reconciler.resources.webhook_endpoint import tagged_name
+
+logger = logging.getLogger(__name__)
+
+SECRET_PENDING_KEY = "reconciler_secret_pending"
+ENDPOINTS = "webhook_endpoints"
+REGISTRATIONS = "tax_registrations"
+_LIST_PATHS = {ENDPOINTS: "/v1/webhook_endpoints", REGISTRATIONS: "/v1/tax/registrations"}
+_LIST_PARAMS: dict[str, dict[str, Any]] = {ENDPOINTS: {}, REGISTRATIONS: {"status": "all"}}
+
+#: Test hook: SIGKILL this process after the N-th completed write or secret delivery, so the
+#: crash tests can stop apply at exact points. Never set it outside tests.
+CRASH_HOOK_ENV = "STRIPE_RECONCILER_TEST_CRASH_AFTER"
+
+
+@dataclass(frozen=True)
+class ApplyTarget:
+    """Where the plan is applied; every idempotency key is scoped by all of it."""
+
+    account: str
+    mode: str
+    stripe_account: str | None
+    plan_checksum: str
+
+
+def phase_of(action: Action) -> int:
+    """0 tax settings, 1 creates/updates/adopts, 2 replacements, 3 deletes/expires."""
+    if action.kind == "tax_settings":
+        return 0
+    if action.action is ActionType.REPLACE:
+        return 2
+    if action.action in (ActionType.DELETE, ActionType.EXPIRE):
+        return 3
+    return 1
+
+
+def creates_endpoints(plan: Plan) -> tuple[Action, ...]:
+    """Actions that will produce a new webhook signing secret (create or replace)."""
+    return tuple(
+        a
+        for a in plan.actions
+        if a.kind == ENDPOINTS and a.action in (ActionType.CREATE, ActionType.REPLACE)
+    )
+
+
+class Executor:
+    """Applies one plan; use :func:`execute_plan`."""
+
+    def __init__(
+        self,
+        client: ApiClient,
+        target: ApplyTarget,
+        sinks: SecretSinks,
+        *,
+        parallelism: int,
+        on_event: EventCallback,
+    ) -> None:
+        if parallelism < 1:
+            raise ValueError("parallelism must be at least 1")
+        self._client = client
+        self._target = target
+        self._sinks = sinks
+        self._parallelism = parallelism
+        self._on_event = on_event
+        self._stopped = False
+        self._lookups: dict[tuple[int, str], tuple[LiveObject, ...]] = {}
+        self._lookup_lock = asyncio.Lock()
+        self._phase = 0
+        self._crash_after = int(os.environ.get(CRASH_HOOK_ENV, "0") or 0)
+        self._milestones = 0
+
+    async def run(self, plan: Plan) -> ApplyResult:
+        started = time.monotonic()
+        results: dict[int, ActionResult] = {}
+        indexed = list(enumerate(plan.actions))
+        for phase in range(4):
+            batch = [(i, a) for i, a in indexed if phase_of(a) == phase]
+            if not batch:
+                continue
+            self._phase = phase
+            await self._run_phase(batch, results)
+        ordered = tuple(
+            results.get(i) or ActionResult(a.address, a.action.value, Status.NOT_STARTED, a.live_id)
+            for i, a in indexed
+        )
+        return ApplyResult(ordered, time.monotonic() - started)
+
+    async def _run_phase(
+        self, batch: list[tuple[int, Action]], results: dict[int, ActionResult]
+    ) -> None:
+        semaphore = asyncio.Semaphore(self._parallelism)
+
+        async def one(index: int, action: Action) -> None:
+            async with semaphore:
+                if self._stopped:
+                    return  # reported as never started
+                results[index] = await self._run_action(action)
+
+        await asyncio.gather(*(one(i, a) for i, a in batch))
+
+    # -- one action ---------------------------------------------------------------------------
+    async def _run_action(self, action: Action) -> ActionResult:
+        name = action.action.value
+        self._emit("start", action, action.live_id)
+        started = time.monotonic()
+        try:
+            stripe_id = await self._perform(action)
+        except ReconcilerError as error:
+            self._stopped = True
+            elapsed = time.monotonic() - started
+            self._emit("fail", action, action.live_id, elapsed, str(error))
+            return ActionResult(
+                action.address, name, Status.FAILED, action.live_id, elapsed, str(error)
+            )
+        elapsed = time.monotonic() - started
+        self._emit("end", action, stripe_id, elapsed)
+        return ActionResult(action.address, name, Status.DONE, stripe_id, elapsed)
+
+    async def _perform(self, action: Action) -> str | None:
+        requests = action.requests
+        creating = bool(requests) and requests[0].step == "create"
+        if action.kind == ENDPOINTS and creating:
+            return await self._create_endpoint(action)
+        if action.kind == REGISTRATIONS and action.action is ActionType.REPLACE:
+            # expire the old one, then create its successor
+            await self._send(action, 0, requests[0])
+            return await self._create_registration(action, 1)
+        if action.kind == REGISTRATIONS and creating:
+            return await self._create_registration(action, 0)
+        for index, request in enumerate(requests):
+            await self._send(action, index, request)
+        return action.live_id
+
+    async def _create_registration(self, action: Action, index: int) -> str:
+        request = action.requests[index]
+        key = natural_key(str(request.params["country"]), request.params["country_options"])
+        for obj in await self._lookup(REGISTRATIONS):
+            if (
+                obj.get("id") != action.live_id
+                and obj.get("status") in CANDIDATE_STATUSES
+                and natural_key(str(obj.get("country")), obj.get("country_options") or {}) == key
+            ):
+                self._note(action, f"already exists as {obj['id']} (found by natural key)")
+                return str(obj["id"])
+        created = await self._send(action, index, request)
+        return str(created["id"])
+
+    async def _create_endpoint(self, action: Action) -> str:
+        name = action.address.split(".", 1)[1]
+        create, *rest = action.requests
+        params = dict(create.params)
+        params["metadata"] = {**dict(params.get("metadata") or {}), SECRET_PENDING_KEY: "true"}
+        found = [
+            obj
+            for obj in await self._lookup(ENDPOINTS)
+            if tagged_name(obj) == name and obj.get("id") != action.live_id
+        ]
+        # Even when found, send the same create: within the key window Stripe replays the
+        # original answer, which is the only way to get that endpoint's secret back.
+        created = await self._send(action, 0, replace(create, params=params))
+        new_id = str(created["id"])
+        secret = created.get("secret")
+        if not isinstance(secret, str) or not secret:
+            raise StripeError(f"Stripe returned no signing secret for the new endpoint {new_id}")
+        await self._deliver(action, name, new_id, str(created.get("url") or ""), secret)
+        for offset, request in enumerate(rest, start=1):
+            if request.method == "DELETE":
+                continue  # the old endpoint goes only after the new one is confirmed
+            await self._send(action, offset, request, new_id=new_id)
+        confirm = Request(
+            "confirm", "POST", f"{create.path}/{new_id}", {"metadata": {SECRET_PENDING_KEY: ""}}
+        )
+        await self._send(action, len(action.requests), confirm)
+        for offset, request in enumerate(rest, start=1):
+            if request.method == "DELETE":
+                await self._send(action, offset, request, new_id=new_id)
+        for obj in found:
+            if obj.get("id") != new_id:
+                # an earlier, interrupted create of this name whose secret we cannot recover
+                self._note(action, f"deleting {obj['id']}, left over by an interrupted apply")
+                await self._send(
+                    action, 100, Request("delete", "DELETE", f"{create.path}/{obj['id']}")
+                )
+        return new_id
+
+    # -- helpers ------------------------------------------------------------------------------
+    async def _deliver(
+        self, action: Action, name: str, endpoint_id: str, url: str, secret: str
+    ) -> None:
+        new = NewSecret(
+            name=name,
+            address=action.address,
+            webhook_endpoint_id=endpoint_id,
+            url=url,
+            secret=secret,
+        )
+        await asyncio.to_thread(self._sinks.deliver, new)
+        self._note(action, f"signing secret of {endpoint_id} delivered to {self._sinks.describe()}")
+        self._milestone()
+
+    async def _send(
+        self, action: Action, index: int, request: Request, *, new_id: str | None = None
+    ) -> dict[str, Any]:
+        path = request.path.replace(NEW_ID, new_id) if new_id else request.path
+        if NEW_ID in path:
+            raise StripeError(f"{action.address}: request path {path} needs a created id")
+        params: Mapping[str, Any] | None = dict(request.params) or None
+        key = None
+        if request.method.upper() == "POST":
+            key = idempotency_key(
+                account=self._target.account,
+                mode=self._target.mode,
+                stripe_account=self._target.stripe_account,
+                plan_checksum=self._target.plan_checksum,
+                address=action.address,
+                action=f"{action.action.value}/{request.step}#{index}",
+                method=request.method,
+                path=path,
+                params=params,
+            )
+        try:
+            response = await self._client.request(request.method, path, params, idempotency_key=key)
+        except NotFoundError:
+            if request.method.upper() != "DELETE":
+                raise
+            # already gone: a retry after a dropped answer, or a concurrent apply got there first
+            logger.info("%s: %s was already deleted", action.address, path)
+            response = {}
+        self._milestone()
+        return response
+
+    async def _lookup(self, kind: str) -> tuple[LiveObject, ...]:
+        """Live objects of ``kind``, listed once per phase (creates of one phase share it)."""
+        async with self._lookup_lock:
+            cache_key = (self._phase, kind)
+            if cache_key not in self._lookups:
+                objects = [
+                    obj
+                    async for obj in self._client.paginate(_LIST_PATHS[kind], _LIST_PARAMS[kind])
+                ]
+                self._lookups[cache_key] = tuple(objects)
+            return self._lookups[cache_key]
+
+    def _emit(
+        self,
+        event: str,
+        action: Action,
+        stripe_id: str | None,
+        elapsed: float | None = None,
+        message: str = "",
+    ) -> None:
+        self._on_event(
+            ProgressEvent(event, action.address, action.action.value, stripe_id, elapsed, message)
+        )
+
+    def _note(self, action: Action, message: str) -> None:
+        logger.info("%s: %s", action.address, message)
+        self._emit("note", action, None, None, message)
+
+    def _milestone(self) -> None:
+        self._milestones += 1
+        if self._crash_after and self._milestones == self._crash_after:
+            os.kill(os.getpid(), signal.SIGKILL)
+
+
+async def execute_plan(
+    plan: Plan,
+    client: ApiClient,
+    target: ApplyTarget,
+    sinks: SecretSinks,
+    *,
+    parallelism: int = 4,
+    on_event: EventCallback = ignore_event,
+) -> ApplyResult:
+    """Apply ``plan`` in order; never raises for a failed action (see :class:`ApplyResult`)."""
+    return await Executor(client, target, sinks, parallelism=parallelism, on_event=on_event).run(
+        plan
+    )
+
+
+def pending_secret(obj: LiveObject) -> bool:
+    """True when an endpoint still carries the marker of an undelivered signing secret."""
+    return (obj.get("metadata") or {}).get(SECRET_PENDING_KEY) == "true"
+
+
+def recover_pending_secrets(
+    plan: Plan, live_endpoints: Sequence[LiveObject], declared: Mapping[str, Any]
+) -> Plan:
+    """Turn the update of an endpoint whose secret was never delivered into a replace.
+
+    Such an endpoint was created by an apply that died before its sink confirmed the secret, so
+    nobody can be verifying its signatures: replacing it is safe and the only way to get a
+    secret (Stripe returns one only on create). A protected endpoint is left alone, with a
+    warning, because ``lifecycle.protect`` forbids the delete.
+    """
+    handler = HANDLERS[ENDPOINTS]
+    by_id = {str(obj.get("id")): obj for obj in live_endpoints}
+    actions: list[Action] = []
+    warnings = list(plan.warnings)
+    for action in plan.actions:
+        live = by_id.get(action.live_id or "")
+        name = action.address.split(".", 1)[1] if "." in action.address else ""
+        if (
+            action.kind != ENDPOINTS
+            or action.action not in (ActionType.UPDATE, ActionType.ADOPT)
+            or live is None
+            or not pending_secret(live)
+            or name not in declared
+        ):
+            actions.append(action)
+            continue
+        if action.protected:
+            warnings.append(
+                f"{action.address}: the signing secret of {live['id']} was never delivered, "
+                "and lifecycle.protect prevents replacing it; roll it in the Dashboard"
+            )
+            actions.append(action)
+            continue
+        actions.append(
+            replace(
+                action,
+                action=ActionType.REPLACE,
+                reason="its signing secret was never delivered (an earlier apply stopped "
+                "after creating it): a new endpoint brings a new secret",
+                requests=handler.requests(ActionType.REPLACE, name, declared[name], live),
+            )
+        )
+    return Plan.of(actions, list(plan.reports), warnings, plan.unchanged)

@@ -1,0 +1,362 @@
+"""The executor against an in-memory fake: order, keys, lookups, secrets, failures, recovery."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+import pytest
+from apply_fakes import FakeStripe
+
+from reconciler.apply.executor import (
+    SECRET_PENDING_KEY,
+    ApplyTarget,
+    creates_endpoints,
+    execute_plan,
+    phase_of,
+    recover_pending_secrets,
+)
+from reconciler.apply.progress import ProgressEvent, Status
+from reconciler.apply.secrets import FileSink, SecretSinks
+from reconciler.errors import APIError, SecretSinkError
+from reconciler.manifest.model import Manifest
+from reconciler.plan import ActionType, Plan, build_plan
+from reconciler.resources.base import LiveState
+
+TARGET = ApplyTarget(account="acct_1", mode="test", stripe_account=None, plan_checksum="c1")
+
+
+def manifest(**sections: Any) -> Manifest:
+    return Manifest.model_validate({"version": 1, **sections})
+
+
+ENDPOINT = {"url": "https://example.com/a", "enabled_events": ["invoice.paid"]}
+REGISTRATION = {
+    "country": "US",
+    "country_options": {"us": {"type": "state_sales_tax", "state": "CA"}},
+}
+FULL = manifest(
+    webhook_endpoints={
+        "orders": ENDPOINT,
+        "billing": {**ENDPOINT, "url": "https://example.com/b", "disabled": True},
+    },
+    tax_settings={"defaults": {"tax_behavior": "exclusive"}},
+    tax_registrations={"us-ca": REGISTRATION},
+)
+
+
+def live_of(fake: FakeStripe) -> LiveState:
+    return LiveState(
+        objects={
+            "webhook_endpoints": tuple(fake.endpoints.values()),
+            "tax_registrations": tuple(fake.registrations.values()),
+            "tax_settings": (fake.settings,),
+        }
+    )
+
+
+def plan_for(fake: FakeStripe, desired: Manifest = FULL) -> Plan:
+    return build_plan(desired, live_of(fake))
+
+
+def run(
+    fake: FakeStripe,
+    plan: Plan,
+    sink_path: Path,
+    *,
+    parallelism: int = 4,
+    events: list[ProgressEvent] | None = None,
+) -> Any:
+    sinks = SecretSinks([FileSink(sink_path)])
+    collected = events if events is not None else []
+    return asyncio.run(
+        execute_plan(plan, fake, TARGET, sinks, parallelism=parallelism, on_event=collected.append)
+    )
+
+
+def test_apply_from_empty_creates_everything_in_order(tmp_path: Path) -> None:
+    fake = FakeStripe()
+    plan = plan_for(fake)
+    events: list[ProgressEvent] = []
+    result = run(fake, plan, tmp_path / "s.env", parallelism=1, events=events)
+    assert result.ok
+    assert [(r.address, r.action, r.status) for r in result.results] == [
+        ("tax_settings", "update", Status.DONE),
+        ("webhook_endpoints.billing", "create", Status.DONE),
+        ("webhook_endpoints.orders", "create", Status.DONE),
+        ("tax_registrations.us-ca", "create", Status.DONE),
+    ]
+    billing, orders = sorted(
+        fake.endpoints.values(), key=lambda o: o["metadata"]["reconciler_name"]
+    )
+    assert fake.writes() == [
+        ("POST", "/v1/tax/settings"),
+        ("POST", "/v1/webhook_endpoints"),
+        ("POST", f"/v1/webhook_endpoints/{billing['id']}"),  # disable
+        ("POST", f"/v1/webhook_endpoints/{billing['id']}"),  # confirm secret delivered
+        ("POST", "/v1/webhook_endpoints"),
+        ("POST", f"/v1/webhook_endpoints/{orders['id']}"),
+        ("POST", "/v1/tax/registrations"),
+    ]
+    # one lookup list per kind and phase, not one per create
+    lists = [(m, p) for m, p, _, _ in fake.calls if m == "GET"]
+    assert lists == [("GET", "/v1/webhook_endpoints"), ("GET", "/v1/tax/registrations")]
+    assert billing["status"] == "disabled"
+    assert SECRET_PENDING_KEY not in billing["metadata"]
+    assert SECRET_PENDING_KEY not in orders["metadata"]
+    assert FileSink(tmp_path / "s.env").read() == {
+        "STRIPE_WEBHOOK_SECRET_BILLING": f"whsec_fake{billing['id']}",
+        "STRIPE_WEBHOOK_SECRET_ORDERS": f"whsec_fake{orders['id']}",
+    }
+    # the plan now converges
+    assert not plan_for(fake).has_changes
+    starts = [(e.event, e.address) for e in events if e.event in ("start", "end")]
+    assert starts[:2] == [("start", "tax_settings"), ("end", "tax_settings")]
+    ends = {e.address: e.stripe_id for e in events if e.event == "end"}
+    assert ends["webhook_endpoints.orders"] == orders["id"]
+    assert all("whsec_" not in repr(e) for e in events)
+
+
+def test_every_post_has_a_deterministic_key(tmp_path: Path) -> None:
+    first, second = FakeStripe(), FakeStripe()
+    run(first, plan_for(first), tmp_path / "a.env", parallelism=1)
+    run(second, plan_for(second), tmp_path / "b.env", parallelism=1)
+    keys_a = [k for m, _, _, k in first.calls if m == "POST"]
+    keys_b = [k for m, _, _, k in second.calls if m == "POST"]
+    assert all(k and k.startswith("sr-") for k in keys_a)
+    assert len(set(keys_a)) == len(keys_a)
+    assert keys_a == keys_b
+    assert all(k is None for m, _, _, k in first.calls if m != "POST")
+
+
+def test_the_same_plan_applied_twice_creates_once(tmp_path: Path) -> None:
+    fake = FakeStripe()
+    plan = plan_for(fake)
+    run(fake, plan, tmp_path / "s.env")
+    secrets_before = FileSink(tmp_path / "s.env").read()
+    again = run(fake, plan, tmp_path / "s.env")
+    assert again.ok
+    assert len(fake.endpoints) == 2
+    assert len(fake.registrations) == 1
+    assert FileSink(tmp_path / "s.env").read() == secrets_before
+
+
+def test_failure_reports_done_failed_and_never_started(tmp_path: Path) -> None:
+    fake = FakeStripe()
+    fake.fail_on[("POST", "/v1/tax/registrations")] = APIError("boom", http_status=500)
+    desired = manifest(
+        tax_settings={"defaults": {"tax_behavior": "exclusive"}},
+        tax_registrations={"us-ca": REGISTRATION},
+        webhook_endpoints={"orders": ENDPOINT},
+    )
+    live = live_of(fake)
+    live_endpoint = {
+        "id": "we_old",
+        "url": "https://example.com/gone",
+        "enabled_events": ["invoice.paid"],
+        "metadata": {"managed_by": "stripe-reconciler", "reconciler_name": "gone"},
+        "status": "enabled",
+    }
+    fake.endpoints["we_old"] = live_endpoint
+    live = live_of(fake)
+    plan = build_plan(desired, live)
+    result = run(fake, plan, tmp_path / "s.env", parallelism=1)
+    assert not result.ok
+    statuses = {r.address: r.status for r in result.results}
+    assert statuses == {
+        "tax_settings": Status.DONE,
+        "webhook_endpoints.orders": Status.DONE,
+        "tax_registrations.us-ca": Status.FAILED,
+        "webhook_endpoints[we_old]": Status.NOT_STARTED,
+    }
+    assert "we_old" in fake.endpoints  # the delete phase never ran
+    message = str(result.error())
+    assert message.splitlines()[0] == (
+        "apply stopped: 1 failed, 2 done, 1 never started. Fix the cause and run apply again; "
+        "it continues where this run stopped without duplicating anything."
+    )
+    assert "  failed: tax_registrations.us-ca (create): boom [HTTP 500]" in message
+    assert "  never started: webhook_endpoints[we_old] (delete we_old)" in message
+    assert "whsec_" not in message
+
+
+def test_sink_failure_stops_before_the_marker_is_removed(tmp_path: Path) -> None:
+    fake = FakeStripe()
+    desired = manifest(webhook_endpoints={"orders": ENDPOINT})
+    plan = plan_for(fake, desired)
+    bad = tmp_path / "dir.env"
+    bad.mkdir()
+    result = run(fake, plan, bad)
+    assert [r.status for r in result.results] == [Status.FAILED]
+    (endpoint,) = fake.endpoints.values()
+    assert endpoint["metadata"][SECRET_PENDING_KEY] == "true"
+    assert "whsec_" not in str(result.error())
+
+    # the next plan sees the marker; recovery turns it into a replace that delivers a new secret
+    replan = recover_pending_secrets(
+        plan_for(fake, desired), tuple(fake.endpoints.values()), desired.webhook_endpoints
+    )
+    assert [(a.address, a.action) for a in replan.actions] == [
+        ("webhook_endpoints.orders", ActionType.REPLACE)
+    ]
+    good = tmp_path / "s.env"
+    assert run(fake, replan, good).ok
+    (new,) = fake.endpoints.values()
+    assert new["id"] != endpoint["id"]
+    assert FileSink(good).read() == {"STRIPE_WEBHOOK_SECRET_ORDERS": f"whsec_fake{new['id']}"}
+    assert not plan_for(fake, desired).has_changes
+
+
+def test_recovery_leaves_protected_endpoints_with_a_warning() -> None:
+    desired = manifest(webhook_endpoints={"orders": {**ENDPOINT, "lifecycle": {"protect": True}}})
+    live = {
+        "id": "we_1",
+        **ENDPOINT,
+        "status": "enabled",
+        "metadata": {
+            "managed_by": "stripe-reconciler",
+            "reconciler_name": "orders",
+            "reconciler_connect": "false",
+            SECRET_PENDING_KEY: "true",
+        },
+    }
+    plan = build_plan(desired, LiveState(objects={"webhook_endpoints": (live,)}))
+    recovered = recover_pending_secrets(plan, (live,), desired.webhook_endpoints)
+    assert [a.action for a in recovered.actions] == [ActionType.UPDATE]
+    assert any("lifecycle.protect prevents replacing it" in w for w in recovered.warnings)
+
+
+def test_lookup_finds_a_registration_created_by_an_earlier_run(tmp_path: Path) -> None:
+    fake = FakeStripe()
+    desired = manifest(tax_registrations={"us-ca": REGISTRATION})
+    plan = plan_for(fake, desired)
+    # another apply created it after this plan was made
+    asyncio.run(fake.request("POST", "/v1/tax/registrations", REGISTRATION))
+    result = run(fake, plan, tmp_path / "s.env")
+    assert result.ok
+    assert len(fake.registrations) == 1
+    assert result.results[0].stripe_id == next(iter(fake.registrations))
+
+
+def test_lookup_then_replay_recovers_a_concurrent_create(tmp_path: Path) -> None:
+    fake = FakeStripe()
+    desired = manifest(webhook_endpoints={"orders": ENDPOINT})
+    plan = plan_for(fake, desired)
+    run(fake, plan, tmp_path / "first.env")
+    # a second process applies the same plan: the key replays, nothing new is created
+    run(fake, plan, tmp_path / "second.env")
+    assert len(fake.endpoints) == 1
+    assert FileSink(tmp_path / "first.env").read() == FileSink(tmp_path / "second.env").read()
+
+
+def test_lookup_deletes_an_interrupted_endpoint_from_another_plan(tmp_path: Path) -> None:
+    fake = FakeStripe()
+    desired = manifest(webhook_endpoints={"orders": ENDPOINT})
+    plan = plan_for(fake, desired)
+    # an interrupted apply of another plan left a tagged endpoint whose secret was never kept
+    other = ApplyTarget(account="acct_1", mode="test", stripe_account=None, plan_checksum="c0")
+    sinks = SecretSinks([FileSink(tmp_path / "lost.env")])
+    fake.fail_on[("POST", "/v1/webhook_endpoints/we_0001")] = APIError("died")
+    asyncio.run(execute_plan(plan, fake, other, sinks))
+    fake.fail_on.clear()
+    assert len(fake.endpoints) == 1
+    result = run(fake, plan, tmp_path / "s.env")
+    assert result.ok
+    (survivor,) = fake.endpoints.values()
+    assert survivor["id"] != "we_0001"
+    assert FileSink(tmp_path / "s.env").read() == {
+        "STRIPE_WEBHOOK_SECRET_ORDERS": f"whsec_fake{survivor['id']}"
+    }
+
+
+def test_replace_creates_new_before_deleting_old(tmp_path: Path) -> None:
+    fake = FakeStripe()
+    old = {
+        "id": "we_old",
+        **ENDPOINT,
+        "status": "enabled",
+        "api_version": "2024-06-20",
+        "metadata": {
+            "managed_by": "stripe-reconciler",
+            "reconciler_name": "orders",
+            "reconciler_connect": "false",
+        },
+    }
+    fake.endpoints["we_old"] = old
+    desired = manifest(
+        webhook_endpoints={"orders": {**ENDPOINT, "api_version": "2025-01-27.acacia"}}
+    )
+    plan = plan_for(fake, desired)
+    assert [a.action for a in plan.actions] == [ActionType.REPLACE]
+    assert creates_endpoints(plan) == plan.actions
+    assert run(fake, plan, tmp_path / "s.env").ok
+    (new,) = fake.endpoints.values()
+    assert fake.writes() == [
+        ("POST", "/v1/webhook_endpoints"),
+        ("POST", f"/v1/webhook_endpoints/{new['id']}"),
+        ("DELETE", "/v1/webhook_endpoints/we_old"),
+    ]
+
+
+def test_delete_of_an_already_deleted_endpoint_counts_as_done(tmp_path: Path) -> None:
+    fake = FakeStripe()
+    ghost = {
+        "id": "we_ghost",
+        **ENDPOINT,
+        "status": "enabled",
+        "metadata": {"managed_by": "stripe-reconciler", "reconciler_name": "gone"},
+    }
+    plan = build_plan(manifest(), LiveState(objects={"webhook_endpoints": (ghost,)}))
+    result = run(fake, plan, tmp_path / "s.env")
+    assert [(r.action, r.status) for r in result.results] == [("delete", Status.DONE)]
+
+
+def test_parallelism_bounds_concurrent_actions(tmp_path: Path) -> None:
+    fake = FakeStripe()
+    active = 0
+    peak = 0
+    original = fake.request
+
+    async def slow(*args: Any, **kwargs: Any) -> dict[str, Any]:
+        nonlocal active, peak
+        active += 1
+        peak = max(peak, active)
+        await asyncio.sleep(0.01)
+        try:
+            return await original(*args, **kwargs)
+        finally:
+            active -= 1
+
+    fake.request = slow  # type: ignore[method-assign]
+    desired = manifest(
+        webhook_endpoints={f"e{i}": {**ENDPOINT, "url": f"https://e.com/{i}"} for i in range(6)}
+    )
+    assert run(fake, plan_for(fake, desired), tmp_path / "s.env", parallelism=2).ok
+    assert peak == 2
+
+
+@pytest.mark.parametrize(
+    ("kind", "action", "phase"),
+    [
+        ("tax_settings", ActionType.UPDATE, 0),
+        ("webhook_endpoints", ActionType.CREATE, 1),
+        ("webhook_endpoints", ActionType.ADOPT, 1),
+        ("tax_registrations", ActionType.UPDATE, 1),
+        ("webhook_endpoints", ActionType.REPLACE, 2),
+        ("tax_registrations", ActionType.REPLACE, 2),
+        ("webhook_endpoints", ActionType.DELETE, 3),
+        ("tax_registrations", ActionType.EXPIRE, 3),
+    ],
+)
+def test_phases(kind: str, action: ActionType, phase: int) -> None:
+    from reconciler.plan.model import Action
+
+    assert phase_of(Action(kind=kind, address=kind, action=action, reason="")) == phase
+
+
+def test_secret_sink_error_type(tmp_path: Path) -> None:
+    bad = tmp_path / "dir.env"
+    bad.mkdir()
+    with pytest.raises(SecretSinkError):
+        FileSink(bad).check()
