@@ -1,0 +1,273 @@
+"""The ``/v1/`` pipeline as a raw ASGI app (raw, so that a fault can cut the connection).
+
+Order per request, as Stripe layers it: route → auth → latency → rate limiter → injected fault
+→ content type → idempotency lookup → parameter validation → handler → idempotency store →
+persistence → response (or a dropped connection after the write, for ``drop_after``).
+Every response carries ``Request-Id``; 429/5xx carry ``Stripe-Should-Retry``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import re
+import time
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import TYPE_CHECKING, Any
+
+from reconciler.data import openapi, pinned_api_version
+from reconciler.emulator.auth import Caller, authenticate
+from reconciler.emulator.errors import ConnectionDropped, EmulatedError
+from reconciler.emulator.forms import parse_form
+from reconciler.emulator.resources import QUERY_SCHEMA_OVERRIDES, ROUTES
+from reconciler.emulator.resources.base import Call, Route
+from reconciler.emulator.store import namespace_key, new_id
+from reconciler.emulator.validation import body_schema, coerce, query_schema
+
+if TYPE_CHECKING:
+    from reconciler.emulator.app import Runtime
+
+logger = logging.getLogger(__name__)
+
+Scope = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
+Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
+
+IDEMPOTENCY_TTL_SECONDS = 24 * 60 * 60
+IDEMPOTENCY_KEY_MAX = 255
+_PATTERNS = [
+    (route, re.compile("^" + re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", route.template) + "$"))
+    for route in ROUTES
+]
+
+
+def _known_versions() -> frozenset[str]:
+    create = openapi()["paths"]["/v1/webhook_endpoints"]["post"]
+    schema = create["requestBody"]["content"]["application/x-www-form-urlencoded"]["schema"]
+    newer = openapi().get("x-newer-version-additions", {}).get("webhook_endpoints.api_version", [])
+    return frozenset(schema["properties"]["api_version"]["enum"]) | frozenset(newer)
+
+
+KNOWN_VERSIONS = _known_versions()
+
+
+def _match(method: str, path: str) -> tuple[Route, dict[str, str]]:
+    for route, pattern in _PATTERNS:
+        found = pattern.match(path)
+        if found and route.method == method:
+            return route, found.groupdict()
+    raise EmulatedError(
+        404,
+        f"Unrecognized request URL ({method.upper()}: {path}). Please see https://stripe.com/docs "
+        "or we can help at https://support.stripe.com/.",
+        stored=False,
+    )
+
+
+def _retry_error(status: int, *, limited: bool) -> EmulatedError:
+    headers = {"Stripe-Should-Retry": "true"}
+    if status == 429:
+        headers["Retry-After"] = "1"
+        headers["Stripe-Rate-Limited-Reason"] = "global-rate" if limited else "injected"
+        return EmulatedError(
+            429,
+            "Request rate limit exceeded. Learn more about rate limits here "
+            "https://stripe.com/docs/rate-limits.",
+            code="rate_limit",
+            stored=False,
+            headers=headers,
+        )
+    return EmulatedError(
+        status,
+        "An unknown error occurred (injected by the emulator).",
+        error_type="api_error",
+        stored=False,
+        headers=headers,
+    )
+
+
+async def _drop(send: Send, when: str) -> None:
+    """Promise a longer body than we send, then raise: the server must abort the connection."""
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 200,
+            "headers": [(b"content-type", b"application/json"), (b"content-length", b"4096")],
+        }
+    )
+    await send({"type": "http.response.body", "body": b"{", "more_body": True})
+    raise ConnectionDropped(when)
+
+
+async def _read_body(receive: Receive) -> bytes:
+    chunks = []
+    while True:
+        message = await receive()
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body"):
+            return b"".join(chunks)
+
+
+class ApiApp:
+    """Serves every non-operator path with Stripe's behaviour (see the module docstring)."""
+
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            return
+        body = await _read_body(receive)
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        method = scope["method"].lower()
+        path = scope["path"]
+        entry = self.runtime.begin_entry(
+            method=method.upper(),
+            path=path,
+            query=scope.get("query_string", b"").decode("latin-1"),
+            idempotency_key=headers.get("idempotency-key") if method == "post" else None,
+        )
+        response_headers = {
+            "Request-Id": new_id("req_", 14),
+            "Stripe-Version": headers.get("stripe-version") or pinned_api_version(),
+        }
+        try:
+            status, payload = await self._process(method, path, headers, body, entry, send)
+        except EmulatedError as error:
+            status, payload = error.status, error.body()
+            response_headers.update(error.headers)
+        if entry.get("replayed"):
+            response_headers["Idempotent-Replayed"] = "true"
+        if entry["idempotency_key"] is not None:
+            response_headers["Idempotency-Key"] = entry["idempotency_key"]
+        entry["status"] = status
+        if entry["fault"] == "drop_after":
+            await _drop(send, "after the write")
+        await self._respond(send, status, payload, response_headers)
+
+    async def _respond(
+        self, send: Send, status: int, payload: dict[str, Any], headers: dict[str, str]
+    ) -> None:
+        data = json.dumps(payload, indent=2).encode()
+        raw = [(b"content-type", b"application/json"), (b"content-length", str(len(data)).encode())]
+        raw += [(k.lower().encode(), v.encode()) for k, v in headers.items()]
+        await send({"type": "http.response.start", "status": status, "headers": raw})
+        await send({"type": "http.response.body", "body": data})
+
+    async def _process(
+        self,
+        method: str,
+        path: str,
+        headers: dict[str, str],
+        body: bytes,
+        entry: dict[str, Any],
+        send: Send,
+    ) -> tuple[int, dict[str, Any]]:
+        runtime = self.runtime
+        route, path_args = _match(method, path)
+        caller = authenticate(headers.get("authorization"), headers.get("stripe-account"))
+        entry["account"], entry["livemode"] = caller.account, caller.livemode
+        version = headers.get("stripe-version")
+        if version and version not in KNOWN_VERSIONS:
+            raise EmulatedError(400, f"Invalid Stripe API version: {version}", stored=False)
+
+        delay = runtime.faults.delay_seconds()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        ns_key = namespace_key(caller.account, caller.livemode)
+        if not runtime.limiter.allow(ns_key, time.monotonic(), runtime.config.rate_limit):
+            entry["fault"] = "rate_limit"
+            raise _retry_error(429, limited=True)
+        fault = runtime.faults.next_fault() if runtime.faults.eligible(path) else None
+        entry["fault"] = fault
+        if fault in ("429", "500", "503"):
+            raise _retry_error(int(fault), limited=False)
+        if fault == "drop_before":
+            entry["status"] = None
+            await _drop(send, "before the write")
+
+        raw = self._raw_params(method, headers, body, entry["query"])
+        key = entry["idempotency_key"]
+        if key is not None and len(key) > IDEMPOTENCY_KEY_MAX:
+            raise EmulatedError(
+                400,
+                f"Idempotency-Key values must be at most {IDEMPOTENCY_KEY_MAX} characters long.",
+                stored=False,
+            )
+        store_key = f"{ns_key}:{key}" if key is not None else None
+        fingerprint = json.dumps([method, path, raw], sort_keys=True)
+        now = runtime.store.now()
+        if store_key is not None:
+            previous = runtime.store.idempotent_result(store_key, now, IDEMPOTENCY_TTL_SECONDS)
+            if previous is not None:
+                if previous["fingerprint"] != fingerprint:
+                    raise EmulatedError(
+                        400,
+                        "Keys for idempotent requests can only be used with the same parameters "
+                        "they were first used with. Try using a key other than "
+                        f"'{key}' if you meant to execute a different request.",
+                        error_type="idempotency_error",
+                        stored=False,
+                    )
+                entry["replayed"] = True
+                return int(previous["status"]), dict(previous["body"])
+
+        status, payload, commit = self._execute(route, path_args, raw, caller, now, path)
+        if commit:
+            if store_key is not None:
+                runtime.store.remember(
+                    store_key,
+                    {"created": now, "fingerprint": fingerprint, "status": status, "body": payload},
+                )
+            runtime.persist()
+        return status, payload
+
+    def _raw_params(
+        self, method: str, headers: dict[str, str], body: bytes, query: str
+    ) -> dict[str, Any]:
+        if method != "post":
+            return parse_form(query.encode("latin-1"))
+        content_type = headers.get("content-type", "").split(";")[0].strip().lower()
+        if body and content_type != "application/x-www-form-urlencoded":
+            raise EmulatedError(
+                400,
+                "Invalid request (check that your POST content type is "
+                "application/x-www-form-urlencoded). If you have any questions, we can help at "
+                "https://support.stripe.com/.",
+                stored=False,
+            )
+        return parse_form(body)
+
+    def _execute(
+        self,
+        route: Route,
+        path_args: dict[str, str],
+        raw: dict[str, Any],
+        caller: Caller,
+        now: float,
+        path: str,
+    ) -> tuple[int, dict[str, Any], bool]:
+        """Validate and run; returns (status, body, whether Stripe would store/commit it)."""
+        schema = QUERY_SCHEMA_OVERRIDES.get(route.template)
+        if schema is None:
+            if route.method == "post":
+                schema = body_schema(route.method, route.template)
+            else:
+                schema = query_schema(route.method, route.template)
+        params = coerce(raw, schema)
+        call = Call(
+            store=self.runtime.store,
+            namespace=self.runtime.store.namespace(caller.account, caller.livemode),
+            account=caller.account,
+            livemode=caller.livemode,
+            now=int(now),
+            params=params,
+            path_args=path_args,
+            path=path,
+        )
+        mutating = route.method != "get"
+        try:
+            return 200, route.handler(call), mutating
+        except EmulatedError as error:
+            return error.status, error.body(), mutating and error.stored

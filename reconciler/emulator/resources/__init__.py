@@ -1,0 +1,13 @@
+"""One module per Stripe resource; each exports ``ROUTES`` (method, path template, handler)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from reconciler.emulator.resources import account, webhook_endpoints
+from reconciler.emulator.resources.base import Route
+
+ROUTES: tuple[Route, ...] = (*account.ROUTES, *webhook_endpoints.ROUTES)
+
+#: Parameter schemas for routes that ``openapi-subset.json`` does not describe.
+QUERY_SCHEMA_OVERRIDES: dict[str, dict[str, Any]] = {"/v1/account": account.QUERY_SCHEMA}

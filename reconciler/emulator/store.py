@@ -1,0 +1,117 @@
+"""The emulator's state: objects per (account, mode), idempotency results, the clock.
+
+Everything is plain JSON data so that ``--state-file`` can persist it as-is. A namespace is
+``"<account>:test"`` or ``"<account>:live"``: objects never cross modes, and each connected
+account (``Stripe-Account``) has its own. Webhook signing secrets are never stored — Stripe
+only shows them in the create response, so the emulator has no reason to keep them.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import secrets
+import string
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+logger = logging.getLogger(__name__)
+
+STATE_FORMAT = 1
+_ALPHABET = string.ascii_letters + string.digits
+
+
+def namespace_key(account: str, livemode: bool) -> str:
+    return f"{account}:{'live' if livemode else 'test'}"
+
+
+def new_id(prefix: str, length: int = 24) -> str:
+    """A Stripe-looking id; random rather than seeded, so ids never collide across restarts."""
+    return prefix + "".join(secrets.choice(_ALPHABET) for _ in range(length))
+
+
+class Store:
+    """Mutable state plus the emulator clock (wall time shifted by ``advance``)."""
+
+    def __init__(self) -> None:
+        self.clock_offset = 0.0
+        self.namespaces: dict[str, dict[str, Any]] = {}
+        self.idempotency: dict[str, dict[str, Any]] = {}
+
+    def now(self) -> float:
+        return time.time() + self.clock_offset
+
+    def advance(self, seconds: float) -> float:
+        self.clock_offset += seconds
+        return self.now()
+
+    def namespace(self, account: str, livemode: bool) -> dict[str, Any]:
+        """The (created on first use) state of one account in one mode."""
+        key = namespace_key(account, livemode)
+        if key not in self.namespaces:
+            self.namespaces[key] = {
+                "webhook_endpoints": {},
+                "tax_settings": None,
+                "tax_registrations": {},
+            }
+        return self.namespaces[key]
+
+    # --- idempotency -------------------------------------------------------------------------
+
+    def idempotent_result(self, key: str, now: float, ttl: float) -> dict[str, Any] | None:
+        """The stored first result for ``key``, unless it is older than ``ttl`` seconds."""
+        stored = self.idempotency.get(key)
+        if stored is not None and now - stored["created"] >= ttl:
+            del self.idempotency[key]
+            return None
+        return stored
+
+    def remember(self, key: str, entry: dict[str, Any]) -> None:
+        self.idempotency[key] = entry
+
+    # --- persistence -------------------------------------------------------------------------
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "format": STATE_FORMAT,
+            "clock_offset": self.clock_offset,
+            "namespaces": self.namespaces,
+            "idempotency": self.idempotency,
+        }
+
+    def load_json(self, data: dict[str, Any]) -> None:
+        if data.get("format") != STATE_FORMAT:
+            raise ValueError(f"unsupported emulator state format {data.get('format')!r}")
+        self.clock_offset = float(data.get("clock_offset", 0.0))
+        self.namespaces = dict(data.get("namespaces", {}))
+        self.idempotency = dict(data.get("idempotency", {}))
+
+    def clear(self) -> None:
+        self.clock_offset = 0.0
+        self.namespaces.clear()
+        self.idempotency.clear()
+
+
+def load_state(store: Store, path: Path) -> bool:
+    """Fill ``store`` from ``path`` if it exists; returns whether anything was loaded."""
+    if not path.exists():
+        return False
+    store.load_json(json.loads(path.read_text(encoding="utf-8")))
+    logger.info("loaded emulator state from %s", path)
+    return True
+
+
+def save_state(store: Store, path: Path) -> None:
+    """Write atomically: a crash mid-write leaves the previous file intact."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as stream:
+            json.dump(store.to_json(), stream, sort_keys=True)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise

@@ -1,0 +1,21 @@
+"""Fixtures shared by every test package.
+
+``emulator``: a fresh :class:`~reconciler.emulator.server.EmulatorServer` on 127.0.0.1 with an
+ephemeral port, stopped after the test. Use ``emulator.base_url`` as the API base, and
+``emulator.requests() / counts() / configure(...) / advance_clock(s) / reset() / state()`` to
+inspect it or inject faults.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from reconciler.emulator.server import EmulatorServer
+
+
+@pytest.fixture
+def emulator() -> Iterator[EmulatorServer]:
+    with EmulatorServer() as server:
+        yield server
