@@ -1,0 +1,140 @@
+"""Rendering an :class:`~reconciler.export.build.Export` as manifest YAML, and writing it safely.
+
+Output forms (``--out``):
+
+- none: one manifest on stdout;
+- a path ending in ``.yaml``/``.yml``: one manifest file;
+- anything else (a directory): ``webhook_endpoints.yaml``, ``tax_settings.yaml`` and
+  ``tax_registrations.yaml``, one per exported kind, each a complete manifest (``version`` and
+  the same ``account``), which the loader merges.
+
+Existing files are never overwritten without ``force``: an export is a starting point someone
+edits, and silently replacing reviewed manifests with the raw account would lose that work. Every
+file is written atomically (temporary file + rename), so a failure leaves the old one intact.
+Every file starts with the ``# yaml-language-server: $schema=`` line for editors.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from reconciler import __version__
+from reconciler.errors import UsageError
+from reconciler.export.build import KINDS, Export
+
+SCHEMA_RELPATH = Path("schemas") / "manifest.schema.json"
+_KIND_FILES = {kind: f"{kind}.yaml" for kind in KINDS}
+
+
+def schema_ref(target_dir: Path, *, cwd: Path | None = None) -> str:
+    """Path to the JSON Schema relative to ``target_dir``.
+
+    The nearest ``schemas/manifest.schema.json`` at or above ``target_dir`` wins (the repository
+    layout); otherwise the one ``stripe-reconciler schema --out schemas/manifest.schema.json``
+    would create in the working directory.
+    """
+    base = target_dir.resolve()
+    for folder in (base, *base.parents):
+        if (folder / SCHEMA_RELPATH).is_file():
+            return Path(os.path.relpath(folder / SCHEMA_RELPATH, base)).as_posix()
+    origin = (cwd or Path.cwd()).resolve()
+    return Path(os.path.relpath(origin / SCHEMA_RELPATH, base)).as_posix()
+
+
+def _dump(data: Mapping[str, Any]) -> str:
+    return yaml.safe_dump(
+        dict(data), sort_keys=False, allow_unicode=True, default_flow_style=False, width=100
+    )
+
+
+def _header(export: Export, ref: str) -> list[str]:
+    account = export.account
+    who = account.get("id") or "the account"
+    if account.get("stripe_account"):
+        who = f"{who} (connected account {account['stripe_account']})"
+    return [
+        f"# yaml-language-server: $schema={ref}",
+        f"# Exported by stripe-reconciler {__version__} from {who}, {account['mode']} mode.",
+        "# `plan` against the same account shows no changes; review, then commit.",
+    ]
+
+
+def _untagged_comment(untagged: Mapping[str, Mapping[str, Any]]) -> list[str]:
+    if not untagged:
+        return []
+    lines = [
+        "",
+        "# Untagged webhook endpoints, left unmanaged. To manage them, move them under",
+        "# webhook_endpoints (or re-run export with --adopt): plan then adopts them by URL.",
+    ]
+    body = _dump({"webhook_endpoints": dict(untagged)}).splitlines()[1:]
+    lines.extend(f"# {line}" for line in body)
+    return lines
+
+
+def render_manifest(export: Export, kinds: Iterable[str], ref: str) -> str:
+    """One manifest holding the sections of ``kinds`` (in the order of :data:`KINDS`)."""
+    wanted = set(kinds)
+    doc: dict[str, Any] = {"version": 1, "account": dict(export.account)}
+    if "tax_settings" in wanted and export.tax_settings is not None:
+        doc["tax_settings"] = export.tax_settings
+    if "webhook_endpoints" in wanted and export.webhook_endpoints:
+        doc["webhook_endpoints"] = {k: dict(v) for k, v in export.webhook_endpoints.items()}
+    if "tax_registrations" in wanted and export.tax_registrations:
+        doc["tax_registrations"] = {k: dict(v) for k, v in export.tax_registrations.items()}
+    lines = [*_header(export, ref), *_dump(doc).splitlines()]
+    if "webhook_endpoints" in wanted:
+        lines.extend(_untagged_comment(export.untagged))
+    return "\n".join(lines) + "\n"
+
+
+def is_single_file(out: Path) -> bool:
+    return out.suffix.lower() in (".yaml", ".yml") and not out.is_dir()
+
+
+def plan_files(export: Export, kinds: Iterable[str], out: Path) -> dict[Path, str]:
+    """Target path → content for ``out`` (see the module docstring), without writing."""
+    chosen = [k for k in KINDS if k in set(kinds)]
+    if is_single_file(out):
+        return {out: render_manifest(export, chosen, schema_ref(out.parent))}
+    ref = schema_ref(out)
+    return {out / _KIND_FILES[kind]: render_manifest(export, [kind], ref) for kind in chosen}
+
+
+def write_files(files: Mapping[Path, str], *, force: bool) -> list[Path]:
+    """Write every file atomically; refuse (before writing any) if one exists and not ``force``."""
+    existing = sorted(str(path) for path in files if path.exists())
+    if existing and not force:
+        raise UsageError(
+            f"refusing to overwrite {', '.join(existing)}: export writes a fresh starting point; "
+            "pass --force to replace, or choose another --out"
+        )
+    written: list[Path] = []
+    for path, text in files.items():
+        _atomic_write(path, text)
+        written.append(path)
+    return written
+
+
+def _atomic_write(path: Path, text: str) -> None:
+    temporary: str | None = None
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(
+            dir=path.parent, prefix=f".{path.name}.", suffix=".tmp"
+        )
+        with os.fdopen(handle, "w", encoding="utf-8") as stream:
+            stream.write(text)
+        os.replace(temporary, path)
+        temporary = None
+    except OSError as error:
+        raise UsageError(f"cannot write {path}: {error.strerror or error}") from None
+    finally:
+        if temporary is not None and os.path.exists(temporary):
+            os.unlink(temporary)

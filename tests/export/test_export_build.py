@@ -1,0 +1,257 @@
+"""Export round trip: live → manifest YAML → load → plan against the same live: no actions."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from reconciler.export.build import KINDS, build_export, name_from_key, name_from_url
+from reconciler.export.write import render_manifest
+from reconciler.manifest import load_manifests
+from reconciler.plan.builder import build_plan
+from reconciler.plan.model import ActionType
+from reconciler.resources.base import LiveState
+
+TAGS = {"managed_by": "stripe-reconciler", "reconciler_connect": "false"}
+SECRET = "whsec_" + "q" * 24
+
+
+def endpoint(id_: str, url: str, name: str | None = None, **extra: Any) -> dict[str, Any]:
+    metadata = {**TAGS, "reconciler_name": name} if name else {}
+    obj: dict[str, Any] = {
+        "id": id_,
+        "object": "webhook_endpoint",
+        "url": url,
+        "enabled_events": ["invoice.paid", "charge.failed"],
+        "description": None,
+        "status": "enabled",
+        "api_version": None,
+        "application": None,
+        "created": 1_700_000_000,
+        "livemode": False,
+        "metadata": metadata,
+    }
+    obj.update(extra)
+    obj["metadata"] = {**metadata, **extra.get("metadata", {})}
+    return obj
+
+
+def registration(id_: str, country: str, options: dict[str, Any], **extra: Any) -> dict[str, Any]:
+    obj: dict[str, Any] = {
+        "id": id_,
+        "object": "tax.registration",
+        "country": country,
+        "country_options": {country.lower(): options},
+        "active_from": 1_700_000_000,
+        "expires_at": None,
+        "status": "active",
+        "created": 1_700_000_000,
+        "livemode": False,
+    }
+    obj.update(extra)
+    return obj
+
+
+SETTINGS = {
+    "object": "tax.settings",
+    "defaults": {"provider": "stripe", "tax_behavior": "exclusive", "tax_code": "txcd_10000000"},
+    "head_office": {
+        "address": {
+            "city": "San Francisco",
+            "country": "US",
+            "line1": "510 Townsend St",
+            "line2": None,
+            "postal_code": "94103",
+            "state": "CA",
+        }
+    },
+    "status": "active",
+    "status_details": {"active": {}},
+    "livemode": False,
+}
+
+LIVE = LiveState(
+    objects={
+        "webhook_endpoints": (
+            endpoint("we_1", "https://shop.example.com/stripe/hooks", "orders"),
+            endpoint(
+                "we_2",
+                "https://shop.example.com/billing",
+                "billing",
+                description="Billing $ events",
+                api_version="2024-06-20",
+                status="disabled",
+                metadata={"team": "payments", "reconciler_connect": "true"},
+            ),
+            endpoint("we_3", "https://www.other.example/a/b?x=1", None, metadata={"k": "v"}),
+            endpoint("we_4", "https://other.example/a/b", None),
+        ),
+        "tax_settings": (SETTINGS,),
+        "tax_registrations": (
+            registration("taxreg_1", "US", {"state": "CA", "type": "state_sales_tax"}),
+            registration(
+                "taxreg_2",
+                "DE",
+                {"type": "standard", "standard": {"place_of_supply_scheme": "standard"}},
+            ),
+            registration(
+                "taxreg_3",
+                "CA",
+                {"type": "province_standard", "province_standard": {"province": "BC"}},
+                active_from=1_900_000_000,
+                expires_at=1_950_000_000,
+                status="scheduled",
+            ),
+            registration(
+                "taxreg_4",
+                "US",
+                {"state": "NY", "type": "state_sales_tax"},
+                status="expired",
+                expires_at=1_750_000_000,
+            ),
+        ),
+    }
+)
+
+
+def _roundtrip(tmp_path: Path, live: LiveState, *, adopt: bool) -> Any:
+    export = build_export(live, adopt=adopt, mode="test", account_id="acct_1")
+    path = tmp_path / "exported.yaml"
+    path.write_text(render_manifest(export, KINDS, "schemas/manifest.schema.json"))
+    state = load_manifests([path])
+    return export, path.read_text(), build_plan(state.manifest, live)
+
+
+def test_export_then_plan_has_no_changes(tmp_path: Path) -> None:
+    export, text, plan = _roundtrip(tmp_path, LIVE, adopt=False)
+    assert plan.actions == ()
+    assert text.startswith("# yaml-language-server: $schema=schemas/manifest.schema.json\n")
+    assert sorted(export.webhook_endpoints) == ["billing", "orders"]
+    assert sorted(export.untagged) == ["other-example-a-b", "other-example-a-b-2"]
+    assert sorted(export.tax_registrations) == [
+        "ca-province-standard-bc",
+        "de-standard",
+        "us-state-sales-tax-ca",
+    ]
+    # the untagged ones are shown, commented out, and the plan only reports them
+    assert "#   other-example-a-b:\n#     url: https://other.example/a/b\n" in text
+    assert [r.address for r in plan.reports] == [
+        "webhook_endpoints[we_3]",
+        "webhook_endpoints[we_4]",
+    ]
+
+
+def test_export_adopt_then_plan_only_adopts(tmp_path: Path) -> None:
+    export, _, plan = _roundtrip(tmp_path, LIVE, adopt=True)
+    assert [(a.address, a.action) for a in plan.actions] == [
+        ("webhook_endpoints.other-example-a-b", ActionType.ADOPT),
+        ("webhook_endpoints.other-example-a-b-2", ActionType.ADOPT),
+    ]
+    assert export.untagged == {}
+
+
+def test_exported_fields_drop_server_only_ones() -> None:
+    export = build_export(LIVE, mode="test")
+    assert export.webhook_endpoints["billing"] == {
+        "url": "https://shop.example.com/billing",
+        "enabled_events": ["charge.failed", "invoice.paid"],
+        "description": "Billing $$ events",  # `$$` is a literal `$` after ${VAR} expansion
+        "api_version": "2024-06-20",
+        "connect": True,
+        "disabled": True,
+        "metadata": {"team": "payments"},
+    }
+    assert export.tax_settings == {
+        "defaults": {"tax_behavior": "exclusive", "tax_code": "txcd_10000000"},
+        "head_office": {
+            "address": {
+                "city": "San Francisco",
+                "country": "US",
+                "line1": "510 Townsend St",
+                "postal_code": "94103",
+                "state": "CA",
+            }
+        },
+    }
+    assert export.tax_registrations["ca-province-standard-bc"] == {
+        "country": "CA",
+        "country_options": {
+            "ca": {"province_standard": {"province": "BC"}, "type": "province_standard"}
+        },
+        "active_from": 1_900_000_000,
+        "expires_at": 1_950_000_000,
+    }
+    assert export.account == {"mode": "test"}
+
+
+def test_secrets_are_never_written(tmp_path: Path) -> None:
+    leaky = LiveState(
+        objects={
+            "webhook_endpoints": (
+                endpoint(
+                    "we_1",
+                    f"https://x.example/h?token={SECRET}",
+                    "orders",
+                    metadata={"note": SECRET},
+                ),
+            )
+        }
+    )
+    export = build_export(leaky, mode="test")
+    text = render_manifest(export, KINDS, "s.json")
+    assert SECRET not in text and "whsec_" not in text
+    assert export.webhook_endpoints["orders"]["url"] == "${STRIPE_EXPORT_ORDERS_URL}"
+    assert export.webhook_endpoints["orders"]["metadata"] == {
+        "note": "${STRIPE_EXPORT_ORDERS_METADATA_NOTE}"
+    }
+    assert len(export.warnings) == 2
+    path = tmp_path / "m.yaml"
+    path.write_text(text)
+    env = {
+        "STRIPE_EXPORT_ORDERS_URL": f"https://x.example/h?token={SECRET}",
+        "STRIPE_EXPORT_ORDERS_METADATA_NOTE": SECRET,
+    }
+    plan = build_plan(load_manifests([path], environ=env).manifest, leaky)
+    assert plan.actions == ()
+
+
+def test_kinds_filter() -> None:
+    export = build_export(LIVE, kinds=["tax_settings"], mode="live", stripe_account="acct_9")
+    assert export.webhook_endpoints == {} and export.tax_registrations == {}
+    assert export.tax_settings is not None
+    assert export.account == {"mode": "live", "stripe_account": "acct_9"}
+    with pytest.raises(ValueError, match="unknown kinds: webhooks"):
+        build_export(LIVE, kinds=["webhooks"], mode="test")
+
+
+@pytest.mark.parametrize(
+    ("url", "name"),
+    [
+        ("https://www.example.com/stripe/webhooks", "example-com-stripe-webhooks"),
+        ("https://api.example.com:8443/", "api-example-com"),
+        ("http://127.0.0.1:4242/Hook_Path", "127-0-0-1-hook-path"),
+        ("https://" + "a" * 80 + ".example/x", "a" * 63),
+        ("not a url", "not-a-url"),
+        ("https://-/", "endpoint"),
+    ],
+)
+def test_name_from_url(url: str, name: str) -> None:
+    assert name_from_url(url) == name
+
+
+def test_name_from_key() -> None:
+    assert name_from_key("US/state_sales_tax/CA") == "us-state-sales-tax-ca"
+    assert name_from_key("CA/province_standard/BC") == "ca-province-standard-bc"
+
+
+def test_pending_settings_with_nothing_set_export_nothing() -> None:
+    pending = {
+        "object": "tax.settings",
+        "defaults": {"provider": "stripe", "tax_behavior": None, "tax_code": None},
+        "head_office": None,
+        "status": "pending",
+    }
+    export = build_export(LiveState(objects={"tax_settings": (pending,)}), mode="test")
+    assert export.tax_settings is None
