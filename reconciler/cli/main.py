@@ -22,7 +22,10 @@ from reconciler import __version__
 from reconciler.errors import ReconcilerError
 
 #: command name → "module:attribute"; each module defines one click command.
-_COMMANDS: dict[str, str] = {}
+_COMMANDS: dict[str, str] = {
+    "validate": "reconciler.cli.validate:validate",
+    "schema": "reconciler.cli.schema:schema",
+}
 
 DEFAULT_API_BASE = "https://api.stripe.com"
 

@@ -296,8 +296,7 @@ def _check_ignore_changes(
         out.append(
             entry.diagnostic(
                 ("lifecycle", "ignore_changes", index),
-                f"'{item}' is not an updatable field{did_you_mean(item, allowed)}; "
-                f"allowed: {', '.join(allowed)}{extra}",
+                f"'{item}' is not one of {', '.join(allowed)}{extra}{did_you_mean(item, allowed)}",
             )
         )
     return out

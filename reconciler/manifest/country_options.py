@@ -11,6 +11,7 @@ that type, because the jurisdiction is part of the registration's identity.
 from __future__ import annotations
 
 import re
+from difflib import get_close_matches
 from functools import cache
 from typing import Any
 
@@ -104,24 +105,21 @@ def _check_object(
         return [(path, f"expected a mapping, got {_kind(value)}", False)]
     problems: list[Problem] = []
     properties: dict[str, Any] = schema.get("properties", {})
-    for name in schema.get("required", ()):
-        if name not in value:
-            problems.append((path, f"missing required key '{name}'{_hint(name, country)}", True))
+    missing = [name for name in schema.get("required", ()) if name not in value]
     for name, item in value.items():
         if name not in properties:
-            problems.append(
-                (
-                    (*path, name),
-                    f"unknown key '{name}' for {country}"
-                    + (
-                        did_you_mean(name, properties)
-                        or f"; allowed: {', '.join(sorted(properties))}"
-                    ),
-                    True,
-                )
-            )
+            close = get_close_matches(name, list(properties), n=1, cutoff=0.6)
+            if close and close[0] in missing:
+                missing.remove(close[0])  # the typo is the missing key: one message is enough
+            hint = did_you_mean(name, properties) or f"; allowed: {', '.join(sorted(properties))}"
+            problems.append(((*path, name), f"unknown key '{name}' for {country}{hint}", True))
             continue
         problems.extend(_check_value(item, properties[name], (*path, name), country))
+    for name in missing:
+        # The key is absent, so the location falls back to the mapping that lacks it.
+        problems.append(
+            ((*path, name), f"missing required key '{name}'{_hint(name, country)}", True)
+        )
     return problems
 
 
@@ -154,8 +152,10 @@ def _check_value(value: Any, schema: dict[str, Any], path: DataPath, country: st
         if limit is not None and len(value) > limit:
             return [(path, f"is {len(value)} characters long; at most {limit} allowed", False)]
         if path[-1] in ("state", "province") and not _CODE.fullmatch(value):
-            what = "US state" if path[-1] == "state" else "Canadian province"
-            return [(path, f"'{value}' is not a two-letter {what} code (e.g. CA, NY, ON)", False)]
+            what = (
+                "US state code (e.g. CA, NY)" if path[-1] == "state" else "province code (e.g. BC)"
+            )
+            return [(path, f"'{value}' is not a two-letter {what}", False)]
     return []
 
 

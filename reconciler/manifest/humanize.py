@@ -118,7 +118,9 @@ def _message(item: dict[str, Any], model: type[BaseModel], real: DataPath) -> st
         length = len(value) if isinstance(value, str) else 0
         return f"is {length} characters long; at most {ctx.get('max_length')} allowed"
     if kind == "too_short":
-        return f"must list at least {ctx.get('min_length')} item(s)"
+        if ctx.get("min_length") == 1:
+            return "must not be empty"
+        return f"must list at least {ctx.get('min_length')} items"
     if kind == "greater_than_equal":
         return f"must be at least {ctx.get('ge')}, got {_show(value)}"
     if kind == "string_pattern_mismatch":

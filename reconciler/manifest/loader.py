@@ -143,9 +143,9 @@ def _load_file(
             if value is None:
                 continue  # "webhook_endpoints:" with nothing under it declares nothing
             if not isinstance(value, dict):
-                problems.append(
-                    smap.diagnostic(path, f"expected a mapping of names to {key} entries")
-                )
+                kind = "a list" if isinstance(value, list) else "a single value"
+                message = f"expected a mapping of logical names to entries, got {kind}"
+                problems.append(smap.diagnostic(path, message))
                 continue
             for name, item in value.items():
                 entry = _validate(_NAMED[key], item, smap, (key, name), problems)

@@ -96,8 +96,8 @@ def _describe_yaml_error(error: yaml.MarkedYAMLError) -> str:
         return "tab character in indentation; YAML allows only spaces"
     if "quoted scalar" in (error.context or "") and "end of stream" in problem:
         return "unclosed quote: the string has no closing quotation mark"
-    if problem.startswith("found duplicate anchor"):
-        return problem
+    if "another document" in problem:
+        return "a manifest file holds one YAML document; found a second one (after '---')"
     text = problem
     if error.context:
         text = f"{problem} ({error.context})"
@@ -118,6 +118,8 @@ def parse_yaml(
         root = loader.get_single_node()
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
+        if "quoted scalar" in (error.context or "") and error.context_mark is not None:
+            mark = error.context_mark  # where the quote was opened, not where the file ended
         line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
         raise YamlDocumentError(
             [Diagnostic(file, line, column, "", _describe_yaml_error(error))]

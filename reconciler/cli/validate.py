@@ -1,0 +1,81 @@
+"""``stripe-reconciler validate PATHS…``: load and validate manifests, no network.
+
+Text output goes to stderr, one ``file:line:col: path: message`` per diagnostic, then a summary
+line (compilers and CI annotators read stderr); ``--format json`` writes one JSON document to
+stdout so it can be piped. Exit 0 when valid (warnings allowed), 1 otherwise.
+"""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+from reconciler.errors import ManifestError
+from reconciler.manifest import Diagnostic, count_errors, diagnostics_to_json, load_manifests
+
+
+@click.command("validate")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=str))
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="text: one diagnostic per line on stderr; json: a document on stdout.",
+)
+@click.option("--recursive", is_flag=True, help="Search directories recursively for *.yaml/*.yml.")
+@click.option(
+    "--allow-unknown-events",
+    is_flag=True,
+    help="Downgrade enabled_events values missing from the pinned event list to warnings.",
+)
+def validate(
+    paths: tuple[str, ...], output_format: str, recursive: bool, allow_unknown_events: bool
+) -> int:
+    """Check manifests without contacting Stripe; every problem is reported with its location."""
+    try:
+        state = load_manifests(
+            list(paths), recursive=recursive, allow_unknown_events=allow_unknown_events
+        )
+    except ManifestError as error:
+        diagnostics = [d for d in error.diagnostics if isinstance(d, Diagnostic)]
+        _report(diagnostics, output_format, valid=False, resources=0)
+        return 1
+    manifest = state.manifest
+    resources = (
+        len(manifest.webhook_endpoints)
+        + len(manifest.tax_registrations)
+        + (1 if manifest.tax_settings else 0)
+    )
+    _report(list(state.warnings), output_format, valid=True, resources=resources)
+    return 0
+
+
+def _report(
+    diagnostics: list[Diagnostic], output_format: str, *, valid: bool, resources: int
+) -> None:
+    errors = count_errors(diagnostics)
+    warnings = len(diagnostics) - errors
+    if output_format == "json":
+        document = {
+            "valid": valid,
+            "error_count": errors,
+            "warning_count": warnings,
+            "diagnostics": diagnostics_to_json(diagnostics),
+        }
+        click.echo(json.dumps(document, indent=2))
+        return
+    for diagnostic in diagnostics:
+        click.echo(str(diagnostic), err=True)
+    if valid:
+        noun = "resource" if resources == 1 else "resources"
+        tail = f", {warnings} warning{'s' if warnings != 1 else ''}" if warnings else ""
+        click.echo(f"Valid: {resources} {noun} declared{tail}.", err=True)
+    else:
+        click.echo(
+            f"Invalid: {errors} error{'s' if errors != 1 else ''}"
+            f", {warnings} warning{'s' if warnings != 1 else ''}.",
+            err=True,
+        )
