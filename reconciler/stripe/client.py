@@ -28,7 +28,7 @@ from reconciler.stripe.encoding import encode_form
 from reconciler.stripe.ratelimit import TokenBucket
 from reconciler.stripe.redaction import install_log_redaction, redact
 from reconciler.stripe.response import error_from_response, parse_object, request_id_of
-from reconciler.stripe.retry import RetryPolicy
+from reconciler.stripe.retry import RetryPolicy, parse_retry_after
 
 logger = logging.getLogger(__name__)
 
@@ -180,6 +180,7 @@ class StripeClient:
                     should_retry_header=outcome.headers.get("stripe-should-retry"),
                 )
                 reason = str(outcome.status_code)
+                retry_after = parse_retry_after(outcome.headers.get("retry-after"))
             else:
                 error = self._connection_error(method, path, outcome, has_key)
                 retryable = not isinstance(
@@ -188,12 +189,13 @@ class StripeClient:
                     method=method, has_idempotency_key=has_key, status=None
                 )
                 reason = type(outcome).__name__
+                retry_after = None
 
             if not retryable:
                 raise error
             if attempt >= self._policy.max_attempts:
                 raise _gave_up(error, attempt, "attempts exhausted")
-            delay = self._policy.backoff(attempt, self._random)
+            delay = self._policy.delay(attempt, self._random, retry_after)
             if self._clock() - started + delay > self._policy.deadline:
                 raise _gave_up(error, attempt, f"{self._policy.deadline:g}s deadline reached")
             self._retries += 1

@@ -9,11 +9,13 @@ Rules, in order:
 
 Waits use capped exponential backoff with full jitter (AWS architecture blog, "Exponential
 Backoff And Jitter"): ``uniform(0, min(cap, initial * 2**(retry - 1)))``, so many clients that
-failed together do not retry together.
+failed together do not retry together. A ``Retry-After`` header (seconds) raises the wait to at
+least that much, but no single wait ever exceeds ``backoff_max``.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -54,3 +56,23 @@ class RetryPolicy:
         """Seconds to wait before retry ``retry_number`` (1 for the first retry)."""
         ceiling = min(self.backoff_max, self.backoff_initial * 2.0 ** (retry_number - 1))
         return random() * ceiling
+
+    def delay(
+        self, retry_number: int, random: Callable[[], float], retry_after: float | None = None
+    ) -> float:
+        """:meth:`backoff`, raised to ``retry_after`` when the server asked, capped."""
+        wait = self.backoff(retry_number, random)
+        if retry_after is not None:
+            wait = max(wait, retry_after)
+        return min(wait, self.backoff_max)
+
+
+def parse_retry_after(value: str | None) -> float | None:
+    """Seconds from a ``Retry-After`` header; ``None`` for absent, dates or nonsense."""
+    if value is None:
+        return None
+    try:
+        seconds = float(value)
+    except ValueError:
+        return None
+    return seconds if math.isfinite(seconds) and seconds >= 0 else None

@@ -18,7 +18,7 @@ from reconciler.errors import (
     RateLimitError,
     StripeError,
 )
-from reconciler.stripe.retry import RetryPolicy
+from reconciler.stripe.retry import RetryPolicy, parse_retry_after
 
 POLICY = RetryPolicy()
 
@@ -77,6 +77,46 @@ def test_backoff_is_capped_exponential_times_jitter(
 ) -> None:
     policy = RetryPolicy(backoff_initial=initial, backoff_max=cap)
     assert [policy.backoff(n, lambda: jitter) for n in range(1, 8)] == waits
+
+
+@pytest.mark.parametrize(
+    ("jitter", "retry_after", "wait"),
+    [
+        (1.0, None, 0.5),
+        (1.0, 0.2, 0.5),
+        (1.0, 2.0, 2.0),
+        (0.0, 1.0, 1.0),
+        (1.0, 30.0, 8.0),
+    ],
+)
+def test_retry_after_is_a_floor_under_the_cap(
+    jitter: float, retry_after: float | None, wait: float
+) -> None:
+    assert POLICY.delay(1, lambda: jitter, retry_after) == wait
+
+
+@pytest.mark.parametrize(
+    ("header", "seconds"),
+    [
+        (None, None),
+        ("1", 1.0),
+        ("0.25", 0.25),
+        ("-1", None),
+        ("nan", None),
+        ("inf", None),
+        ("Wed, 21 Oct 2026 07:28:00 GMT", None),
+    ],
+)
+def test_parse_retry_after(header: str | None, seconds: float | None) -> None:
+    assert parse_retry_after(header) == seconds
+
+
+def test_client_waits_at_least_retry_after() -> None:
+    limited = stripe_error(429, code="rate_limit", headers={"Retry-After": "3"})
+    result, seen, clock, _ = call([limited, OK])
+    assert len(seen) == 2
+    assert result == {"id": "we_1"}
+    assert clock.sleeps == [3.0]
 
 
 def scripted(
