@@ -25,6 +25,7 @@ from reconciler.errors import ReconcilerError
 _COMMANDS: dict[str, str] = {
     "validate": "reconciler.cli.validate:validate",
     "schema": "reconciler.cli.schema:schema",
+    "plan": "reconciler.cli.plan:plan",
 }
 
 DEFAULT_API_BASE = "https://api.stripe.com"

@@ -8,6 +8,7 @@ Layout (JSON, ``format_version`` 1)::
      "desired": {…normalised manifest, Manifest.model_validate() rebuilds it…},
      "plan": {"actions": [{…, "fingerprint": "<sha256 of the live object>"}], "reports": […],
               "warnings": […], "unchanged": N},
+     "targets": ["webhook_endpoints.orders", …],
      "plan_checksum": "<Plan.checksum>",
      "checksum": "<sha256 of the canonical JSON of every other top-level field>"}
 
@@ -38,6 +39,8 @@ class PlanFile:
     api_version: str
     desired: Manifest
     plan: Plan
+    #: the ``--target`` addresses the plan was restricted to (apply must restrict the same way)
+    targets: tuple[str, ...] = ()
     tool_version: str = __version__
 
     def body(self) -> dict[str, Any]:
@@ -52,6 +55,7 @@ class PlanFile:
             "api_version": self.api_version,
             "desired": self.desired.model_dump(mode="json"),
             "plan": self.plan.to_dict(),
+            "targets": list(self.targets),
             "plan_checksum": self.plan.checksum,
         }
 
@@ -100,6 +104,7 @@ def load_plan_file(text: str) -> PlanFile:
             api_version=str(data["api_version"]),
             desired=Manifest.model_validate(data["desired"]),
             plan=plan,
+            targets=tuple(str(t) for t in data.get("targets", ())),
             tool_version=str(data["tool_version"]),
         )
     except (KeyError, TypeError, ValueError, ValidationError) as error:

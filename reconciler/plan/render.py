@@ -92,6 +92,13 @@ def format_value(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, sort_keys=True)
 
 
+def _target(action: ActionView) -> str:
+    """`` (we_123)`` unless the address already names the live object."""
+    if not action.live_id or action.live_id in action.address:
+        return ""
+    return f" ({action.live_id})"
+
+
 def _paint(symbol: str, text: str, color: bool) -> str:
     return f"\x1b[{_COLORS[symbol]}m{text}\x1b[0m" if color else text
 
@@ -100,7 +107,7 @@ def _paint(symbol: str, text: str, color: bool) -> str:
 def render_text(view: PlanView, *, color: bool = False) -> str:
     lines: list[str] = []
     for action in view.actions:
-        target = f" ({action.live_id})" if action.live_id else ""
+        target = _target(action)
         head = f"{action.symbol} {action.address}"
         lines.append(f"  {_paint(action.symbol, head, color)}: {action.action}{target}")
         lines.append(f"      # {action.reason}")
@@ -131,7 +138,7 @@ def _cell(value: Any) -> str:
 
 
 def _details(action: ActionView) -> str:
-    target = f" ({action.live_id})" if action.live_id else ""
+    target = _target(action)
     out = [
         f"<details><summary><code>{action.symbol}</code> <code>{action.address}</code>: "
         f"{action.action}{target}</summary>",

@@ -45,6 +45,7 @@ class ApiClient(Protocol):
         method: str,
         path: str,
         params: Mapping[str, Any] | None = None,
+        *,
         idempotency_key: str | None = None,
     ) -> dict[str, Any]: ...
 

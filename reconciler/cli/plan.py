@@ -1,0 +1,102 @@
+"""``stripe-reconciler plan PATHS…``: fetch live state, diff, print the plan, optionally save it.
+
+The plan goes to stdout in the chosen format; ``--out FILE`` also writes the self-contained plan
+file that ``apply --plan`` executes. Exit codes: 0 ok, 1 error; with ``--detailed-exitcode`` 0 no
+changes, 2 changes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import tempfile
+from pathlib import Path
+
+import click
+
+from reconciler.cli.common import load_desired, plan_run
+from reconciler.cli.main import GlobalOptions
+from reconciler.errors import PlanFileError
+from reconciler.plan.builder import check_safety
+from reconciler.plan.planfile import PlanFile, dump_plan_file
+from reconciler.plan.render import build_view, render
+
+
+@click.command("plan")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=str))
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=str),
+    help="Also save the plan to this file for `apply --plan` (no key or secret is stored).",
+)
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "json", "markdown"]),
+    default="text",
+    show_default=True,
+    help="text for terminals, markdown for pull-request comments, json for tools.",
+)
+@click.option(
+    "--detailed-exitcode", is_flag=True, help="Exit 0 when there are no changes, 2 when there are."
+)
+@click.option(
+    "--target",
+    "targets",
+    multiple=True,
+    metavar="ADDRESS",
+    help="Limit the plan to this address (e.g. webhook_endpoints.orders) or kind. Repeatable.",
+)
+@click.option("--recursive", is_flag=True, help="Search directories recursively for manifests.")
+@click.option(
+    "--allow-unknown-events",
+    is_flag=True,
+    help="Downgrade enabled_events values missing from the pinned event list to warnings.",
+)
+@click.option("--force", is_flag=True, help="Allow more destructive actions than max_destroy.")
+@click.pass_obj
+def plan(
+    options: GlobalOptions,
+    paths: tuple[str, ...],
+    out: str | None,
+    output_format: str,
+    detailed_exitcode: bool,
+    targets: tuple[str, ...],
+    recursive: bool,
+    allow_unknown_events: bool,
+    force: bool,
+) -> int:
+    """Show what apply would change in Stripe to match the manifests."""
+    desired = load_desired(paths, recursive=recursive, allow_unknown_events=allow_unknown_events)
+    run = asyncio.run(
+        plan_run(options, desired.manifest, targets=targets, need_account_id=out is not None)
+    )
+    secrets = (options.api_key or "",)
+    view = build_view(run.plan, secrets=secrets)
+    click.echo(render(view, output_format, color=options.color), nl=False)
+    # shown first, refused after: the reviewer sees what the safety rule is about
+    check_safety(run.plan, run.manifest, force=force)
+    if out is not None:
+        plan_file = PlanFile(
+            account_id=run.account_id,
+            mode=run.mode,
+            stripe_account=run.stripe_account,
+            api_version=run.api_version,
+            desired=run.manifest,
+            plan=run.plan,
+            targets=targets,
+        )
+        _write_atomically(Path(out), dump_plan_file(plan_file, secrets=secrets))
+        click.echo(f"Saved the plan to {out} (checksum {plan_file.checksum[:12]}).", err=True)
+    return 2 if detailed_exitcode and run.plan.has_changes else 0
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    directory = path.parent if str(path.parent) else Path(".")
+    try:
+        handle, temporary = tempfile.mkstemp(dir=directory, prefix=f".{path.name}.", suffix=".tmp")
+        with os.fdopen(handle, "w", encoding="utf-8") as stream:
+            stream.write(text)
+        os.replace(temporary, path)
+    except OSError as error:
+        raise PlanFileError(f"cannot write the plan file {path}: {error.strerror}") from None

@@ -1,0 +1,139 @@
+"""No format leaks a key or signing secret; the plan file round-trips and detects tampering."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from plan_helpers import plan_of
+from render_fixture import DESIRED, LIVE, small_plan
+
+from reconciler.errors import PlanFileError
+from reconciler.manifest.model import Manifest
+from reconciler.plan.planfile import PlanFile, dump_plan_file, load_plan_file
+from reconciler.plan.render import build_view, render
+
+API_KEY = "sk_test_" + "k" * 24
+SECRET = "whsec_" + "s" * 32
+
+LEAKY_LIVE = {
+    "webhook_endpoints": [
+        {
+            # a create response carries the secret; someone pasted it and the key into fields
+            "id": "we_1",
+            "url": "https://example.com/orders",
+            "enabled_events": ["invoice.paid"],
+            "status": "enabled",
+            "secret": SECRET,
+            "description": f"key {API_KEY}",
+            "metadata": {
+                "managed_by": "stripe-reconciler",
+                "reconciler_name": "orders",
+                "reconciler_connect": "false",
+                "signing": SECRET,
+            },
+        },
+        {
+            "id": "we_2",
+            "url": f"https://example.com/hook?token={SECRET}",
+            "enabled_events": ["*"],
+            "status": "enabled",
+            "metadata": {"note": API_KEY},
+        },
+    ]
+}
+
+LEAKY_DESIRED = {
+    "version": 1,
+    "webhook_endpoints": {
+        "orders": {
+            "url": "https://example.com/orders",
+            "enabled_events": ["invoice.paid", "charge.failed"],
+        }
+    },
+}
+
+
+def _plan_file(desired: dict[str, object], live: dict[str, object]) -> PlanFile:
+    return PlanFile(
+        account_id="acct_123",
+        mode="test",
+        stripe_account=None,
+        api_version="2026-09-30.endive",
+        desired=Manifest.model_validate(desired),
+        plan=plan_of(desired, live),
+        targets=("webhook_endpoints",),
+    )
+
+
+@pytest.mark.parametrize("fmt", ["text", "markdown", "json"])
+def test_no_format_contains_the_key_or_the_secret(fmt: str) -> None:
+    plan = plan_of(LEAKY_DESIRED, LEAKY_LIVE)
+    # the plan really touches the leaky values: description and metadata.signing change
+    paths = [c.path for a in plan.actions for c in a.changes]
+    assert "description" in paths
+    assert "metadata.signing" in paths
+    output = render(build_view(plan, secrets=(API_KEY,)), fmt)
+    assert SECRET not in output
+    assert API_KEY not in output
+    assert "whsec_" not in output
+    assert "(sensitive)" in output
+
+
+def test_plan_file_contains_neither() -> None:
+    text = dump_plan_file(_plan_file(LEAKY_DESIRED, LEAKY_LIVE), secrets=(API_KEY,))
+    assert SECRET not in text
+    assert API_KEY not in text
+    assert "whsec_" not in text
+
+
+def test_dump_refuses_when_a_secret_would_be_written() -> None:
+    desired = {
+        "version": 1,
+        "webhook_endpoints": {
+            "a": {"url": "https://x.io", "enabled_events": ["*"], "description": API_KEY}
+        },
+    }
+    with pytest.raises(PlanFileError, match="would contain a key or secret"):
+        dump_plan_file(_plan_file(desired, {}), secrets=(API_KEY,))
+
+
+def test_plan_file_round_trips() -> None:
+    original = _plan_file(DESIRED, LIVE)
+    loaded = load_plan_file(dump_plan_file(original))
+    assert loaded == original
+    assert loaded.plan.checksum == small_plan().checksum
+    assert loaded.checksum == original.checksum
+    document = json.loads(dump_plan_file(original))
+    assert document["format_version"] == 1
+    assert document["account"] == {"id": "acct_123", "mode": "test", "stripe_account": None}
+    fingerprints = [a["fingerprint"] for a in document["plan"]["actions"]]
+    assert fingerprints[0] is None  # a create has no live object
+    assert all(len(f) == 64 for f in fingerprints[1:])
+
+
+def test_plan_file_is_byte_identical_across_runs() -> None:
+    assert dump_plan_file(_plan_file(DESIRED, LIVE)) == dump_plan_file(_plan_file(DESIRED, LIVE))
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (lambda d: d["account"].update(id="acct_999"), "checksum does not match"),
+        (lambda d: d["plan"]["actions"].pop(), "checksum does not match"),
+        (lambda d: d.update(checksum="0" * 64), "checksum does not match"),
+        (lambda d: d.update(format_version=99), "format_version 99 is not supported"),
+    ],
+)
+def test_tampering_is_detected(edit: object, message: str) -> None:
+    document = json.loads(dump_plan_file(_plan_file(DESIRED, LIVE)))
+    edit(document)  # type: ignore[operator]
+    with pytest.raises(PlanFileError, match=message):
+        load_plan_file(json.dumps(document))
+
+
+def test_garbage_is_a_plan_file_error() -> None:
+    with pytest.raises(PlanFileError, match="not valid JSON"):
+        load_plan_file("{not json")
+    with pytest.raises(PlanFileError, match="not a JSON object"):
+        load_plan_file("[]")

@@ -1,0 +1,172 @@
+"""Renderers: exact text, colour on request, the markdown cap, stable JSON and checksums."""
+
+from __future__ import annotations
+
+import json
+
+from plan_helpers import plan_of
+from render_fixture import DESIRED, LIVE, small_plan
+
+from reconciler.plan.model import Action, ActionType, FieldChange, Plan
+from reconciler.plan.render import (
+    MARKDOWN_LIMIT,
+    build_view,
+    render,
+    render_json,
+    render_markdown,
+    render_text,
+)
+
+EXPECTED_TEXT = """\
+  + webhook_endpoints.billing: create
+      # no endpoint is tagged with this name
+      url: (none) → "https://example.com/billing"
+      enabled_events: (none) → ["invoice.paid"]
+      connect: (none) → false
+      metadata.managed_by: (none) → "stripe-reconciler"
+      metadata.reconciler_connect: (none) → "false"
+      metadata.reconciler_name: (none) → "billing"
+
+  ~ webhook_endpoints.orders: update (we_orders)
+      # fields differ
+      enabled_events: ["invoice.paid"] → ["charge.refunded", "invoice.paid"]
+
+  - webhook_endpoints[we_gone]: delete
+      # tagged as managed by stripe-reconciler but no longer declared
+
+  x tax_registrations.us-ca: expire (taxreg_ca)
+      # expires_at: now ends this registration
+      expires_at: (none) → "now"
+
+Reported, no action:
+  ? webhook_endpoints[we_hand]: unmanaged: https://example.com/hand (disabled) \
+(policy.unmanaged: report)
+
+Plan: 1 to create, 1 to update, 0 to replace, 1 to delete, 1 to expire.
+"""
+
+
+def test_text_is_exact() -> None:
+    assert render_text(build_view(small_plan())) == EXPECTED_TEXT
+
+
+def test_text_no_changes() -> None:
+    assert render_text(build_view(Plan())) == "No changes.\n"
+
+
+def test_adopt_counts_as_update_and_uses_tilde() -> None:
+    plan = plan_of(
+        {
+            "version": 1,
+            "webhook_endpoints": {"a": {"url": "https://x.io", "enabled_events": ["*"]}},
+        },
+        {
+            "webhook_endpoints": [
+                {"id": "we_1", "url": "https://x.io", "enabled_events": ["*"], "metadata": {}}
+            ]
+        },
+    )
+    text = render_text(build_view(plan))
+    assert text.startswith("  ~ webhook_endpoints.a: adopt (we_1)\n")
+    assert text.endswith(
+        "Plan: 0 to create, 1 to update, 0 to replace, 0 to delete, 0 to expire.\n"
+    )
+
+
+def test_colour_only_when_asked() -> None:
+    view = build_view(small_plan())
+    assert "\x1b[" not in render_text(view)
+    coloured = render_text(view, color=True)
+    assert "\x1b[32m+ webhook_endpoints.billing\x1b[0m: create" in coloured
+    assert "\x1b[31m- webhook_endpoints[we_gone]\x1b[0m: delete" in coloured
+    assert render(view, "text", color=False) == render_text(view)
+
+
+def test_markdown_has_summary_table_and_details_per_resource() -> None:
+    markdown = render_markdown(build_view(small_plan()))
+    assert "**Plan: 1 to create, 1 to update, 0 to replace, 1 to delete, 1 to expire.**" in markdown
+    assert "| 1 | 1 | 0 | 1 | 1 | 0 |" in markdown
+    assert markdown.count("<details>") == 4
+    assert markdown.count("</details>") == 4
+    assert (
+        '| `enabled_events` | `["invoice.paid"]` | `["charge.refunded", "invoice.paid"]` |'
+        in markdown
+    )
+    assert "Truncated" not in markdown
+
+
+def _huge_plan(count: int) -> Plan:
+    actions = [
+        Action(
+            kind="webhook_endpoints",
+            address=f"webhook_endpoints.e{i:05d}",
+            action=ActionType.UPDATE,
+            reason="fields differ",
+            live_id=f"we_{i}",
+            changes=tuple(FieldChange(f"metadata.k{j}", "a" * 80, "b" * 80) for j in range(5)),
+        )
+        for i in range(count)
+    ]
+    return Plan.of(actions, [], [], 0)
+
+
+def test_markdown_is_capped_with_a_truncation_note() -> None:
+    plan = _huge_plan(2000)
+    markdown = render_markdown(build_view(plan))
+    assert len(markdown) < MARKDOWN_LIMIT
+    shown = markdown.count("<details>")
+    assert 0 < shown < 2000
+    assert f"Truncated: {2000 - shown} of 2000 resources not shown" in markdown
+    assert markdown.count("<details>") == markdown.count("</details>")
+
+
+def test_markdown_small_limit_still_respected() -> None:
+    markdown = render_markdown(build_view(_huge_plan(50)), limit=5000)
+    assert len(markdown) < 5000
+    assert "Truncated" in markdown
+
+
+def test_json_is_versioned_stable_and_byte_identical() -> None:
+    first = render_json(build_view(plan_of(DESIRED, LIVE)))
+    second = render_json(build_view(plan_of(DESIRED, LIVE)))
+    assert first == second
+    document = json.loads(first)
+    assert document["format_version"] == 1
+    assert document["summary"] == {
+        "create": 1,
+        "update": 1,
+        "replace": 0,
+        "delete": 1,
+        "expire": 1,
+        "unchanged": 0,
+    }
+    assert [a["address"] for a in document["actions"]] == [
+        "webhook_endpoints.billing",
+        "webhook_endpoints.orders",
+        "webhook_endpoints[we_gone]",
+        "tax_registrations.us-ca",
+    ]
+    assert document["checksum"] == small_plan().checksum
+
+
+def test_checksum_is_independent_of_live_order_and_changes_with_content() -> None:
+    shuffled = {**LIVE, "webhook_endpoints": list(reversed(LIVE["webhook_endpoints"]))}
+    assert plan_of(DESIRED, shuffled).checksum == small_plan().checksum
+    changed = {
+        **DESIRED,
+        "webhook_endpoints": {
+            **DESIRED["webhook_endpoints"],
+            "billing": {"url": "https://example.com/b2", "enabled_events": ["invoice.paid"]},
+        },
+    }
+    assert plan_of(changed, LIVE).checksum != small_plan().checksum
+    assert len(small_plan().checksum) == 64
+
+
+def test_target_restricts_actions_and_reports() -> None:
+    plan = small_plan().only(("webhook_endpoints.orders", "tax_registrations"))
+    assert [a.address for a in plan.actions] == [
+        "webhook_endpoints.orders",
+        "tax_registrations.us-ca",
+    ]
+    assert plan.reports == ()
