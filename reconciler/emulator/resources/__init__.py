@@ -4,10 +4,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from reconciler.emulator.resources import account, webhook_endpoints
+from reconciler.emulator.resources import (
+    account,
+    tax_registrations,
+    tax_settings,
+    webhook_endpoints,
+)
 from reconciler.emulator.resources.base import Route
 
-ROUTES: tuple[Route, ...] = (*account.ROUTES, *webhook_endpoints.ROUTES)
+ROUTES: tuple[Route, ...] = (
+    *account.ROUTES,
+    *webhook_endpoints.ROUTES,
+    *tax_settings.ROUTES,
+    *tax_registrations.ROUTES,
+)
 
 #: Parameter schemas for routes that ``openapi-subset.json`` does not describe.
 QUERY_SCHEMA_OVERRIDES: dict[str, dict[str, Any]] = {"/v1/account": account.QUERY_SCHEMA}

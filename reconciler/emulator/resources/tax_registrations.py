@@ -1,0 +1,216 @@
+"""``/v1/tax/registrations``: list (``status`` filter), create, retrieve, update; no DELETE.
+
+Parameter types and per-country shapes come from the spec (see validation.py); this module adds
+the rules the schema cannot express: ``country_options`` must hold exactly the lowercase
+``country``, a US ``type`` with a jurisdiction sub-object needs that sub-object (FACTS.md §3),
+Canada's ``province_standard`` needs its province, and ``expires_at`` must follow
+``active_from``. ``status`` is computed from the emulator clock on every read.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from reconciler.data import openapi
+from reconciler.emulator.errors import EmulatedError, invalid_param, resource_missing
+from reconciler.emulator.resources.base import Call, Route, paginate
+from reconciler.emulator.store import new_id
+from reconciler.emulator.validation import body_schema
+
+COLLECTION = "/v1/tax/registrations"
+ITEM = "/v1/tax/registrations/{id}"
+
+
+def status_at(registration: dict[str, Any], now: int) -> str:
+    if now < registration["active_from"]:
+        return "scheduled"
+    expires_at = registration["expires_at"]
+    if expires_at is not None and now >= expires_at:
+        return "expired"
+    return "active"
+
+
+def _resolve(schema: dict[str, Any]) -> dict[str, Any]:
+    while "$ref" in schema:
+        node: Any = openapi()
+        for part in schema["$ref"].removeprefix("#/").split("/"):
+            node = node[part]
+        schema = node
+    return schema
+
+
+def _shape(value: Any, schema: dict[str, Any]) -> Any:
+    """Keep only what the response schema has (the request shapes are a superset)."""
+    schema = _resolve(schema)
+    if isinstance(value, list):
+        return [_shape(item, schema.get("items", {})) for item in value]
+    if not isinstance(value, dict):
+        return value
+    properties = schema.get("properties", {})
+    shaped = {
+        key: _shape(item, properties[key]) for key, item in value.items() if key in properties
+    }
+    return {key: item for key, item in shaped.items() if _complete(item, properties[key])}
+
+
+def _complete(value: Any, schema: dict[str, Any]) -> bool:
+    schema = _resolve(schema)
+    return not isinstance(value, dict) or all(key in value for key in schema.get("required", []))
+
+
+def render(stored: dict[str, Any], now: int) -> dict[str, Any]:
+    options_schema = {
+        "$ref": "#/components/schemas/tax_product_registrations_resource_country_options"
+    }
+    return {
+        "id": stored["id"],
+        "object": "tax.registration",
+        "active_from": stored["active_from"],
+        "country": stored["country"],
+        "country_options": _shape(stored["country_options"], options_schema),
+        "created": stored["created"],
+        "expires_at": stored["expires_at"],
+        "livemode": stored["livemode"],
+        "status": status_at(stored, now),
+    }
+
+
+def natural_key(country: str, options: dict[str, Any]) -> tuple[str, ...]:
+    """country + type + the jurisdiction fields (state, province, <type>.jurisdiction)."""
+    kind = options.get("type", "")
+    sub = options.get(kind) if isinstance(options.get(kind), dict) else {}
+    return (
+        country,
+        kind,
+        options.get("state", ""),
+        (options.get("province_standard") or {}).get("province", ""),
+        (sub or {}).get("jurisdiction", ""),
+    )
+
+
+def _registrations(call: Call) -> dict[str, dict[str, Any]]:
+    registrations: dict[str, dict[str, Any]] = call.namespace["tax_registrations"]
+    return registrations
+
+
+def _check_country_options(country: str, options: dict[str, Any]) -> dict[str, Any]:
+    code = country.lower()
+    create_schema = body_schema("post", COLLECTION)["properties"]["country_options"]
+    if code not in create_schema["properties"]:
+        raise invalid_param("country", f"Invalid country: {country} is not a supported country")
+    if set(options) != {code}:
+        raise invalid_param(
+            "country_options",
+            f"country_options must contain exactly one entry, country_options[{code}], "
+            f"matching country={country}.",
+        )
+    chosen: dict[str, Any] = options[code]
+    kind = chosen["type"]
+    shape = create_schema["properties"][code]["properties"]
+    prefix = f"country_options[{code}]"
+    sub_objects = [name for name in shape if name not in ("type", "state", "standard")]
+    for name in sub_objects:
+        if name in chosen and name != kind:
+            raise invalid_param(f"{prefix}[{name}]", f"{prefix}[{name}] requires type={name}.")
+    # The spec marks these sub-objects optional; FACTS.md §3 expects them when the type matches.
+    # `standard` (EU/default place of supply) and `state_sales_tax` elections stay optional.
+    optional = ("state_sales_tax", "standard")
+    needs_sub = kind in shape and "required" in shape[kind] and kind not in optional
+    if needs_sub and kind not in chosen:
+        field = shape[kind]["required"][0]
+        raise invalid_param(
+            f"{prefix}[{kind}][{field}]", f"Missing required param: {prefix}[{kind}][{field}]."
+        )
+    return chosen
+
+
+def _timestamp(value: Any, now: int) -> int:
+    return now if value == "now" else int(value)
+
+
+def _check_window(active_from: int, expires_at: int | None) -> None:
+    if expires_at is not None and expires_at <= active_from:
+        raise invalid_param("expires_at", "expires_at must be later than active_from.")
+
+
+def list_registrations(call: Call) -> dict[str, Any]:
+    wanted = call.params.get("status", "all")
+    newest_first = sorted(_registrations(call).values(), key=lambda r: r["_seq"], reverse=True)
+    matching = [r for r in newest_first if wanted == "all" or status_at(r, call.now) == wanted]
+    return paginate(
+        matching, call.params, COLLECTION, "tax.registration", lambda r: render(r, call.now)
+    )
+
+
+def create_registration(call: Call) -> dict[str, Any]:
+    params = call.params
+    country = params["country"].upper()
+    chosen = _check_country_options(params["country"], params["country_options"])
+    active_from = _timestamp(params["active_from"], call.now)
+    expires_at = params.get("expires_at")
+    _check_window(active_from, expires_at)
+    registrations = _registrations(call)
+    key = natural_key(country, chosen)
+    for other in registrations.values():
+        # Stripe's docs are silent on duplicates. Refusing a second active or scheduled
+        # registration for the same jurisdiction is the conservative reading, and it is what
+        # makes a duplicate create by a reconciler visible instead of silently accepted.
+        if (
+            status_at(other, call.now) != "expired"
+            and natural_key(other["country"], other["country_options"][country.lower()]) == key
+        ):
+            raise EmulatedError(
+                400,
+                f"A registration for this jurisdiction already exists ({other['id']}); expire it "
+                "before creating another.",
+                param="country_options",
+            )
+    seq = max((r["_seq"] for r in registrations.values()), default=0) + 1
+    stored = {
+        "id": new_id("taxreg_"),
+        "active_from": active_from,
+        "country": country,
+        "country_options": {country.lower(): chosen},
+        "created": call.now,
+        "expires_at": expires_at,
+        "livemode": call.livemode,
+        "_seq": seq,
+    }
+    registrations[stored["id"]] = stored
+    return render(stored, call.now)
+
+
+def _find(call: Call) -> dict[str, Any]:
+    registration_id = call.path_args["id"]
+    stored = _registrations(call).get(registration_id)
+    if stored is None:
+        raise resource_missing("tax.registration", registration_id)
+    return stored
+
+
+def retrieve_registration(call: Call) -> dict[str, Any]:
+    return render(_find(call), call.now)
+
+
+def update_registration(call: Call) -> dict[str, Any]:
+    stored = _find(call)
+    if status_at(stored, call.now) == "expired":
+        # Whether an expiry can be undone is undocumented; treat it as permanent (FACTS.md §3).
+        raise EmulatedError(400, "This registration has expired and can no longer be updated.")
+    updated = dict(stored)
+    if "active_from" in call.params:
+        updated["active_from"] = _timestamp(call.params["active_from"], call.now)
+    if "expires_at" in call.params:
+        value = call.params["expires_at"]
+        updated["expires_at"] = None if value == "" else _timestamp(value, call.now)
+    _check_window(updated["active_from"], updated["expires_at"])
+    _registrations(call)[stored["id"]] = updated
+    return render(updated, call.now)
+
+
+ROUTES = (
+    Route("get", COLLECTION, list_registrations),
+    Route("post", COLLECTION, create_registration),
+    Route("get", ITEM, retrieve_registration),
+    Route("post", ITEM, update_registration),
+)

@@ -1,0 +1,77 @@
+"""``/v1/tax/settings``: one object per account and mode (FACTS.md §2).
+
+``pending`` with ``missing_fields: ["head_office"]`` until a head office with a country is set.
+"All parameters are editable but none can be removed once set", so ``""`` is refused for any
+field that already has a value, and a partial address merges into the stored one.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from reconciler.emulator.errors import invalid_param
+from reconciler.emulator.resources.base import Call, Route
+
+ADDRESS_FIELDS = ("city", "country", "line1", "line2", "postal_code", "state")
+
+
+def _stored(call: Call) -> dict[str, Any]:
+    settings = call.namespace.get("tax_settings")
+    if settings is None:
+        settings = {"defaults": {"tax_behavior": None, "tax_code": None}, "head_office": None}
+    return dict(settings)
+
+
+def render(settings: dict[str, Any], livemode: bool) -> dict[str, Any]:
+    head_office = settings["head_office"]
+    active = head_office is not None and head_office["address"].get("country") is not None
+    return {
+        "object": "tax.settings",
+        "defaults": {"provider": "stripe", **settings["defaults"]},
+        "head_office": head_office,
+        "livemode": livemode,
+        "status": "active" if active else "pending",
+        "status_details": (
+            {"active": {}} if active else {"pending": {"missing_fields": ["head_office"]}}
+        ),
+    }
+
+
+def _refuse_unset(param: str, current: Any, value: Any) -> None:
+    if value == "" and current is not None:
+        raise invalid_param(param, f"You cannot unset {param} once it has been set.")
+
+
+def retrieve_settings(call: Call) -> dict[str, Any]:
+    return render(_stored(call), call.livemode)
+
+
+def update_settings(call: Call) -> dict[str, Any]:
+    settings = _stored(call)
+    defaults = dict(settings["defaults"])
+    for key, value in call.params.get("defaults", {}).items():
+        _refuse_unset(f"defaults[{key}]", defaults.get(key), value)
+        if value != "":
+            defaults[key] = value
+    head_office = settings["head_office"]
+    if "head_office" in call.params:
+        current = head_office["address"] if head_office else dict.fromkeys(ADDRESS_FIELDS)
+        address = dict(current)
+        for key, value in call.params["head_office"]["address"].items():
+            _refuse_unset(f"head_office[address][{key}]", current.get(key), value)
+            address[key] = value or None
+        if address.get("country") is None:
+            raise invalid_param(
+                "head_office[address][country]",
+                "Missing required param: head_office[address][country].",
+            )
+        head_office = {"address": address}
+    updated = {"defaults": defaults, "head_office": head_office}
+    call.namespace["tax_settings"] = updated
+    return render(updated, call.livemode)
+
+
+ROUTES = (
+    Route("get", "/v1/tax/settings", retrieve_settings),
+    Route("post", "/v1/tax/settings", update_settings),
+)
