@@ -1,0 +1,136 @@
+"""One apply from start to end: account checks, live read, plan (or staleness check), safety,
+sink checks, confirmation, execution.
+
+Everything that can refuse does so before the first write: the account and mode of a saved plan,
+a stale plan, the safety policy, a plan that creates or replaces an endpoint without a sink to
+keep its secret, a sink that cannot work, and a declined confirmation. The terminal is reached
+only through the callbacks the CLI passes (``show_plan``, ``confirm``, ``on_event``).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import httpx
+
+from reconciler.apply.executor import (
+    ENDPOINTS,
+    ApplyTarget,
+    creates_endpoints,
+    execute_plan,
+    recover_pending_secrets,
+)
+from reconciler.apply.progress import ApplyResult, EventCallback, ignore_event
+from reconciler.apply.secrets import SecretSinks
+from reconciler.apply.staleness import check_not_stale
+from reconciler.errors import AccountMismatchError, SecretSinkError
+from reconciler.manifest.model import Manifest
+from reconciler.plan.builder import build_plan, check_safety
+from reconciler.plan.model import Plan
+from reconciler.plan.planfile import PlanFile
+from reconciler.resources import fetch_live
+from reconciler.stripe import StripeClient, StripeConfig
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ApplyOutcome:
+    """What happened: the plan that was (or would have been) run and, if run, its result."""
+
+    account_id: str
+    plan: Plan
+    result: ApplyResult | None
+    declined: bool = False
+
+
+def _check_saved_account(saved: PlanFile, account_id: str, config: StripeConfig) -> None:
+    if saved.mode != config.mode:
+        raise AccountMismatchError(
+            f"the plan was made in {saved.mode} mode but the key is a {config.mode}-mode key; "
+            "use the key the plan was made with"
+        )
+    if saved.account_id is not None and saved.account_id != account_id:
+        raise AccountMismatchError(
+            f"the plan was made for account {saved.account_id} but the key reaches "
+            f"{account_id}; use that account's key or make a new plan"
+        )
+    if saved.stripe_account != config.stripe_account:
+        raise AccountMismatchError(
+            f"the plan was made for connected account {saved.stripe_account or '(none)'} but "
+            f"this run acts on {config.stripe_account or '(none)'}; set --stripe-account / "
+            "STRIPE_ACCOUNT to match the plan"
+        )
+
+
+def _check_pinned_account(manifest: Manifest, account_id: str, config: StripeConfig) -> None:
+    pinned = manifest.account.id
+    if pinned is not None and account_id not in {pinned, config.stripe_account}:
+        raise AccountMismatchError(
+            f"the API key reaches account {account_id} but the manifests pin account.id "
+            f"{pinned}; use the key of {pinned} or change account.id"
+        )
+
+
+def require_sink(plan: Plan, sinks: SecretSinks) -> None:
+    """Refuse a plan that would create signing secrets with nowhere to keep them."""
+    making = creates_endpoints(plan)
+    if making and not sinks.stores_secrets:
+        listed = ", ".join(a.address for a in making)
+        raise SecretSinkError(
+            f"the plan creates or replaces {len(making)} webhook endpoint(s) ({listed}) and "
+            "Stripe returns a signing secret only once, at creation; pass --secrets-file PATH "
+            "or --secrets-command CMD so it is kept. Nothing was applied."
+        )
+
+
+async def apply_session(
+    config: StripeConfig,
+    manifest: Manifest,
+    sinks: SecretSinks,
+    *,
+    saved: PlanFile | None = None,
+    targets: tuple[str, ...] = (),
+    force: bool = False,
+    parallelism: int = 4,
+    show_plan: Callable[[Plan], None] = lambda plan: None,
+    confirm: Callable[[Plan], bool] = lambda plan: True,
+    on_event: EventCallback = ignore_event,
+    transport: httpx.AsyncBaseTransport | None = None,
+) -> ApplyOutcome:
+    """Plan (or re-check ``saved``), then apply. Failed actions are in ``outcome.result``."""
+    async with StripeClient(config, transport) as client:
+        account_id = await client.whoami()
+        if saved is not None:
+            _check_saved_account(saved, account_id, config)
+            targets = tuple(getattr(saved, "targets", ()) or ())
+        _check_pinned_account(manifest, account_id, config)
+        live = await fetch_live(client)
+        fresh = build_plan(manifest, live, targets=targets)
+        if saved is not None:
+            check_not_stale(saved.plan, fresh)
+        # The safety policy judges the reviewed plan; recovering an undelivered secret (below)
+        # replaces an endpoint nobody can be using, so it is not counted against max_destroy.
+        check_safety(fresh, manifest, force=force)
+        plan = recover_pending_secrets(fresh, live.of(ENDPOINTS), manifest.webhook_endpoints)
+        show_plan(plan)
+        if not plan.has_changes:
+            return ApplyOutcome(account_id, plan, None)
+        require_sink(plan, sinks)
+        if creates_endpoints(plan):
+            sinks.check()
+        if not confirm(plan):
+            return ApplyOutcome(account_id, plan, None, declined=True)
+        target = ApplyTarget(
+            account=account_id,
+            mode=config.mode,
+            stripe_account=config.stripe_account,
+            plan_checksum=plan.checksum,
+        )
+        logger.info("applying %d action(s) to %s", len(plan.actions), account_id)
+        result = await execute_plan(
+            plan, client, target, sinks, parallelism=parallelism, on_event=on_event
+        )
+        return ApplyOutcome(account_id, plan, result)
