@@ -26,6 +26,9 @@ _COMMANDS: dict[str, str] = {
     "validate": "reconciler.cli.validate:validate",
     "schema": "reconciler.cli.schema:schema",
     "plan": "reconciler.cli.plan:plan",
+    "apply": "reconciler.cli.apply:apply",
+    "drift": "reconciler.cli.drift:drift",
+    "export": "reconciler.cli.export:export",
 }
 
 DEFAULT_API_BASE = "https://api.stripe.com"
