@@ -155,9 +155,9 @@ def create_registration(call: Call) -> dict[str, Any]:
         # Stripe's docs are silent on duplicates. Refusing a second active or scheduled
         # registration for the same jurisdiction is the conservative reading, and it is what
         # makes a duplicate create by a reconciler visible instead of silently accepted.
-        if (
-            status_at(other, call.now) != "expired"
-            and natural_key(other["country"], other["country_options"][country.lower()]) == key
+        other_options = other["country_options"][other["country"].lower()]
+        if status_at(other, call.now) != "expired" and (
+            natural_key(other["country"], other_options) == key
         ):
             raise EmulatedError(
                 400,
