@@ -93,20 +93,16 @@ class TaxRegistrationHandler(ResourceHandler):
             (o for o in live if o.get("status") in CANDIDATE_STATUSES),
             key=lambda o: (CANDIDATE_STATUSES.index(str(o["status"])), str(o["id"])),
         )
+        # indexed by key so that matching stays linear for thousands of registrations
+        by_key: dict[str, list[LiveObject]] = {}
+        for obj in candidates:
+            by_key.setdefault(self._key_of(obj), []).append(obj)
         claimed: set[str] = set()
         pairs: list[Pair] = []
         for name in sorted(declared):
             desired: TaxRegistration = declared[name]
-            key = natural_key(desired.country, desired.country_options)
-            twin = next(
-                (
-                    o
-                    for o in candidates
-                    if o["id"] not in claimed
-                    and natural_key(str(o["country"]), o.get("country_options") or {}) == key
-                ),
-                None,
-            )
+            queue = by_key.get(natural_key(desired.country, desired.country_options), [])
+            twin = queue.pop(0) if queue else None
             if twin is not None:
                 claimed.add(str(twin["id"]))
             pairs.append(Pair(name, desired, twin))
@@ -114,12 +110,22 @@ class TaxRegistrationHandler(ResourceHandler):
         leftovers = tuple(o for o in candidates if o["id"] not in claimed)
         return Matching(pairs=tuple(pairs), leftovers=leftovers)
 
+    @staticmethod
+    def _key_of(obj: LiveObject) -> str:
+        return natural_key(str(obj.get("country") or ""), obj.get("country_options") or {})
+
     def _pair_type_changes(
         self, pairs: list[Pair], candidates: list[LiveObject], claimed: set[str]
     ) -> list[Pair]:
         """Second pass: outside the US a country has one registration per jurisdiction, so a
         declared one whose ``type`` changed is the same registration (replace), not a new one.
         In the US several types coexist per state, so there ``type`` stays part of identity."""
+        if all(p.live is not None for p in pairs):
+            return pairs
+        by_place: dict[str, list[LiveObject]] = {}
+        for obj in candidates:
+            if obj["id"] not in claimed:
+                by_place.setdefault(_without_type(self._key_of(obj)), []).append(obj)
         result: list[Pair] = []
         for pair in pairs:
             desired: TaxRegistration = pair.desired
@@ -127,13 +133,7 @@ class TaxRegistrationHandler(ResourceHandler):
                 result.append(pair)
                 continue
             place = _without_type(natural_key(desired.country, desired.country_options))
-            same_place = [
-                o
-                for o in candidates
-                if o["id"] not in claimed
-                and _without_type(natural_key(str(o["country"]), o.get("country_options") or {}))
-                == place
-            ]
+            same_place = [o for o in by_place.get(place, []) if o["id"] not in claimed]
             if len(same_place) == 1:
                 claimed.add(str(same_place[0]["id"]))
                 result.append(Pair(pair.name, desired, same_place[0]))
