@@ -106,7 +106,7 @@ def seed(emulator: EmulatorServer, *, extra_registrations: int = 0) -> dict[str,
 
 
 def run_plan(
-    emulator: EmulatorServer, *args: str, key: str = KEY
+    emulator: EmulatorServer, *args: str, key: str = KEY, stripe_account: str | None = None
 ) -> subprocess.CompletedProcess[str]:
     env = {
         **os.environ,
@@ -115,6 +115,8 @@ def run_plan(
         "NO_COLOR": "1",
     }
     env.pop("STRIPE_ACCOUNT", None)
+    if stripe_account:
+        env["STRIPE_ACCOUNT"] = stripe_account
     return subprocess.run(
         [sys.executable, "-m", "reconciler", "plan", *args],
         env=env,
@@ -233,3 +235,43 @@ def test_pinned_account_mismatch_is_refused(
     assert result.returncode == 1
     assert "but the manifests pin account.id acct_Other1" in result.stderr
     assert [f"{r['method']} {r['path']}" for r in emulator.requests()] == ["GET /v1/account"]
+
+
+def test_max_destroy_refusal_shows_the_plan_then_names_the_override(
+    emulator: EmulatorServer, manifest: Path
+) -> None:
+    seed(emulator)
+    with httpx.Client(base_url=emulator.base_url, auth=(KEY, "")) as api:
+        for url in ("https://example.com/x", "https://example.com/y"):
+            response = api.post(
+                "/v1/webhook_endpoints", data={"url": url, "enabled_events[]": "invoice.paid"}
+            )
+            assert response.status_code == 200
+    manifest.write_text(
+        MANIFEST.replace(
+            "policy: {unmanaged: report}", "policy: {unmanaged: delete, max_destroy: 1}"
+        )
+    )
+    result = run_plan(emulator, str(manifest))
+    assert result.returncode == 1
+    assert result.stdout.endswith(
+        "Plan: 0 to create, 0 to update, 0 to replace, 2 to delete, 0 to expire.\n"
+    )
+    assert result.stderr == (
+        "Error: 2 destructive actions (replace/delete/expire) exceed policy.max_destroy=1; "
+        "review them or pass --force\n"
+    )
+    forced = run_plan(emulator, str(manifest), "--force", "--detailed-exitcode")
+    assert forced.returncode == 2, forced.stderr
+    targeted = run_plan(
+        emulator, str(manifest), "--target", "webhook_endpoints.orders", "--detailed-exitcode"
+    )
+    assert (targeted.returncode, targeted.stdout) == (0, "No changes.\n")
+
+
+def test_stripe_account_option_sets_the_header(emulator: EmulatorServer, manifest: Path) -> None:
+    before = len(emulator.requests())
+    result = run_plan(emulator, "--detailed-exitcode", str(manifest), stripe_account="acct_Conn1")
+    assert result.returncode == 2, result.stderr
+    accounts = {r["account"] for r in emulator.requests()[before:]}
+    assert accounts == {"acct_Conn1"}
