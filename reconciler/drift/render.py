@@ -51,7 +51,7 @@ def describe_change(change: FieldDrift) -> str:
 
 
 def _heading(item: ResourceDrift) -> str:
-    where = f" ({item.live_id})" if item.live_id else ""
+    where = f" ({item.live_id})" if item.live_id and item.live_id not in item.address else ""
     return f"{item.address}{where}: {item.drift.value}"
 
 

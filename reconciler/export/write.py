@@ -72,6 +72,7 @@ def _untagged_comment(untagged: Mapping[str, Mapping[str, Any]]) -> list[str]:
         "",
         "# Untagged webhook endpoints, left unmanaged. To manage them, move them under",
         "# webhook_endpoints (or re-run export with --adopt): plan then adopts them by URL.",
+        "# Until then, plan and drift report them as unmanaged (see policy.unmanaged).",
     ]
     body = _dump({"webhook_endpoints": dict(untagged)}).splitlines()[1:]
     lines.extend(f"# {line}" for line in body)

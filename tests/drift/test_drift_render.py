@@ -80,7 +80,7 @@ def test_text_lists_every_drifted_resource_in_kind_then_address_order() -> None:
         "~ webhook_endpoints.orders (we_1): changed — fields differ from the manifest\n"
         '    url: declared "https://a.example/hook", live "https://b.example/hook"\n'
         '    enabled_events: live adds "x.y"; live lacks "charge.failed"\n'
-        "? webhook_endpoints[we_9] (we_9): unmanaged — not declared: https://c.example/x\n"
+        "? webhook_endpoints[we_9]: unmanaged — not declared: https://c.example/x\n"
         "\n"
         "Drift: 1 changed, 1 missing, 1 unmanaged, 1 pending.\n"
     )

@@ -1,0 +1,108 @@
+"""``stripe-reconciler export``: manifests from the live account (adopting existing configuration).
+
+Read-only like ``drift`` (it uses the same :func:`~reconciler.cli.drift.read_only_session`). The
+output plans back to ``No changes.`` against the same account; with ``--adopt``, untagged webhook
+endpoints are declared too, and the plan adopts (tags) them. Existing files are never replaced
+without ``--force``. Exit 0 written, 1 error.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import click
+
+from reconciler.cli.drift import read_only_session
+from reconciler.cli.main import GlobalOptions
+from reconciler.errors import UsageError
+from reconciler.export.build import KINDS, Export, build_export
+from reconciler.export.write import plan_files, render_manifest, schema_ref, write_files
+from reconciler.resources import HANDLERS
+from reconciler.resources.base import LiveState
+from reconciler.stripe import StripeConfig, key_mode
+
+
+def parse_kinds(value: str) -> tuple[str, ...]:
+    """``webhook_endpoints,tax_settings`` → the kinds, in canonical order; unknown ones refused."""
+    asked = [part.strip() for part in value.split(",") if part.strip()]
+    unknown = [kind for kind in asked if kind not in KINDS]
+    if unknown or not asked:
+        raise UsageError(
+            f"--kinds: unknown kind(s) {', '.join(unknown) or '(none given)'}; "
+            f"choose from {','.join(KINDS)}"
+        )
+    return tuple(kind for kind in KINDS if kind in asked)
+
+
+async def _read(options: GlobalOptions, kinds: tuple[str, ...]) -> tuple[LiveState, str | None]:
+    assert options.api_key is not None
+    config = StripeConfig(
+        api_key=options.api_key, api_base=options.api_base, stripe_account=options.stripe_account
+    )
+    async with read_only_session(config) as session:
+        fetched = await asyncio.gather(*(HANDLERS[kind].fetch(session.client) for kind in kinds))
+    return LiveState(objects=dict(zip(kinds, fetched, strict=True))), session.account_id
+
+
+def _summary(export: Export, kinds: tuple[str, ...]) -> str:
+    parts = []
+    if "webhook_endpoints" in kinds:
+        parts.append(f"{len(export.webhook_endpoints)} webhook endpoint(s)")
+    if "tax_settings" in kinds:
+        parts.append("tax settings" if export.tax_settings is not None else "no tax settings")
+    if "tax_registrations" in kinds:
+        parts.append(f"{len(export.tax_registrations)} tax registration(s)")
+    text = "Exported " + ", ".join(parts)
+    if export.untagged:
+        text += (
+            f"; {len(export.untagged)} untagged endpoint(s) left unmanaged "
+            "(listed as comments; --adopt declares them)"
+        )
+    return text + "."
+
+
+@click.command("export")
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="A .yaml/.yml file, or a directory (one file per kind). Default: stdout.",
+)
+@click.option(
+    "--kinds",
+    default=",".join(KINDS),
+    show_default=True,
+    help="Comma-separated kinds to export.",
+)
+@click.option(
+    "--adopt",
+    is_flag=True,
+    help="Also declare untagged webhook endpoints (named from their URL); plan then adopts them.",
+)
+@click.option("--force", is_flag=True, help="Replace existing files at --out.")
+@click.pass_obj
+def export(options: GlobalOptions, out: Path | None, kinds: str, adopt: bool, force: bool) -> int:
+    """Write manifests describing the live account, ready to commit and plan."""
+    chosen = parse_kinds(kinds)
+    mode = key_mode(options.api_key)
+    live, account_id = asyncio.run(_read(options, chosen))
+    result = build_export(
+        live,
+        kinds=chosen,
+        adopt=adopt,
+        mode=mode,
+        account_id=account_id,
+        stripe_account=options.stripe_account,
+    )
+    for warning in result.warnings:
+        click.echo(f"Warning: {warning}", err=True)
+    if out is None:
+        click.echo(render_manifest(result, chosen, schema_ref(Path.cwd())), nl=False)
+        click.echo(_summary(result, chosen), err=True)
+        return 0
+    written = write_files(plan_files(result, chosen, out), force=force)
+    click.echo(_summary(result, chosen), err=True)
+    for path in written:
+        click.echo(f"Wrote {path}", err=True)
+    return 0
