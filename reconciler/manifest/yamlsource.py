@@ -113,7 +113,14 @@ def parse_yaml(
     (duplicate keys, unset variables). Raises :class:`YamlDocumentError` when the text is not a
     single YAML document at all. An empty document yields ``None``.
     """
-    loader = _Loader(text)
+    try:
+        loader = _Loader(text)
+    except yaml.reader.ReaderError as error:
+        # Raised while the reader checks the whole text for non-printable characters.
+        line = text.count("\n", 0, error.position) + 1
+        column = error.position - (text.rfind("\n", 0, error.position) + 1) + 1
+        message = f"control character U+{error.character:04X} is not allowed in YAML text"
+        raise YamlDocumentError([Diagnostic(file, line, column, "", message)]) from None
     try:
         root = loader.get_single_node()
     except yaml.MarkedYAMLError as error:

@@ -1,0 +1,295 @@
+"""load_manifests: merging, locations, warnings, YAML quirks, environment expansion."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from reconciler.errors import ManifestError
+from reconciler.manifest import (
+    DesiredState,
+    Diagnostic,
+    Location,
+    diagnostics_to_json,
+    load_manifests,
+    natural_key,
+)
+from reconciler.manifest.country_options import country_option_schemas
+from reconciler.manifest.expand import expand
+from reconciler.manifest.model import TaxRegistration
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _write(directory: Path, name: str, text: str) -> Path:
+    path = directory / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def _errors(paths: list[Path], **kwargs: object) -> list[str]:
+    with pytest.raises(ManifestError) as caught:
+        load_manifests(paths, environ={}, **kwargs)  # type: ignore[arg-type]
+    return [f"{d.line}:{d.column}: {d.path}: {d.message}" for d in caught.value.diagnostics]  # type: ignore[attr-defined]
+
+
+def test_example_merges_into_one_desired_state() -> None:
+    state = load_manifests([ROOT / "examples" / "basic"], environ={})
+    assert isinstance(state, DesiredState)
+    manifest = state.manifest
+    assert sorted(manifest.webhook_endpoints) == ["billing-alerts", "orders"]
+    assert manifest.webhook_endpoints["orders"].url == "https://shop.example.com/stripe/webhooks"
+    assert manifest.webhook_endpoints["orders"].lifecycle.protect is True
+    assert sorted(manifest.tax_registrations) == ["ca-bc-pst", "de-oss", "us-ca-sales"]
+    assert manifest.tax_registrations["ca-bc-pst"].expires_at == int(
+        dt.datetime(2027, 12, 31, tzinfo=dt.timezone.utc).timestamp()
+    )
+    assert manifest.tax_settings is not None
+    assert manifest.tax_settings.head_office is not None
+    assert manifest.tax_settings.head_office.address.postal_code == "94103"
+    assert manifest.policy.max_destroy == 3
+    webhooks = str(ROOT / "examples" / "basic" / "webhooks.yaml")
+    tax = str(ROOT / "examples" / "basic" / "tax.yaml")
+    assert dict(state.locations) == {
+        "account": Location(webhooks, 5, 1),
+        "policy": Location(webhooks, 7, 1),
+        "webhook_endpoints.orders": Location(webhooks, 11, 3),
+        "webhook_endpoints.billing-alerts": Location(webhooks, 24, 3),
+        "tax_settings": Location(tax, 4, 1),
+        "tax_registrations.us-ca-sales": Location(tax, 16, 3),
+        "tax_registrations.de-oss": Location(tax, 21, 3),
+        "tax_registrations.ca-bc-pst": Location(tax, 26, 3),
+    }
+    assert state.warnings == ()
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        state.warnings = ()  # type: ignore[misc]
+
+
+def test_environment_is_used_for_expansion() -> None:
+    state = load_manifests([ROOT / "examples" / "basic"], environ={"APP_HOST": "pay.example.org"})
+    assert (
+        state.manifest.webhook_endpoints["orders"].url == "https://pay.example.org/stripe/webhooks"
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "environ", "expected"),
+    [
+        ("plain", {}, "plain"),
+        ("${A}", {"A": "x"}, "x"),
+        ("a-${A}-b", {"A": "x"}, "a-x-b"),
+        ("${A:-fallback}", {}, "fallback"),
+        ("${A:-fallback}", {"A": ""}, "fallback"),
+        ("${A}", {"A": ""}, ""),
+        ("${A:-}", {}, ""),
+        ("$$", {}, "$"),
+        ("$${A}", {"A": "x"}, "${A}"),
+        ("costs $5", {}, "costs $5"),
+        ("$", {}, "$"),
+        ("${A}${B}", {"A": "1", "B": "2"}, "12"),
+    ],
+)
+def test_expand_values(text: str, environ: dict[str, str], expected: str) -> None:
+    assert expand(text, environ) == (expected, [])
+
+
+@pytest.mark.parametrize(
+    ("text", "offset", "message"),
+    [
+        ("x${MISSING}", 1, "environment variable MISSING is not set; set it or give a default "
+         "with ${MISSING:-default}"),
+        ("${", 0, "unterminated '${': add the closing '}'"),
+        ("a${}", 1, "invalid variable reference '${}': use ${NAME} or ${NAME:-default} "
+         "(write $$ for a literal $)"),
+    ],
+)  # fmt: skip
+def test_expand_problems(text: str, offset: int, message: str) -> None:
+    _, problems = expand(text, {})
+    assert [(p.offset, p.message) for p in problems] == [(offset, message)]
+
+
+def test_expansion_error_column_inside_a_quoted_string(tmp_path: Path) -> None:
+    path = _write(
+        tmp_path,
+        "m.yaml",
+        'version: 1\nwebhook_endpoints:\n  a:\n    url: "https://${H:-x.io}/${P}"\n'
+        "    enabled_events: ['*']\n",
+    )
+    assert _errors([path]) == [
+        "4:30: webhook_endpoints.a.url: environment variable P is not set; set it or give a "
+        "default with ${P:-default}"
+    ]
+
+
+def test_yaml_12_booleans_keep_norway_and_names_as_strings(tmp_path: Path) -> None:
+    path = _write(
+        tmp_path,
+        "m.yaml",
+        "version: 1\nwebhook_endpoints:\n  yes:\n    url: https://example.com/a\n"
+        "    enabled_events: ['*']\n    disabled: yes\n  2024:\n    url: https://example.com/b\n"
+        "    enabled_events: ['*']\n    disabled: true\ntax_registrations:\n  no:\n"
+        "    country: NO\n    country_options: {no: {type: standard}}\n",
+    )
+    manifest = load_manifests([path], environ={}).manifest
+    assert manifest.webhook_endpoints["yes"].disabled is True  # pydantic reads "yes" as true
+    assert manifest.webhook_endpoints["2024"].disabled is True
+    assert manifest.tax_registrations["no"].country == "NO"
+
+
+def test_anchors_and_merge_keys(tmp_path: Path) -> None:
+    path = _write(
+        tmp_path,
+        "m.yaml",
+        "version: 1\nx-defaults: &hook\n  enabled_events: [invoice.paid]\n",
+    )
+    assert _errors([path]) == [
+        "2:1: x-defaults: unknown key 'x-defaults'; allowed: version, account, policy, "
+        "tax_settings, webhook_endpoints, tax_registrations"
+    ]
+    path = _write(
+        tmp_path,
+        "n.yaml",
+        "version: 1\nwebhook_endpoints:\n  a: &hook\n    url: https://example.com/a\n"
+        "    enabled_events: [invoice.paid]\n  b:\n    <<: *hook\n    url: https://example.com/b\n",
+    )
+    endpoints = load_manifests([path], environ={}).manifest.webhook_endpoints
+    assert endpoints["b"].url == "https://example.com/b"
+    assert endpoints["b"].enabled_events == ("invoice.paid",)
+
+
+def test_alias_bomb_is_a_diagnostic(tmp_path: Path) -> None:
+    lines = ["version: 1", "a0: &a0 [x, x, x, x, x, x, x, x, x, x]"]
+    for level in range(1, 8):
+        refs = ", ".join([f"*a{level - 1}"] * 10)
+        lines.append(f"a{level}: &a{level} [{refs}]")
+    path = _write(tmp_path, "bomb.yaml", "\n".join(lines) + "\n")
+    errors = _errors([path])
+    assert len(errors) == 1
+    assert "document expands to more than 100000 nodes (alias bomb?)" in errors[0]
+
+
+def test_equal_account_and_policy_may_repeat(tmp_path: Path) -> None:
+    a = _write(
+        tmp_path, "a.yaml", "version: 1\naccount: {mode: test}\npolicy: {unmanaged: report}\n"
+    )
+    b = _write(tmp_path, "b.yaml", "version: 1\naccount: {}\npolicy: {}\n")
+    state = load_manifests([a, b], environ={})
+    assert state.manifest.account.mode == "test"
+    assert state.locations["account"] == Location(str(a), 2, 1)
+
+
+def test_policy_conflict_cites_both_files(tmp_path: Path) -> None:
+    a = _write(tmp_path, "a.yaml", "version: 1\npolicy: {max_destroy: 1}\n")
+    b = _write(tmp_path, "b.yaml", "version: 1\npolicy: {max_destroy: 2}\n")
+    assert _errors([a, b]) == [
+        f"2:1: policy: policy differs from the one at {a}:2:1; repeated policy must be equal"
+    ]
+
+
+def test_same_file_twice_is_loaded_once(tmp_path: Path) -> None:
+    a = _write(
+        tmp_path,
+        "a.yaml",
+        "version: 1\nwebhook_endpoints:\n  a: {url: 'https://x.io', enabled_events: ['*']}\n",
+    )
+    state = load_manifests([a, tmp_path, a], environ={})
+    assert list(state.manifest.webhook_endpoints) == ["a"]
+
+
+def test_warnings_do_not_fail_the_load(tmp_path: Path) -> None:
+    path = _write(
+        tmp_path,
+        "m.yaml",
+        "version: 1\nwebhook_endpoints:\n  a:\n    url: http://localhost:8000/h\n"
+        "    enabled_events: ['*', invoice.paid, invoice.paid]\n",
+    )
+    state = load_manifests([path], environ={})
+    assert [(d.line, d.column, d.severity, d.message) for d in state.warnings] == [
+        (5, 21, "warning", "'*' already enables every event; the other entries are redundant"),
+        (5, 41, "warning", "'invoice.paid' is listed twice"),
+    ]
+    assert diagnostics_to_json(state.warnings)[0] == {
+        "file": str(path),
+        "line": 5,
+        "column": 21,
+        "path": "webhook_endpoints.a.enabled_events",
+        "message": "'*' already enables every event; the other entries are redundant",
+        "severity": "warning",
+    }
+
+
+def test_unreadable_file_is_located(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = _write(tmp_path, "secret.yaml", "version: 1\n")
+    original = Path.open
+
+    def deny(self: Path, *args: object, **kwargs: object) -> object:
+        if self == path:
+            raise PermissionError(13, "Permission denied")
+        return original(self, *args, **kwargs)  # type: ignore[call-overload]
+
+    monkeypatch.setattr(Path, "open", deny)
+    assert _errors([path]) == ["1:1: : cannot read file: Permission denied"]
+
+
+def test_no_paths_is_an_error() -> None:
+    assert _errors([]) == ["1:1: : no manifest paths given"]
+
+
+def test_registration_windows_that_do_not_overlap(tmp_path: Path) -> None:
+    path = _write(
+        tmp_path,
+        "m.yaml",
+        "version: 1\ntax_registrations:\n"
+        "  old: {country: US, country_options: {us: {type: state_sales_tax, state: CA}},"
+        " active_from: 2020-01-01, expires_at: 2021-01-01}\n"
+        "  new: {country: US, country_options: {us: {type: state_sales_tax, state: CA}},"
+        " active_from: 2021-01-01}\n"
+        "  other-state: {country: US, country_options: {us: {type: state_sales_tax, state: NY}}}\n",
+    )
+    registrations = load_manifests([path], environ={}).manifest.tax_registrations
+    assert natural_key(registrations["old"]) == ("US", "state_sales_tax", "CA")
+    assert natural_key(registrations["other-state"]) == ("US", "state_sales_tax", "NY")
+
+
+@pytest.mark.parametrize(
+    ("country", "options", "key"),
+    [
+        ("DE", {"de": {"type": "oss_union"}}, ("DE", "oss_union", "")),
+        ("CA", {"ca": {"type": "province_standard", "province_standard": {"province": "BC"}}},
+         ("CA", "province_standard", "BC")),
+        ("US", {"us": {"type": "local_amusement_tax", "state": "IL",
+                       "local_amusement_tax": {"jurisdiction": "14000"}}},
+         ("US", "local_amusement_tax", "IL/14000")),
+    ],
+)  # fmt: skip
+def test_natural_key(
+    country: str, options: dict[str, dict[str, object]], key: tuple[str, ...]
+) -> None:
+    registration = TaxRegistration(country=country, country_options=options)
+    assert natural_key(registration) == key
+
+
+def test_country_shapes_are_derived_from_the_spec() -> None:
+    # The numbers FACTS.md §3 states for the pinned API version.
+    titles = Counter(schema["title"] for schema in country_option_schemas().values())
+    assert titles == {
+        "simplified": 41,
+        "default": 30,
+        "europe": 26,
+        "canada": 1,
+        "spain": 1,
+        "thailand": 1,
+        "united_states": 1,
+    }
+
+
+def test_diagnostic_rendering() -> None:
+    located = Diagnostic("m.yaml", 3, 7, "account.mode", "bad")
+    assert str(located) == "m.yaml:3:7: account.mode: bad"
+    assert str(Diagnostic("m.yaml", 1, 1, "", "empty")) == "m.yaml:1:1: empty"
+    assert str(Diagnostic("m.yaml", 2, 1, "x", "hmm", "warning")) == "m.yaml:2:1: x: warning: hmm"
+    assert located.location == Location("m.yaml", 3, 7)
