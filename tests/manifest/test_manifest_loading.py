@@ -293,3 +293,17 @@ def test_diagnostic_rendering() -> None:
     assert str(Diagnostic("m.yaml", 1, 1, "", "empty")) == "m.yaml:1:1: empty"
     assert str(Diagnostic("m.yaml", 2, 1, "x", "hmm", "warning")) == "m.yaml:2:1: x: warning: hmm"
     assert located.location == Location("m.yaml", 3, 7)
+
+
+def test_readme_manifest_reference_example_is_valid(tmp_path: Path) -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("## Manifest reference") :]
+    snippet = section[section.index("```yaml\n") + 8 : section.index("```\n", 8)]
+    path = _write(tmp_path, "reference.yaml", snippet)
+    manifest = load_manifests([path], environ={}).manifest
+    assert list(manifest.webhook_endpoints) == ["orders"]
+    assert manifest.webhook_endpoints["orders"].lifecycle.ignore_changes == (
+        "description",
+        "metadata.owner",
+    )
+    assert list(manifest.tax_registrations) == ["us-ca-sales"]
