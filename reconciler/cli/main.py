@@ -29,6 +29,7 @@ _COMMANDS: dict[str, str] = {
     "apply": "reconciler.cli.apply:apply",
     "drift": "reconciler.cli.drift:drift",
     "export": "reconciler.cli.export:export",
+    "emulator": "reconciler.cli.emulator:emulator",
 }
 
 DEFAULT_API_BASE = "https://api.stripe.com"
