@@ -19,7 +19,7 @@ import pytest
 import stripe
 from click.testing import CliRunner, Result
 
-import reconciler.cli.drift as drift_cli
+from reconciler.cli.common import client_config
 from reconciler.cli.main import cli
 from reconciler.emulator.server import EmulatorServer
 from reconciler.stripe import StripeConfig
@@ -101,7 +101,7 @@ class Account:
     ids: dict[str, str]
     secrets: list[str]
 
-    def create_endpoint(self, url: str, events: list[str], metadata: dict[str, str]) -> str:
+    def create_endpoint(self, url: str, events: list[Any], metadata: dict[str, str]) -> str:
         endpoint = self.sdk.v1.webhook_endpoints.create(
             {"url": url, "enabled_events": events, "metadata": metadata}
         )
@@ -365,12 +365,11 @@ def test_authentication_error_is_an_error_never_in_sync(
 def test_network_error_is_an_error_never_in_sync(
     account: Account, receiver: Receiver, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    original = drift_cli.client_config
-
     def quick(*args: Any, **kwargs: Any) -> StripeConfig:
-        return dataclasses.replace(original(*args, **kwargs), max_attempts=2, backoff_initial=0.01)
+        config = client_config(*args, **kwargs)
+        return dataclasses.replace(config, max_attempts=2, backoff_initial=0.01)
 
-    monkeypatch.setattr(drift_cli, "client_config", quick)
+    monkeypatch.setattr("reconciler.cli.drift.client_config", quick)
     with socket.socket() as probe:  # a port nothing listens on
         probe.bind(("127.0.0.1", 0))
         closed = f"http://127.0.0.1:{probe.getsockname()[1]}"
