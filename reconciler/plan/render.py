@@ -6,6 +6,7 @@ can leak an API key or a signing secret.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from dataclasses import dataclass
 from typing import Any
@@ -86,10 +87,18 @@ def build_view(plan: Plan, *, secrets: tuple[str, ...] = ()) -> PlanView:
     )
 
 
-def format_value(value: Any) -> str:
+_TIMESTAMP_FIELDS = ("active_from", "expires_at")
+
+
+def format_value(value: Any, path: str = "") -> str:
+    """JSON for the value; unix timestamps also as UTC date-times so reviewers can read them."""
     if value is None:
         return "(none)"
-    return json.dumps(value, ensure_ascii=False, sort_keys=True)
+    text = json.dumps(value, ensure_ascii=False, sort_keys=True)
+    if path.endswith(_TIMESTAMP_FIELDS) and isinstance(value, int) and not isinstance(value, bool):
+        moment = dt.datetime.fromtimestamp(value, tz=dt.timezone.utc)
+        text += f" ({moment.strftime('%Y-%m-%dT%H:%M:%SZ')})"
+    return text
 
 
 def _target(action: ActionView) -> str:
@@ -113,7 +122,8 @@ def render_text(view: PlanView, *, color: bool = False) -> str:
         lines.append(f"      # {action.reason}")
         for item in action.changes:
             lines.append(
-                f"      {item.path}: {format_value(item.before)} → {format_value(item.after)}"
+                f"      {item.path}: {format_value(item.before, item.path)} → "
+                f"{format_value(item.after, item.path)}"
             )
         lines.append("")
     if view.reports:
@@ -129,8 +139,8 @@ def render_text(view: PlanView, *, color: bool = False) -> str:
 
 
 # -- markdown ---------------------------------------------------------------------------------
-def _cell(value: Any) -> str:
-    text = "—" if value is None else format_value(value)
+def _cell(value: Any, path: str) -> str:
+    text = "—" if value is None else format_value(value, path)
     if len(text) > _CELL_LIMIT:
         text = text[: _CELL_LIMIT - 1] + "…"
     text = text.replace("`", "'").replace("|", "\\|").replace("\n", " ")
@@ -149,7 +159,10 @@ def _details(action: ActionView) -> str:
     if action.changes:
         out.append("| field | before | after |")
         out.append("|---|---|---|")
-        out.extend(f"| `{c.path}` | {_cell(c.before)} | {_cell(c.after)} |" for c in action.changes)
+        out.extend(
+            f"| `{c.path}` | {_cell(c.before, c.path)} | {_cell(c.after, c.path)} |"
+            for c in action.changes
+        )
         out.append("")
     out.extend(f"> ⚠️ {w}" for w in action.warnings)
     out.append("</details>")

@@ -170,3 +170,34 @@ def test_target_restricts_actions_and_reports() -> None:
         "tax_registrations.us-ca",
     ]
     assert plan.reports == ()
+
+
+def test_timestamps_are_shown_with_their_utc_date() -> None:
+    plan = plan_of(
+        {
+            "version": 1,
+            "tax_registrations": {
+                "us-ca": {
+                    "country": "US",
+                    "country_options": {"us": {"type": "state_sales_tax", "state": "CA"}},
+                    "expires_at": "2027-12-31T00:00:00Z",
+                }
+            },
+        },
+        {
+            "tax_registrations": [
+                {
+                    "id": "taxreg_1",
+                    "country": "US",
+                    "country_options": {"us": {"type": "state_sales_tax", "state": "CA"}},
+                    "active_from": 1700000000,
+                    "expires_at": None,
+                    "status": "active",
+                }
+            ]
+        },
+    )
+    view = build_view(plan)
+    assert "      expires_at: (none) → 1830211200 (2027-12-31T00:00:00Z)\n" in render_text(view)
+    assert "| `expires_at` | `—` | `1830211200 (2027-12-31T00:00:00Z)` |" in render_markdown(view)
+    assert json.loads(render_json(view))["actions"][0]["changes"][0]["after"] == 1830211200
