@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from apply_helpers import (
     KEY,
+    MANIFEST,
     assert_converged,
     endpoints,
     invoke,
@@ -101,3 +102,45 @@ def test_sigkill_then_apply_again_converges(
     assert_no_changes(emulator, manifest)
     for delivery in recorded(log):
         assert delivery["secret"] not in again.stdout + again.stderr
+
+
+# Replacing orders (api_version changed), --parallelism 1: 1 create the new endpoint, 2 its
+# secret delivered, 3 marker removed, then the old one is deleted.
+@pytest.mark.parametrize("crash_after", [1, 2, 3])
+def test_sigkill_during_a_replace_converges(
+    emulator: EmulatorServer, tmp_path: Path, crash_after: int
+) -> None:
+    manifest = write_manifest(tmp_path)
+    sink, log = tmp_path / "s.env", tmp_path / "log.jsonl"
+    sink_args = ["--secrets-file", str(sink), "--secrets-command", recording_command(log)]
+    first = invoke(emulator, "apply", str(manifest), "--auto-approve", *sink_args)
+    assert first.code == 0, first.stderr
+    old = {e["metadata"]["reconciler_name"]: e["id"] for e in endpoints(emulator)}["orders"]
+    write_manifest(
+        tmp_path,
+        MANIFEST.replace(
+            "    metadata: {team: payments}",
+            "    api_version: 2026-08-26.dahlia\n    metadata: {team: payments}",
+        ),
+    )
+    process = spawn(
+        emulator,
+        "apply",
+        str(manifest),
+        "--auto-approve",
+        "--parallelism",
+        "1",
+        *sink_args,
+        extra_env={CRASH_HOOK_ENV: str(crash_after)},
+    )
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == -signal.SIGKILL, stderr
+    assert len(endpoints(emulator)) == 3  # old and new side by side at the kill
+
+    again = invoke(emulator, "apply", str(manifest), "--auto-approve", *sink_args)
+    assert again.code == 0, again.stderr
+    assert_converged(emulator, sink, log)
+    orders = [e for e in endpoints(emulator) if e["metadata"]["reconciler_name"] == "orders"]
+    assert [e["api_version"] for e in orders] == ["2026-08-26.dahlia"]
+    assert orders[0]["id"] != old
+    assert_no_changes(emulator, manifest)
