@@ -83,6 +83,10 @@ class Matching:
     owned_leftovers: tuple[LiveObject, ...] = ()
     warnings: tuple[str, ...] = ()
     reports: tuple[Report, ...] = ()
+    #: ids of owned leftovers that belong to a ``lifecycle.protect`` resource (duplicates)
+    protected_ids: frozenset[str] = frozenset()
+    #: id → why an owned leftover is destroyed, when not simply "no longer declared"
+    reasons: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -191,9 +195,12 @@ class ResourceHandler:
                 )
             )
         for obj in matching.owned_leftovers:
-            actions.append(
-                self._destroy(obj, "tagged as managed by stripe-reconciler but no longer declared")
+            live_id = self.live_id(obj)
+            reason = matching.reasons.get(
+                live_id, "tagged as managed by stripe-reconciler but no longer declared"
             )
+            protected = live_id in matching.protected_ids
+            actions.append(self._destroy(obj, reason, protected=protected))
         reports = list(matching.reports)
         extra_actions, extra_reports = self.unmanaged(manifest, matching.leftovers)
         return KindPlan(
@@ -224,7 +231,7 @@ class ResourceHandler:
             for obj in leftovers
         )
 
-    def _destroy(self, obj: LiveObject, reason: str) -> Action:
+    def _destroy(self, obj: LiveObject, reason: str, *, protected: bool = False) -> Action:
         return Action(
             kind=self.kind,
             address=self.live_address(obj),
@@ -233,4 +240,5 @@ class ResourceHandler:
             live_id=self.live_id(obj),
             requests=self.requests(self.destroy_action, None, None, obj),
             fingerprint=self.fingerprint(obj),
+            protected=protected,
         )

@@ -95,6 +95,8 @@ class WebhookEndpointHandler(ResourceHandler):
         warnings: list[str] = []
         adopted_ids: set[str] = set()
         owned_leftovers: list[LiveObject] = []
+        protected_ids: set[str] = set()
+        reasons: dict[str, str] = {}
         for name in sorted(declared):
             desired: WebhookEndpoint = declared[name]
             if name in tagged:
@@ -107,6 +109,11 @@ class WebhookEndpointHandler(ResourceHandler):
                         f"({ids}); keeping {first['id']} and deleting the duplicates"
                     )
                     owned_leftovers.extend(duplicates)
+                    for duplicate in duplicates:
+                        reasons[str(duplicate["id"])] = f"duplicate of {first['id']} ({name})"
+                        # its secret may be the one consumers hold: protect covers it too
+                        if desired.lifecycle.protect:
+                            protected_ids.add(str(duplicate["id"]))
                 continue
             same_url = [
                 o for o in untagged if o.get("url") == desired.url and o["id"] not in adopted_ids
@@ -130,6 +137,8 @@ class WebhookEndpointHandler(ResourceHandler):
             leftovers=leftovers,
             owned_leftovers=tuple(owned_leftovers),
             warnings=tuple(warnings),
+            protected_ids=frozenset(protected_ids),
+            reasons=reasons,
         )
 
     # -- comparison -------------------------------------------------------------------------

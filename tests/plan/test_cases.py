@@ -2,9 +2,9 @@
 
 A case holds ``desired`` (a manifest), ``live`` (raw Stripe objects per kind) and ``expect``:
 ``summary`` (the exact summary line), ``actions`` (address, action, live_id, changes as
-``[path, before, after]``, optionally the exact ``requests``), ``reports`` (addresses),
-``warnings`` (exact list) and ``unchanged``; or ``error`` + ``message`` for a safety refusal
-(``force: true`` re-checks that --force lifts it, when it should).
+``[path, before, after]``, optionally the exact ``reason`` and ``requests``), ``reports``
+(addresses), ``warnings`` (exact list) and ``unchanged``; or ``error`` + ``message`` for a
+safety refusal (``force_lifts: true`` when --force must lift it).
 """
 
 from __future__ import annotations
@@ -73,6 +73,8 @@ def test_case(path: Path) -> None:
     ]
     assert actual == wanted
     for action, spec in zip(plan.actions, expect.get("actions", []), strict=True):
+        if "reason" in spec:
+            assert action.reason == spec["reason"]
         if "requests" in spec:
             assert [r.to_dict() for r in action.requests] == [
                 {"params": {}, **r} for r in spec["requests"]
