@@ -18,6 +18,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from reconciler.emulator.config import ConfigError
+
 logger = logging.getLogger(__name__)
 
 STATE_FORMAT = 1
@@ -99,7 +101,15 @@ def load_state(store: Store, path: Path) -> bool:
     """Fill ``store`` from ``path`` if it exists; returns whether anything was loaded."""
     if not path.exists():
         return False
-    store.load_json(json.loads(path.read_text(encoding="utf-8")))
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        if not isinstance(data, dict):
+            raise ValueError("not a JSON object")
+        store.load_json(data)
+    except (OSError, ValueError) as error:
+        raise ConfigError(
+            f"cannot load the emulator state file {path}: {error}; fix or remove it"
+        ) from error
     logger.info("loaded emulator state from %s", path)
     return True
 

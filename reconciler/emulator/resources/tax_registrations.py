@@ -93,6 +93,19 @@ def _registrations(call: Call) -> dict[str, dict[str, Any]]:
     return registrations
 
 
+def _key_index(call: Call) -> dict[str, list[str]]:
+    """Natural key → registration ids, so a create does not scan every registration."""
+    index: dict[str, list[str]] | None = call.namespace.get("registration_keys")
+    if index is None:
+        index = {}
+        for stored in _registrations(call).values():
+            options = stored["country_options"][stored["country"].lower()]
+            key = "|".join(natural_key(stored["country"], options))
+            index.setdefault(key, []).append(stored["id"])
+        call.namespace["registration_keys"] = index
+    return index
+
+
 def _check_country_options(country: str, options: dict[str, Any]) -> dict[str, Any]:
     code = country.lower()
     create_schema = body_schema("post", COLLECTION)["properties"]["country_options"]
@@ -150,22 +163,19 @@ def create_registration(call: Call) -> dict[str, Any]:
     expires_at = params.get("expires_at")
     _check_window(active_from, expires_at)
     registrations = _registrations(call)
-    key = natural_key(country, chosen)
-    for other in registrations.values():
+    index = _key_index(call)
+    key = "|".join(natural_key(country, chosen))
+    for other_id in index.get(key, []):
         # Stripe's docs are silent on duplicates. Refusing a second active or scheduled
         # registration for the same jurisdiction is the conservative reading, and it is what
         # makes a duplicate create by a reconciler visible instead of silently accepted.
-        other_options = other["country_options"][other["country"].lower()]
-        if status_at(other, call.now) != "expired" and (
-            natural_key(other["country"], other_options) == key
-        ):
+        if status_at(registrations[other_id], call.now) != "expired":
             raise EmulatedError(
                 400,
-                f"A registration for this jurisdiction already exists ({other['id']}); expire it "
+                f"A registration for this jurisdiction already exists ({other_id}); expire it "
                 "before creating another.",
                 param="country_options",
             )
-    seq = max((r["_seq"] for r in registrations.values()), default=0) + 1
     stored = {
         "id": new_id("taxreg_"),
         "active_from": active_from,
@@ -174,8 +184,9 @@ def create_registration(call: Call) -> dict[str, Any]:
         "created": call.now,
         "expires_at": expires_at,
         "livemode": call.livemode,
-        "_seq": seq,
+        "_seq": len(registrations) + 1,  # registrations are never deleted
     }
+    index.setdefault(key, []).append(stored["id"])
     registrations[stored["id"]] = stored
     return render(stored, call.now)
 
