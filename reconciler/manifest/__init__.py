@@ -13,7 +13,7 @@ problem of the run (errors and warnings, sorted by file, line and column).
 
 from __future__ import annotations
 
-from reconciler.manifest.checks import NAME_PATTERN, RESERVED_METADATA_KEYS, natural_key
+from reconciler.manifest.checks import RESERVED_METADATA_KEYS, natural_key
 from reconciler.manifest.diagnostics import (
     Diagnostic,
     Location,
@@ -22,6 +22,7 @@ from reconciler.manifest.diagnostics import (
     format_path,
 )
 from reconciler.manifest.loader import DesiredState, load_manifests
+from reconciler.manifest.merge import NAME_PATTERN
 from reconciler.manifest.schema import manifest_json_schema
 
 __all__ = [

@@ -8,9 +8,10 @@ resource with one schema error still gets its other problems reported in the sam
 from __future__ import annotations
 
 import datetime as dt
+import fnmatch
 import re
 import time
-from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -18,13 +19,11 @@ from pydantic import BaseModel
 
 from reconciler import data
 from reconciler.manifest.country_options import check_country, check_country_options
-from reconciler.manifest.diagnostics import DataPath, Diagnostic, Location, format_path
-from reconciler.manifest.model import TaxRegistration
+from reconciler.manifest.diagnostics import Diagnostic
+from reconciler.manifest.merge import Entry, ManifestSet
+from reconciler.manifest.model import TaxRegistration, WebhookEndpoint
 from reconciler.manifest.suggest import did_you_mean
-from reconciler.manifest.yamlsource import SourceMap
 
-#: Logical names become addresses and the suffix of ``STRIPE_WEBHOOK_SECRET_<NAME>``.
-NAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
 #: Metadata keys the tool writes on the endpoints it manages (PRODUCT.md §4.1).
 RESERVED_METADATA_KEYS = ("managed_by", "reconciler_name", "reconciler_connect")
 MAX_WEBHOOK_ENDPOINTS = 16
@@ -32,97 +31,46 @@ MAX_METADATA_KEYS = 50
 MAX_METADATA_KEY_LENGTH = 40
 MAX_METADATA_VALUE_LENGTH = 500
 LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
-WEBHOOK_IGNORABLE = ("url", "enabled_events", "description", "disabled", "metadata")
-REGISTRATION_IGNORABLE = ("active_from", "expires_at")
 
 
-@dataclass(frozen=True)
-class Entry:
-    """One declared section or resource: where it came from, its raw value, its model if valid."""
-
-    smap: SourceMap
-    path: tuple[str, ...]
-    raw: Any
-    model: BaseModel | None
-
-    @property
-    def location(self) -> Location:
-        line, column = self.smap.locate(self.path, key=True)
-        return Location(self.smap.file, line, column)
-
-    def diagnostic(
-        self, rel: DataPath, message: str, *, key: bool = False, severity: str = "error"
-    ) -> Diagnostic | None:
-        path = (*self.path, *rel)
-        if any(path[: i + 1] in self.smap.tainted for i in range(len(path))):
-            return None  # its ${VAR} failed to expand; that error is already reported
-        return self.smap.diagnostic(path, message, key=key, severity=severity)
+@cache
+def api_versions() -> frozenset[str]:
+    """Stripe API versions known to the pinned spec (the webhook ``api_version`` enum)."""
+    operation = data.openapi()["paths"]["/v1/webhook_endpoints"]["post"]
+    body = operation["requestBody"]["content"]["application/x-www-form-urlencoded"]["schema"]
+    return frozenset(body["properties"]["api_version"]["enum"])
 
 
-@dataclass
-class ManifestSet:
-    """Sections of every file, merged; duplicates are reported as they are added."""
+def newer_api_versions() -> frozenset[str]:
+    """Versions a newer SDK knows but the pinned spec does not (``x-newer-version-additions``)."""
+    additions = data.openapi().get("x-newer-version-additions", {})
+    return frozenset(additions.get("webhook_endpoints.api_version", ()))
 
-    account: Entry | None = None
-    policy: Entry | None = None
-    tax_settings: Entry | None = None
-    endpoints: dict[str, Entry] = field(default_factory=dict)
-    registrations: dict[str, Entry] = field(default_factory=dict)
 
-    def add_single(self, key: str, entry: Entry, problems: list[Diagnostic]) -> None:
-        first: Entry | None = getattr(self, key)
-        if first is None:
-            setattr(self, key, entry)
-            return
-        if key == "tax_settings":
-            message = f"tax_settings is declared twice (first at {first.location}); keep one"
-        elif first.model is None or entry.model is None or first.model == entry.model:
-            return  # equal repeats are fine; invalid ones are already reported
-        else:
-            message = (
-                f"{key} differs from the one at {first.location}; repeated {key} must be equal"
-            )
-        problems.append(entry.smap.diagnostic(entry.path, message, key=True))
-
-    def add_named(self, kind: str, name: str, entry: Entry, problems: list[Diagnostic]) -> None:
-        if not NAME_PATTERN.match(name):
-            problems.append(
-                entry.smap.diagnostic(
-                    entry.path,
-                    f"invalid name '{name}': use 1-63 lower-case letters, digits, '-' or '_', "
-                    "starting with a letter or digit",
-                    key=True,
-                )
-            )
-        table = self.endpoints if kind == "webhook_endpoints" else self.registrations
-        first = table.get(name)
-        if first is not None and first.smap.file != entry.smap.file:
-            problems.append(
-                entry.smap.diagnostic(
-                    entry.path,
-                    f"{kind}.{name} is already declared at {first.location}; names must be unique",
-                    key=True,
-                )
-            )
-            return
-        table[name] = entry
-
-    def locations(self) -> dict[str, Location]:
-        found: dict[str, Location] = {}
-        for key in ("account", "policy", "tax_settings"):
-            entry: Entry | None = getattr(self, key)
-            if entry is not None:
-                found[key] = entry.location
-        for name, entry in self.endpoints.items():
-            found[f"webhook_endpoints.{name}"] = entry.location
-        for name, entry in self.registrations.items():
-            found[f"tax_registrations.{name}"] = entry.location
-        return found
+def _check_api_version(entry: Entry, raw: dict[str, Any]) -> Diagnostic | None:
+    version = raw.get("api_version")
+    if not isinstance(version, str) or version in api_versions():
+        return None
+    if version in newer_api_versions():
+        return entry.diagnostic(
+            ("api_version",),
+            f"'{version}' is newer than the pinned API version {data.pinned_api_version()}",
+            severity="warning",
+        )
+    return entry.diagnostic(
+        ("api_version",),
+        f"unknown Stripe API version '{version}'{did_you_mean(version, api_versions(), n=1)}",
+    )
 
 
 def check_manifest_set(manifests: ManifestSet, *, allow_unknown_events: bool) -> list[Diagnostic]:
     """Every semantic diagnostic for the merged set."""
     out: list[Diagnostic | None] = []
+    if manifests.account is not None and isinstance(manifests.account.raw, dict):
+        out.append(_check_api_version(manifests.account, manifests.account.raw))
+    settings = manifests.tax_settings
+    if settings is not None and isinstance(settings.raw, dict):
+        out.append(_check_head_office(settings, settings.raw))
     mode = "test"
     if manifests.account is not None and isinstance(manifests.account.raw, dict):
         raw_mode = manifests.account.raw.get("mode")
@@ -163,7 +111,7 @@ def check_manifest_set(manifests: ManifestSet, *, allow_unknown_events: bool) ->
 def _check_endpoint(
     entry: Entry, raw: dict[str, Any], mode: str, allow_unknown_events: bool
 ) -> list[Diagnostic | None]:
-    out: list[Diagnostic | None] = []
+    out: list[Diagnostic | None] = [_check_api_version(entry, raw)]
     url = raw.get("url")
     if isinstance(url, str):
         message = _url_problem(url, mode)
@@ -212,8 +160,20 @@ def _check_endpoint(
     metadata = raw.get("metadata")
     if isinstance(metadata, dict):
         out.extend(_check_metadata(entry, metadata))
-    out.extend(_check_ignore_changes(entry, raw, WEBHOOK_IGNORABLE, allow_metadata=True))
+    out.extend(_check_ignore_changes(entry, raw, WebhookEndpoint))
     return out
+
+
+def _check_head_office(entry: Entry, raw: dict[str, Any]) -> Diagnostic | None:
+    head_office = raw.get("head_office")
+    address = head_office.get("address") if isinstance(head_office, dict) else None
+    country = address.get("country") if isinstance(address, dict) else None
+    if isinstance(country, str) and not re.fullmatch(r"[A-Z]{2}", country):
+        return entry.diagnostic(
+            ("head_office", "address", "country"),
+            f"'{country}' is not an upper-case two-letter ISO 3166-1 country code (e.g. US)",
+        )
+    return None
 
 
 def _url_problem(url: str, mode: str) -> str | None:
@@ -280,19 +240,27 @@ def _check_metadata(entry: Entry, metadata: dict[str, Any]) -> list[Diagnostic |
     return out
 
 
+def _ignorable(model: type[BaseModel]) -> tuple[str, ...]:
+    """Fields whose drift ``lifecycle.ignore_changes`` may silence: every field but lifecycle."""
+    return tuple(name for name in model.model_fields if name != "lifecycle")
+
+
 def _check_ignore_changes(
-    entry: Entry, raw: dict[str, Any], allowed: tuple[str, ...], *, allow_metadata: bool = False
+    entry: Entry, raw: dict[str, Any], model: type[BaseModel]
 ) -> list[Diagnostic | None]:
+    """Entries must name a field, a key below a mapping field, or a glob matching a field."""
     lifecycle = raw.get("lifecycle")
     if not isinstance(lifecycle, dict) or not isinstance(lifecycle.get("ignore_changes"), list):
         return []
+    allowed = _ignorable(model)
+    mappings = [name for name in allowed if name in ("metadata", "country_options")]
     out: list[Diagnostic | None] = []
     for index, item in enumerate(lifecycle["ignore_changes"]):
-        if not isinstance(item, str) or item in allowed:
+        if not isinstance(item, str) or item in allowed or fnmatch.filter(allowed, item):
             continue
-        if allow_metadata and item.startswith("metadata.") and len(item) > len("metadata."):
+        if any(item.startswith(f"{name}.") and len(item) > len(name) + 1 for name in mappings):
             continue
-        extra = ", metadata.<key>" if allow_metadata else ""
+        extra = "".join(f", {name}.<key>" for name in mappings)
         out.append(
             entry.diagnostic(
                 ("lifecycle", "ignore_changes", index),
@@ -320,7 +288,7 @@ def _check_registration(entry: Entry, raw: dict[str, Any]) -> list[Diagnostic | 
                     f"expires_at ({_iso(end)}) must be later than active_from ({_iso(start)})",
                 )
             )
-    out.extend(_check_ignore_changes(entry, raw, REGISTRATION_IGNORABLE))
+    out.extend(_check_ignore_changes(entry, raw, TaxRegistration))
     return out
 
 
@@ -375,14 +343,3 @@ def _check_overlaps(registrations: dict[str, Entry]) -> list[Diagnostic | None]:
 
 def _iso(timestamp: int) -> str:
     return dt.datetime.fromtimestamp(timestamp, tz=dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-__all__ = [
-    "NAME_PATTERN",
-    "RESERVED_METADATA_KEYS",
-    "Entry",
-    "ManifestSet",
-    "check_manifest_set",
-    "format_path",
-    "natural_key",
-]

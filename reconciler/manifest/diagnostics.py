@@ -7,6 +7,7 @@ reported at line 1, column 1 and may have an empty path, which the rendering the
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -15,6 +16,14 @@ Severity = Literal["error", "warning"]
 
 #: A path inside a manifest document: mapping keys and list indices.
 DataPath = tuple[str | int, ...]
+
+#: Stripe secret/restricted keys and webhook signing secrets: never echoed in a diagnostic.
+SECRET_PATTERN = re.compile(r"(?:sk|rk)_(?:test|live)_[A-Za-z0-9]{6,}|whsec_[A-Za-z0-9+/=]{6,}")
+
+
+def redact(text: str) -> str:
+    """Replace anything that looks like a Stripe secret with ``(sensitive)``."""
+    return SECRET_PATTERN.sub("(sensitive)", text)
 
 
 @dataclass(frozen=True, order=True)
@@ -39,6 +48,11 @@ class Diagnostic:
     path: str
     message: str
     severity: Severity = "error"
+
+    def __post_init__(self) -> None:
+        # Messages quote the user's values; a pasted key must not travel on into CI logs.
+        object.__setattr__(self, "message", redact(self.message))
+        object.__setattr__(self, "path", redact(self.path))
 
     @property
     def location(self) -> Location:

@@ -7,6 +7,7 @@ from the branches of one union are folded into a single message.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import types
 import typing
@@ -95,11 +96,10 @@ def _message(item: dict[str, Any], model: type[BaseModel], real: DataPath) -> st
             hint = f"; allowed: {', '.join(sorted(fields))}"
         return f"unknown key '{name}'{hint}"
     if kind == "string_type":
-        tip = (
-            f'; quote it: "{value}"'
-            if isinstance(value, (int, float)) and not isinstance(value, bool)
-            else ""
-        )
+        tip = ""
+        if isinstance(value, (int, float, dt.date)) and not isinstance(value, bool):
+            shown = value.isoformat() if isinstance(value, dt.date) else value
+            tip = f'; quote it: "{shown}"'
         return f"expected a string, got {_kind(value)}{tip}"
     if kind in ("int_type", "int_parsing", "int_from_float"):
         return f"expected a whole number, got {_show(value)}"
@@ -188,4 +188,8 @@ def _kind(value: Any) -> str:
         return "a mapping"
     if isinstance(value, str):
         return "a string"
+    if isinstance(value, dt.datetime):
+        return "a date-time"
+    if isinstance(value, dt.date):
+        return "a date"
     return type(value).__name__

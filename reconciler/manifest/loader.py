@@ -20,9 +20,10 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from reconciler.errors import ManifestError
-from reconciler.manifest.checks import Entry, ManifestSet, check_manifest_set
+from reconciler.manifest.checks import check_manifest_set
 from reconciler.manifest.diagnostics import Diagnostic, Location, count_errors, format_path
 from reconciler.manifest.humanize import model_diagnostics
+from reconciler.manifest.merge import Entry, ManifestSet
 from reconciler.manifest.model import (
     MANIFEST_VERSION,
     Account,

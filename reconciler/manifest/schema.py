@@ -16,9 +16,9 @@ from reconciler.manifest.checks import (
     MAX_METADATA_KEYS,
     MAX_METADATA_VALUE_LENGTH,
     MAX_WEBHOOK_ENDPOINTS,
-    NAME_PATTERN,
 )
 from reconciler.manifest.country_options import country_option_schemas
+from reconciler.manifest.merge import NAME_PATTERN
 from reconciler.manifest.model import Manifest
 
 SCHEMA_ID = "https://github.com/stripe-reconciler/stripe-reconciler/schemas/manifest.schema.json"

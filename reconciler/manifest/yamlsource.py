@@ -19,7 +19,7 @@ from typing import Any
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from reconciler.manifest.diagnostics import DataPath, Diagnostic, format_path
+from reconciler.manifest.diagnostics import SECRET_PATTERN, DataPath, Diagnostic, format_path
 from reconciler.manifest.expand import expand
 
 #: Walking more nodes than this means an alias bomb ("billion laughs"), not a manifest.
@@ -180,15 +180,21 @@ class _Builder:
             self.problems.append(self.smap.diagnostic(path, _describe_yaml_error(error)))
             self.smap.tainted.add(path)
             return node.value
-        except (ValueError, OverflowError) as error:
-            # e.g. a date-like scalar that is not a real date (2026-02-30)
-            self.problems.append(
-                self.smap.diagnostic(path, f"invalid value {node.value!r}: {error}")
-            )
-            self.smap.tainted.add(path)
+        except (ValueError, OverflowError):
+            # A date-like scalar that is no real date (2026-02-30, 2019-13-01): keep the text and
+            # let the field decide, so a timestamp field and an api_version field each explain it.
             return node.value
         if isinstance(value, str) and "$" in value:
-            return self._expand(node, value, path)
+            value = self._expand(node, value, path)
+        if isinstance(value, str) and SECRET_PATTERN.search(value):
+            self.problems.append(
+                self.smap.diagnostic(
+                    path,
+                    "this looks like a Stripe secret key or signing secret; manifests must not "
+                    "hold secrets (the API key comes from STRIPE_API_KEY)",
+                )
+            )
+            self.smap.tainted.add(path)
         return value
 
     def _mapping(self, node: MappingNode, path: DataPath) -> dict[str, Any]:

@@ -307,3 +307,40 @@ def test_readme_manifest_reference_example_is_valid(tmp_path: Path) -> None:
         "metadata.owner",
     )
     assert list(manifest.tax_registrations) == ["us-ca-sales"]
+
+
+def test_a_secret_from_the_environment_is_refused_and_never_echoed(tmp_path: Path) -> None:
+    key = "sk_live_" + "q" * 24
+    path = _write(
+        tmp_path,
+        "m.yaml",
+        "version: 1\nwebhook_endpoints:\n  a:\n    url: https://example.com/${LEAK}\n"
+        "    enabled_events: ['*']\n    metadata: {token: '${LEAK}'}\n",
+    )
+    with pytest.raises(ManifestError) as caught:
+        load_manifests([path], environ={"LEAK": key})
+    rendered = [str(d) for d in caught.value.diagnostics]
+    assert [r.split(": ", 1)[0] for r in rendered] == [f"{path}:4:10", f"{path}:6:23"]
+    assert all("looks like a Stripe secret key or signing secret" in r for r in rendered)
+    assert key not in str(caught.value)
+    assert "q" * 24 not in repr(caught.value.diagnostics)
+
+
+def test_diagnostics_redact_secrets_in_messages() -> None:
+    secret = "whsec_" + "z" * 20
+    diagnostic = Diagnostic("m.yaml", 1, 1, f"metadata.{secret}", f"'{secret}' is bad")
+    assert str(diagnostic) == "m.yaml:1:1: metadata.(sensitive): '(sensitive)' is bad"
+
+
+@pytest.mark.parametrize(
+    "pattern", ["description", "metadata.owner", "metadata.*", "meta*", "api_version", "*"]
+)
+def test_ignore_changes_accepts_fields_keys_and_globs(tmp_path: Path, pattern: str) -> None:
+    path = _write(
+        tmp_path,
+        "m.yaml",
+        "version: 1\nwebhook_endpoints:\n  a:\n    url: https://example.com/a\n"
+        f"    enabled_events: ['*']\n    lifecycle: {{ignore_changes: ['{pattern}']}}\n",
+    )
+    endpoint = load_manifests([path], environ={}).manifest.webhook_endpoints["a"]
+    assert endpoint.lifecycle.ignore_changes == (pattern,)

@@ -1,0 +1,103 @@
+"""Merging the sections of many manifest files into one set, with the merge rules.
+
+A logical name may be declared once across all files (a second declaration cites the first);
+``tax_settings`` once; ``account`` and ``policy`` may repeat only with equal values.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import BaseModel
+
+from reconciler.manifest.diagnostics import DataPath, Diagnostic, Location
+from reconciler.manifest.yamlsource import SourceMap
+
+#: Logical names become addresses and the suffix of ``STRIPE_WEBHOOK_SECRET_<NAME>``.
+NAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One declared section or resource: where it came from, its raw value, its model if valid."""
+
+    smap: SourceMap
+    path: tuple[str, ...]
+    raw: Any
+    model: BaseModel | None
+
+    @property
+    def location(self) -> Location:
+        line, column = self.smap.locate(self.path, key=True)
+        return Location(self.smap.file, line, column)
+
+    def diagnostic(
+        self, rel: DataPath, message: str, *, key: bool = False, severity: str = "error"
+    ) -> Diagnostic | None:
+        path = (*self.path, *rel)
+        if any(path[: i + 1] in self.smap.tainted for i in range(len(path))):
+            return None  # its ${VAR} failed to expand; that error is already reported
+        return self.smap.diagnostic(path, message, key=key, severity=severity)
+
+
+@dataclass
+class ManifestSet:
+    """Sections of every file, merged; duplicates are reported as they are added."""
+
+    account: Entry | None = None
+    policy: Entry | None = None
+    tax_settings: Entry | None = None
+    endpoints: dict[str, Entry] = field(default_factory=dict)
+    registrations: dict[str, Entry] = field(default_factory=dict)
+
+    def add_single(self, key: str, entry: Entry, problems: list[Diagnostic]) -> None:
+        first: Entry | None = getattr(self, key)
+        if first is None:
+            setattr(self, key, entry)
+            return
+        if key == "tax_settings":
+            message = f"tax_settings is declared twice (first at {first.location}); keep one"
+        elif first.model is None or entry.model is None or first.model == entry.model:
+            return  # equal repeats are fine; invalid ones are already reported
+        else:
+            message = (
+                f"{key} differs from the one at {first.location}; repeated {key} must be equal"
+            )
+        problems.append(entry.smap.diagnostic(entry.path, message, key=True))
+
+    def add_named(self, kind: str, name: str, entry: Entry, problems: list[Diagnostic]) -> None:
+        if not NAME_PATTERN.match(name):
+            problems.append(
+                entry.smap.diagnostic(
+                    entry.path,
+                    f"invalid name '{name}': use 1-63 lower-case letters, digits, '-' or '_', "
+                    "starting with a letter or digit",
+                    key=True,
+                )
+            )
+        table = self.endpoints if kind == "webhook_endpoints" else self.registrations
+        first = table.get(name)
+        if first is not None and first.smap.file != entry.smap.file:
+            problems.append(
+                entry.smap.diagnostic(
+                    entry.path,
+                    f"{kind}.{name} is already declared at {first.location}; names must be unique",
+                    key=True,
+                )
+            )
+            return
+        table[name] = entry
+
+    def locations(self) -> dict[str, Location]:
+        found: dict[str, Location] = {}
+        for key in ("account", "policy", "tax_settings"):
+            entry: Entry | None = getattr(self, key)
+            if entry is not None:
+                found[key] = entry.location
+        for name, entry in self.endpoints.items():
+            found[f"webhook_endpoints.{name}"] = entry.location
+        for name, entry in self.registrations.items():
+            found[f"tax_registrations.{name}"] = entry.location
+        return found
