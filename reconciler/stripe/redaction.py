@@ -4,13 +4,16 @@ Our own code never logs a key, but text we do not control can carry one: an erro
 server echoes back, an exception from the HTTP stack, or httpx/httpcore's own debug logging
 (httpcore logs request/response metadata at DEBUG; some versions and HTTP/2's hpack log header
 lists). :class:`RedactingFilter` is attached to those loggers so whatever they emit is scrubbed
-before any handler sees it.
+before any handler sees it. httpx's own INFO line (``HTTP Request: GET <url> ...``) also loses
+its query string, since query values are not ours to vouch for.
 """
 
 from __future__ import annotations
 
 import logging
 import re
+
+import httpx
 
 REDACTED = "***"
 
@@ -48,6 +51,8 @@ class RedactingFilter(logging.Filter):
     """Rewrites a record's message with :func:`redact`; never drops a record."""
 
     def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(_without_query(arg) for arg in record.args)
         try:
             message = record.getMessage()
         except Exception:  # a malformed record is the emitter's bug; still hide its args
@@ -62,6 +67,12 @@ class RedactingFilter(logging.Filter):
             record.exc_text = redact(logging.Formatter().formatException(record.exc_info))
             record.exc_info = None
         return True
+
+
+def _without_query(arg: object) -> object:
+    if isinstance(arg, httpx.URL) and arg.query:
+        return str(arg).partition("?")[0] + "?…"
+    return arg
 
 
 _FILTER = RedactingFilter()

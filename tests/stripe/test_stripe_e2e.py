@@ -1,0 +1,252 @@
+"""The client against the emulator over a real socket on 127.0.0.1: faults, idempotency, rate.
+
+The emulator's request log is the witness: what reached the server, with which idempotency key,
+which fault it got, and when (emulator clock), so nothing here asserts on the wall clock.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import bisect
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+import httpx
+import pytest
+from stripe_fakes import TEST_KEY
+
+from reconciler.emulator.config import FAULT_KINDS
+from reconciler.emulator.server import EmulatorServer
+from reconciler.errors import APIConnectionError, APIError, NotFoundError
+from reconciler.stripe import StripeClient, StripeConfig
+
+T = TypeVar("T")
+
+
+def client_for(
+    emulator: EmulatorServer,
+    transport: httpx.AsyncBaseTransport | None = None,
+    **options: Any,
+) -> StripeClient:
+    settings: dict[str, Any] = {
+        "api_key": TEST_KEY,
+        "api_base": emulator.base_url,
+        "rate_limit": 1000.0,
+        "backoff_initial": 0.01,
+        "backoff_max": 0.05,
+        "timeout": 10.0,
+        **options,
+    }
+    return StripeClient(StripeConfig(**settings), transport=transport)
+
+
+def run(
+    emulator: EmulatorServer,
+    body: Callable[[StripeClient], Awaitable[T]],
+    **options: Any,
+) -> T:
+    async def go() -> T:
+        async with client_for(emulator, **options) as client:
+            return await body(client)
+
+    return asyncio.run(go())
+
+
+def endpoint_params(n: int = 1) -> dict[str, Any]:
+    return {"url": f"https://hooks.example/{n}", "enabled_events": ["invoice.paid"]}
+
+
+async def list_endpoints(client: StripeClient) -> list[dict[str, Any]]:
+    return [e async for e in client.paginate("/v1/webhook_endpoints")]
+
+
+def api_log(emulator: EmulatorServer) -> list[dict[str, Any]]:
+    return [r for r in emulator.requests() if r["path"].startswith("/v1/")]
+
+
+def test_whoami_and_typed_errors_over_a_socket(emulator: EmulatorServer) -> None:
+    async def body(client: StripeClient) -> str:
+        with pytest.raises(NotFoundError) as caught:
+            await client.request("GET", "/v1/webhook_endpoints/we_missing")
+        error = caught.value
+        assert (error.http_status, error.code, error.error_type) == (
+            404,
+            "resource_missing",
+            "invalid_request_error",
+        )
+        assert error.request_id is not None and error.request_id.startswith("req_")
+        return await client.whoami()
+
+    account = run(emulator, body)
+    assert account.startswith("acct_")
+    assert [r["account"] for r in api_log(emulator)] == [account, account]
+
+
+@pytest.mark.parametrize("fault", FAULT_KINDS)
+def test_every_fault_kind_is_retried_to_success(emulator: EmulatorServer, fault: str) -> None:
+    emulator.configure(schedule=[{"request": 1, "fault": fault}, {"request": 2, "fault": fault}])
+
+    async def body(client: StripeClient) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+        created = await client.request(
+            "POST", "/v1/webhook_endpoints", endpoint_params(), idempotency_key=f"create-{fault}"
+        )
+        return created, await list_endpoints(client)
+
+    created, listed = run(emulator, body)
+    assert [e["id"] for e in listed] == [created["id"]]
+    assert created["secret"].startswith("whsec_")
+    posts = [r for r in api_log(emulator) if r["method"] == "POST"]
+    assert [r["fault"] for r in posts] == [fault, fault, None]
+    assert {r["idempotency_key"] for r in posts} == {f"create-{fault}"}
+    assert posts[-1]["status"] == 200
+
+
+@pytest.mark.parametrize("fault", FAULT_KINDS)
+def test_reads_are_retried_through_every_fault_kind(emulator: EmulatorServer, fault: str) -> None:
+    emulator.configure(schedule=[{"request": 1, "fault": fault}])
+    account = run(emulator, lambda client: client.whoami())
+    assert account.startswith("acct_")
+    assert [r["fault"] for r in api_log(emulator)] == [fault, None]
+
+
+def test_post_dropped_after_commit_is_retried_with_same_key_and_one_object_exists(
+    emulator: EmulatorServer,
+) -> None:
+    emulator.configure(schedule=[{"request": 1, "fault": "drop_after"}])
+
+    async def body(client: StripeClient) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+        created = await client.request(
+            "POST", "/v1/webhook_endpoints", endpoint_params(), idempotency_key="apply-1:orders"
+        )
+        return created, await list_endpoints(client)
+
+    created, listed = run(emulator, body)
+    assert len(listed) == 1 and listed[0]["id"] == created["id"]
+    first, second = [r for r in api_log(emulator) if r["method"] == "POST"]
+    assert (first["fault"], first["replayed"]) == ("drop_after", False)
+    assert (second["fault"], second["replayed"]) == (None, True)
+    assert first["idempotency_key"] == second["idempotency_key"] == "apply-1:orders"
+
+
+def test_post_without_key_is_not_retried_after_a_drop(emulator: EmulatorServer) -> None:
+    emulator.configure(schedule=[{"request": 1, "fault": "drop_after"}])
+
+    async def body(client: StripeClient) -> list[dict[str, Any]]:
+        with pytest.raises(APIConnectionError) as caught:
+            await client.request("POST", "/v1/webhook_endpoints", endpoint_params())
+        assert str(caught.value).endswith("(it may or may not have been applied)")
+        return await list_endpoints(client)
+
+    listed = run(emulator, body)
+    # The write committed before the cut: a blind retry would have made a second endpoint.
+    assert len(listed) == 1
+    assert [r["method"] for r in api_log(emulator)] == ["POST", "GET"]
+
+
+class ShouldRetryFalse(httpx.AsyncBaseTransport):
+    """A real socket transport that rewrites ``Stripe-Should-Retry`` to ``false`` on 5xx.
+
+    The emulator always advises ``true`` for its injected faults; this stands in for Stripe
+    telling the client that a failure is final.
+    """
+
+    def __init__(self) -> None:
+        self._inner = httpx.AsyncHTTPTransport()
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        response = await self._inner.handle_async_request(request)
+        if response.status_code >= 500:
+            response.headers["Stripe-Should-Retry"] = "false"
+        return response
+
+    async def aclose(self) -> None:
+        await self._inner.aclose()
+
+
+def test_should_retry_false_is_not_retried(emulator: EmulatorServer) -> None:
+    emulator.configure(schedule=[{"request": 1, "fault": "503"}])
+
+    async def body(client: StripeClient) -> None:
+        with pytest.raises(APIError) as caught:
+            await client.whoami()
+        assert caught.value.http_status == 503
+
+    run(emulator, body, transport=ShouldRetryFalse())
+    assert [(r["path"], r["status"]) for r in api_log(emulator)] == [("/v1/account", 503)]
+
+
+def test_random_faults_of_every_kind_lose_nothing_and_duplicate_nothing(
+    emulator: EmulatorServer,
+) -> None:
+    # Seeded: a sequential client meets the same faults on every run.
+    emulator.configure(seed=2, rates={kind: 0.1 for kind in FAULT_KINDS})
+    count = 12
+
+    async def body(client: StripeClient) -> tuple[list[dict[str, Any]], int]:
+        for n in range(count):
+            await client.request(
+                "POST", "/v1/webhook_endpoints", endpoint_params(n), idempotency_key=f"k-{n}"
+            )
+        return await list_endpoints(client), client.stats.retries
+
+    listed, retries = run(emulator, body, max_attempts=10)
+    assert sorted(e["url"] for e in listed) == sorted(
+        endpoint_params(n)["url"] for n in range(count)
+    )
+    log = api_log(emulator)
+    faults = [r["fault"] for r in log if r["fault"]]
+    assert set(faults) == set(FAULT_KINDS)
+    assert retries == len(faults)
+
+
+def test_burst_of_200_requests_stays_under_the_rate(emulator: EmulatorServer) -> None:
+    client_rate = 40.0
+    server_limit = 50
+    emulator.configure(rate_limit=server_limit)
+
+    async def body(client: StripeClient) -> int:
+        await asyncio.gather(*(client.request("GET", "/v1/account") for _ in range(200)))
+        return client.stats.requests
+
+    sent = run(emulator, body, rate_limit=client_rate, max_concurrency=8)
+    times = sorted(r["time"] for r in api_log(emulator))
+    assert sent == len(times) == 200
+    assert [r["fault"] for r in api_log(emulator) if r["fault"]] == []  # no 429 from the server
+    busiest = max(bisect.bisect_left(times, start + 1.0) - i for i, start in enumerate(times))
+    # The client sends at most 40 per second; arrival jitter on a busy machine can squeeze a
+    # few sends into one server-side window, never the 50 the server enforces.
+    assert busiest <= client_rate * 1.1, f"{busiest} requests within one second"
+    span = times[-1] - times[0]
+    assert span >= 199 / client_rate - 0.25, f"200 requests in {span:.3f} s"
+
+
+def test_debug_logs_over_a_socket_never_contain_the_key(
+    emulator: EmulatorServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    emulator.configure(
+        schedule=[
+            {"request": 1, "fault": "429"},
+            {"request": 2, "fault": "drop_before"},
+            {"request": 4, "fault": "drop_after"},
+        ]
+    )
+
+    async def body(client: StripeClient) -> None:
+        await client.whoami()
+        await client.request(
+            "POST", "/v1/webhook_endpoints", endpoint_params(), idempotency_key="log-1"
+        )
+        with pytest.raises(NotFoundError):
+            await client.request("GET", "/v1/webhook_endpoints/we_nope")
+
+    run(emulator, body)
+    formatter = logging.Formatter("%(name)s %(levelname)s %(message)s")
+    lines = [formatter.format(record) for record in caplog.records]
+    assert any(line.startswith("httpcore.http11 DEBUG") for line in lines)
+    assert any(line.startswith("httpx INFO HTTP Request") for line in lines)
+    ours = [line for line in lines if line.startswith("reconciler.stripe.client")]
+    assert len(ours) == 9  # 6 attempts + 3 retry notes
+    assert not [line for line in lines if TEST_KEY in line]
+    assert TEST_KEY not in caplog.text
