@@ -142,6 +142,14 @@ class ApiApp:
         if entry["idempotency_key"] is not None:
             response_headers["Idempotency-Key"] = entry["idempotency_key"]
         entry["status"] = status
+        logger.debug(
+            "%s %s -> %s (%s, fault=%s)",
+            entry["method"],
+            path,
+            status,
+            response_headers["Request-Id"],
+            entry["fault"],
+        )
         if entry["fault"] == "drop_after":
             await _drop(send, "after the write")
         await self._respond(send, status, payload, response_headers)

@@ -14,7 +14,9 @@ Operator API (JSON in and out, no auth, never under ``/v1/``):
 - ``GET|POST /_emulator/clock``: ``{"advance": seconds}`` moves the emulator clock forward.
 - ``POST /_emulator/reset``: forget all objects, idempotency keys, the log and the clock
   offset, and return to the startup configuration.
-- ``GET /_emulator/state``: the whole state (what ``--state-file`` holds) plus ``now``.
+- ``GET /_emulator/state``: the whole state (what ``--state-file`` holds) plus ``now``, with
+  signing secrets masked. (The state file itself keeps them — created 0600 — because an
+  idempotent replay of a create must return the original secret, as Stripe's does.)
 """
 
 from __future__ import annotations
@@ -115,6 +117,19 @@ def quiet_dropped_connections() -> None:
             target.addFilter(_FILTER)
 
 
+def _redact_secrets(node: Any) -> Any:
+    """Stored idempotent create responses hold signing secrets (a replay must return them, as
+    Stripe's does); the state dump is output, so it shows them masked."""
+    if isinstance(node, dict):
+        return {
+            key: "whsec_[redacted]" if key == "secret" else _redact_secrets(value)
+            for key, value in node.items()
+        }
+    if isinstance(node, list):
+        return [_redact_secrets(value) for value in node]
+    return node
+
+
 def _bad_request(message: str) -> JSONResponse:
     return JSONResponse({"error": {"message": message}}, status_code=400)
 
@@ -158,7 +173,8 @@ def _operator_routes(runtime: Runtime) -> list[Route]:
         return JSONResponse({"reset": True})
 
     async def state(request: Request) -> JSONResponse:
-        return JSONResponse({**runtime.store.to_json(), "now": runtime.store.now()})
+        dump = _redact_secrets(runtime.store.to_json())
+        return JSONResponse({**dump, "now": runtime.store.now()})
 
     return [
         Route("/_emulator/requests", requests, methods=["GET"]),

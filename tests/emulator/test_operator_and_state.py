@@ -132,3 +132,19 @@ def test_operator_requests_are_not_logged_and_need_no_auth(client: httpx.Client)
         "replayed",
         "fault",
     }
+
+
+def test_state_dump_masks_secrets_but_the_file_keeps_them_private(
+    tmp_path: Path, portal: BlockingPortal
+) -> None:
+    state = tmp_path / "state.json"
+    data = {"url": "https://example.com/h", "enabled_events[]": EVENT}
+    with client_for(state, portal) as client:
+        created = client.post("/v1/webhook_endpoints", data=data, headers={"Idempotency-Key": "s"})
+        dump = client.get("/_emulator/state").json()
+    secret = created.json()["secret"]
+    assert secret not in json.dumps(dump)
+    (entry,) = dump["idempotency"].values()
+    assert entry["body"]["secret"] == "whsec_[redacted]"
+    assert secret in state.read_text()
+    assert state.stat().st_mode & 0o777 == 0o600

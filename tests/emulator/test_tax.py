@@ -293,3 +293,33 @@ def test_unknown_registration_is_resource_missing(client: httpx.Client) -> None:
     response = client.get("/v1/tax/registrations/taxreg_nope")
     assert response.status_code == 404
     assert response.json()["error"]["code"] == "resource_missing"
+
+
+def test_list_without_status_shows_every_registration(
+    client: httpx.Client, runtime: Runtime
+) -> None:
+    first = register(client, US_CA).json()
+    runtime.store.advance(60)
+    client.post(f"/v1/tax/registrations/{first['id']}", data={"expires_at": "now"})
+    second = register(client, US_CA).json()
+    listed = client.get("/v1/tax/registrations").json()["data"]
+    assert [(r["id"], r["status"]) for r in listed] == [
+        (second["id"], "active"),
+        (first["id"], "expired"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("value", "status"),
+    [
+        ("digital_excise_tax", 200),  # a newer API version's value (x-newer-version-additions)
+        ("made_up_tax", 400),  # bypass-validation enums are still closed to unknown values
+    ],
+)
+def test_bypass_validation_enums_accept_newer_values_only(
+    client: httpx.Client, value: str, status: int
+) -> None:
+    response = register(client, {**US_CA, "country_options[us][type]": value})
+    assert response.status_code == status, response.text
+    if status == 400:
+        assert response.json()["error"]["param"] == "country_options[us][type]"

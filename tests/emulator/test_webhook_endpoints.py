@@ -179,3 +179,24 @@ def test_unknown_event_rejected_but_newer_version_event_accepted(client: Client)
     assert bad.json()["error"]["param"] == "enabled_events[0]"
     newer = create(client, **{"enabled_events[]": "three_d_secure.authentication.succeeded"})
     assert newer["enabled_events"] == ["three_d_secure.authentication.succeeded"]
+
+
+def test_cursor_rules(client: Client) -> None:
+    endpoint = create(client)
+    both = client.get(
+        "/v1/webhook_endpoints",
+        params={"starting_after": endpoint["id"], "ending_before": endpoint["id"]},
+    )
+    assert both.status_code == 400
+    assert both.json()["error"]["param"] == "ending_before"
+    unknown = client.get("/v1/webhook_endpoints", params={"starting_after": "we_unknown"})
+    assert unknown.status_code == 404
+    assert unknown.json()["error"]["code"] == "resource_missing"
+    assert unknown.json()["error"]["param"] == "starting_after"
+
+
+@pytest.mark.parametrize("url", ["ftp://example.com/h", "example.com/h", "https://"])
+def test_url_must_be_absolute_http(client: Client, url: str) -> None:
+    response = client.post("/v1/webhook_endpoints", data={"url": url, "enabled_events[]": EVENT})
+    assert response.status_code == 400
+    assert response.json()["error"]["param"] == "url"
