@@ -83,6 +83,37 @@ def test_whoami_and_typed_errors_over_a_socket(emulator: EmulatorServer) -> None
     assert [r["account"] for r in api_log(emulator)] == [account, account]
 
 
+def test_pagination_reads_250_objects_completely(emulator: EmulatorServer) -> None:
+    # Expired registrations (windows in the past) may share a jurisdiction, so 250 fit.
+    def registration(n: int) -> dict[str, Any]:
+        start = 1_600_000_000 + 100 * n
+        return {
+            "country": "US",
+            "country_options": {"us": {"type": "state_sales_tax", "state": "CA"}},
+            "active_from": start,
+            "expires_at": start + 50,
+        }
+
+    async def body(client: StripeClient) -> tuple[list[str], list[dict[str, Any]]]:
+        created = await asyncio.gather(
+            *(client.request("POST", "/v1/tax/registrations", registration(n)) for n in range(250))
+        )
+        listed = [r async for r in client.paginate("/v1/tax/registrations", {"status": "all"})]
+        return [c["id"] for c in created], listed
+
+    created_ids, listed = run(emulator, body)
+    assert len(listed) == 250
+    assert sorted(r["id"] for r in listed) == sorted(created_ids)
+    assert {r["status"] for r in listed} == {"expired"}
+    pages = [r for r in api_log(emulator) if r["method"] == "GET"]
+    assert [p["query"].split("&starting_after=")[0] for p in pages] == ["status=all&limit=100"] * 3
+    assert [p["query"].partition("&starting_after=")[2] for p in pages] == [
+        "",
+        listed[99]["id"],
+        listed[199]["id"],
+    ]
+
+
 @pytest.mark.parametrize("fault", FAULT_KINDS)
 def test_every_fault_kind_is_retried_to_success(emulator: EmulatorServer, fault: str) -> None:
     emulator.configure(schedule=[{"request": 1, "fault": fault}, {"request": 2, "fault": fault}])
