@@ -184,17 +184,20 @@ class _Builder:
             # A date-like scalar that is no real date (2026-02-30, 2019-13-01): keep the text and
             # let the field decide, so a timestamp field and an api_version field each explain it.
             return node.value
-        if isinstance(value, str) and "$" in value:
-            value = self._expand(node, value, path)
         if isinstance(value, str) and SECRET_PATTERN.search(value):
+            # Only the text as written: a sensitive value injected with ${VAR} is the intended way
+            # (export writes such references), and diagnostics redact it anyway.
             self.problems.append(
                 self.smap.diagnostic(
                     path,
-                    "this looks like a Stripe secret key or signing secret; manifests must not "
-                    "hold secrets (the API key comes from STRIPE_API_KEY)",
+                    "this looks like a Stripe secret key or signing secret; keep secrets out of "
+                    "manifest files (use ${VAR}; the API key comes from STRIPE_API_KEY)",
                 )
             )
             self.smap.tainted.add(path)
+            return value
+        if isinstance(value, str) and "$" in value:
+            return self._expand(node, value, path)
         return value
 
     def _mapping(self, node: MappingNode, path: DataPath) -> dict[str, Any]:
