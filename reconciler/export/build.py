@@ -106,26 +106,30 @@ def escape(value: Any) -> Any:
     return value
 
 
-def _secret_free(value: str, variable: str, warnings: list[str]) -> str:
-    """``value``, or a ``${VARIABLE}`` reference when it looks like a key or signing secret."""
-    if not _looks_sensitive(value):
-        return value.replace("$", "$$")
-    warnings.append(
-        f"a value that looks like a key or signing secret was not written; the manifest reads it "
-        f"from ${{{variable}}} instead: set that variable before plan or apply"
-    )
-    return f"${{{variable}}}"
+def _endpoint(obj: LiveObject, label: str, warnings: list[str]) -> dict[str, Any] | None:
+    """The manifest entry of one endpoint, or ``None`` when it cannot be written safely.
 
-
-def _endpoint(obj: LiveObject, name: str, warnings: list[str]) -> dict[str, Any]:
+    Manifests refuse secret-looking values (even from ``${VAR}``), so such a description or
+    metadata value is left out and put under ``lifecycle.ignore_changes`` (plan leaves it as it
+    is); an endpoint whose URL holds one is not exported at all.
+    """
     now = HANDLERS["webhook_endpoints"].normalize_live(obj)
-    prefix = "STRIPE_EXPORT_" + name.upper().replace("-", "_")
+    if _looks_sensitive(str(now["url"])):
+        warnings.append(
+            f"{label}: {obj.get('id')} not exported: its URL contains something that looks like "
+            "a key or signing secret (rotate it and use a URL without it)"
+        )
+        return None
     spec: dict[str, Any] = {
-        "url": _secret_free(str(now["url"]), f"{prefix}_URL", warnings),
+        "url": escape(now["url"]),
         "enabled_events": list(now["enabled_events"]),
     }
+    ignored: list[str] = []
     if now["description"]:
-        spec["description"] = _secret_free(now["description"], f"{prefix}_DESCRIPTION", warnings)
+        if _looks_sensitive(now["description"]):
+            ignored.append("description")
+        else:
+            spec["description"] = escape(now["description"])
     if now["api_version"] is not None:
         spec["api_version"] = now["api_version"]
     if now["connect"]:
@@ -136,10 +140,18 @@ def _endpoint(obj: LiveObject, name: str, warnings: list[str]) -> dict[str, Any]
     for key, value in now["metadata"].items():
         if key in RESERVED_KEYS:
             continue
-        variable = f"{prefix}_METADATA_{re.sub('[^A-Z0-9]', '_', str(key).upper())}"
-        metadata[key] = _secret_free(str(value), variable, warnings)
+        if _looks_sensitive(str(key)) or _looks_sensitive(str(value)):
+            ignored.append(f"metadata.{key}" if not _looks_sensitive(str(key)) else "metadata")
+        else:
+            metadata[key] = escape(value)
     if metadata:
         spec["metadata"] = metadata
+    if ignored:
+        spec["lifecycle"] = {"ignore_changes": sorted(set(ignored))}
+        warnings.append(
+            f"{label}: {', '.join(sorted(set(ignored)))} looks like a key or signing secret; "
+            "not exported, and kept as it is via lifecycle.ignore_changes"
+        )
     return spec
 
 
@@ -165,23 +177,26 @@ def export_endpoints(
     names = _Names(tagged)
     declared: dict[str, dict[str, Any]] = {}
     for name in sorted(tagged):
-        declared[name] = _endpoint(tagged[name], name, warnings)
+        spec = _endpoint(tagged[name], f"webhook_endpoints.{name}", warnings)
+        if spec is not None:
+            declared[name] = spec
     aside: dict[str, dict[str, Any]] = {}
-    seen_urls: dict[str, str] = {}
+    url_count: dict[str, int] = {}
+    for obj in untagged:
+        url_count[str(obj.get("url"))] = url_count.get(str(obj.get("url")), 0) + 1
     for obj in sorted(untagged, key=lambda o: (str(o.get("url")), str(o.get("id")))):
         name = names.claim(name_from_url(str(obj.get("url") or "")))
-        spec = _endpoint(obj, name, warnings)
-        url = str(obj.get("url"))
-        if adopt and url in seen_urls:
-            # The plan adopts only a URL that exactly one untagged endpoint uses.
-            warnings.append(
-                f"webhook_endpoints.{name}: {obj['id']} shares its URL with "
-                f"{seen_urls[url]}; not adopted (plan could not tell them apart)"
-            )
-            aside[name] = spec
+        spec = _endpoint(obj, f"webhook_endpoints.{name}", warnings)
+        if spec is None:
             continue
-        seen_urls[url] = str(obj["id"])
-        (declared if adopt else aside)[name] = spec
+        shared = url_count[str(obj.get("url"))] > 1
+        if adopt and shared:
+            # The plan adopts a URL only when exactly one untagged endpoint uses it.
+            warnings.append(
+                f"webhook_endpoints.{name}: {obj['id']} shares its URL with another untagged "
+                "endpoint; not adopted (plan could not tell them apart), listed as a comment"
+            )
+        (declared if adopt and not shared else aside)[name] = spec
     return declared, aside, warnings
 
 

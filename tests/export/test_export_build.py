@@ -192,29 +192,39 @@ def test_secrets_are_never_written(tmp_path: Path) -> None:
             "webhook_endpoints": (
                 endpoint(
                     "we_1",
-                    f"https://x.example/h?token={SECRET}",
+                    "https://x.example/h",
                     "orders",
-                    metadata={"note": SECRET},
+                    description=f"uses {SECRET}",
+                    metadata={"note": SECRET, "team": "a"},
                 ),
+                endpoint("we_2", f"https://x.example/h?token={SECRET}", "leaky"),
             )
         }
     )
     export = build_export(leaky, mode="test")
     text = render_manifest(export, KINDS, "s.json")
     assert SECRET not in text and "whsec_" not in text
-    assert export.webhook_endpoints["orders"]["url"] == "${STRIPE_EXPORT_ORDERS_URL}"
-    assert export.webhook_endpoints["orders"]["metadata"] == {
-        "note": "${STRIPE_EXPORT_ORDERS_METADATA_NOTE}"
+    assert export.webhook_endpoints == {
+        "orders": {
+            "url": "https://x.example/h",
+            "enabled_events": ["charge.failed", "invoice.paid"],
+            "metadata": {"team": "a"},
+            "lifecycle": {"ignore_changes": ["description", "metadata.note"]},
+        }
     }
-    assert len(export.warnings) == 2
+    assert export.warnings == (
+        "webhook_endpoints.leaky: we_2 not exported: its URL contains something that looks like "
+        "a key or signing secret (rotate it and use a URL without it)",
+        "webhook_endpoints.orders: description, metadata.note looks like a key or signing secret; "
+        "not exported, and kept as it is via lifecycle.ignore_changes",
+    )
     path = tmp_path / "m.yaml"
     path.write_text(text)
-    env = {
-        "STRIPE_EXPORT_ORDERS_URL": f"https://x.example/h?token={SECRET}",
-        "STRIPE_EXPORT_ORDERS_METADATA_NOTE": SECRET,
-    }
-    plan = build_plan(load_manifests([path], environ=env).manifest, leaky)
-    assert plan.actions == ()
+    plan = build_plan(load_manifests([path]).manifest, leaky)
+    # the endpoint with the secret in its URL cannot be declared: plan wants it gone
+    assert [(a.address, a.action) for a in plan.actions] == [
+        ("webhook_endpoints[we_2]", ActionType.DELETE)
+    ]
 
 
 def test_kinds_filter() -> None:
