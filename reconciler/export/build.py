@@ -106,24 +106,24 @@ def escape(value: Any) -> Any:
     return value
 
 
-def _endpoint(obj: LiveObject, label: str, warnings: list[str]) -> dict[str, Any] | None:
-    """The manifest entry of one endpoint, or ``None`` when it cannot be written safely.
+def _endpoint(obj: LiveObject, label: str, warnings: list[str]) -> dict[str, Any]:
+    """The manifest entry of one endpoint, without any secret.
 
-    Manifests refuse secret-looking values (even from ``${VAR}``), so such a description or
-    metadata value is left out and put under ``lifecycle.ignore_changes`` (plan leaves it as it
-    is); an endpoint whose URL holds one is not exported at all.
+    Manifests refuse secret-looking text, so such a description or metadata value is left out and
+    put under ``lifecycle.ignore_changes`` (plan leaves it as it is), and such a URL is written as
+    a ``${VAR}`` reference the user must set (plan refuses to run until then, so the endpoint is
+    never mistaken for an undeclared one and deleted).
     """
     now = HANDLERS["webhook_endpoints"].normalize_live(obj)
+    url = escape(now["url"])
     if _looks_sensitive(str(now["url"])):
+        variable = "STRIPE_EXPORT_" + label.split(".", 1)[1].upper().replace("-", "_") + "_URL"
+        url = f"${{{variable}}}"
         warnings.append(
-            f"{label}: {obj.get('id')} not exported: its URL contains something that looks like "
-            "a key or signing secret (rotate it and use a URL without it)"
+            f"{label}: its URL contains something that looks like a key or signing secret; the "
+            f"manifest reads it from ${{{variable}}}: set that variable before plan or apply"
         )
-        return None
-    spec: dict[str, Any] = {
-        "url": escape(now["url"]),
-        "enabled_events": list(now["enabled_events"]),
-    }
+    spec: dict[str, Any] = {"url": url, "enabled_events": list(now["enabled_events"])}
     ignored: list[str] = []
     if now["description"]:
         if _looks_sensitive(now["description"]):
@@ -177,9 +177,7 @@ def export_endpoints(
     names = _Names(tagged)
     declared: dict[str, dict[str, Any]] = {}
     for name in sorted(tagged):
-        spec = _endpoint(tagged[name], f"webhook_endpoints.{name}", warnings)
-        if spec is not None:
-            declared[name] = spec
+        declared[name] = _endpoint(tagged[name], f"webhook_endpoints.{name}", warnings)
     aside: dict[str, dict[str, Any]] = {}
     url_count: dict[str, int] = {}
     for obj in untagged:
@@ -187,8 +185,6 @@ def export_endpoints(
     for obj in sorted(untagged, key=lambda o: (str(o.get("url")), str(o.get("id")))):
         name = names.claim(name_from_url(str(obj.get("url") or "")))
         spec = _endpoint(obj, f"webhook_endpoints.{name}", warnings)
-        if spec is None:
-            continue
         shared = url_count[str(obj.get("url"))] > 1
         if adopt and shared:
             # The plan adopts a URL only when exactly one untagged endpoint uses it.

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from reconciler.errors import ManifestError
 from reconciler.export.build import KINDS, build_export, name_from_key, name_from_url
 from reconciler.export.write import render_manifest
 from reconciler.manifest import load_manifests
@@ -205,26 +206,30 @@ def test_secrets_are_never_written(tmp_path: Path) -> None:
     text = render_manifest(export, KINDS, "s.json")
     assert SECRET not in text and "whsec_" not in text
     assert export.webhook_endpoints == {
+        "leaky": {
+            "url": "${STRIPE_EXPORT_LEAKY_URL}",
+            "enabled_events": ["charge.failed", "invoice.paid"],
+        },
         "orders": {
             "url": "https://x.example/h",
             "enabled_events": ["charge.failed", "invoice.paid"],
             "metadata": {"team": "a"},
             "lifecycle": {"ignore_changes": ["description", "metadata.note"]},
-        }
+        },
     }
     assert export.warnings == (
-        "webhook_endpoints.leaky: we_2 not exported: its URL contains something that looks like "
-        "a key or signing secret (rotate it and use a URL without it)",
+        "webhook_endpoints.leaky: its URL contains something that looks like a key or signing "
+        "secret; the manifest reads it from ${STRIPE_EXPORT_LEAKY_URL}: set that variable before "
+        "plan or apply",
         "webhook_endpoints.orders: description, metadata.note looks like a key or signing secret; "
         "not exported, and kept as it is via lifecycle.ignore_changes",
     )
     path = tmp_path / "m.yaml"
     path.write_text(text)
-    plan = build_plan(load_manifests([path]).manifest, leaky)
-    # the endpoint with the secret in its URL cannot be declared: plan wants it gone
-    assert [(a.address, a.action) for a in plan.actions] == [
-        ("webhook_endpoints[we_2]", ActionType.DELETE)
-    ]
+    env = {"STRIPE_EXPORT_LEAKY_URL": f"https://x.example/h?token={SECRET}"}
+    assert build_plan(load_manifests([path], environ=env).manifest, leaky).actions == ()
+    with pytest.raises(ManifestError, match="STRIPE_EXPORT_LEAKY_URL is not set"):
+        load_manifests([path], environ={})
 
 
 def test_kinds_filter() -> None:
