@@ -8,6 +8,7 @@ from the branches of one union are folded into a single message.
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import re
 import types
 import typing
@@ -34,6 +35,7 @@ def model_diagnostics(
         loc = tuple(item["loc"])
         real = _real_prefix(raw, loc)
         grouped.setdefault(real, []).append((item, loc[len(real) :]))
+    typos = _typo_targets(grouped, model)
     diagnostics = []
     for real, items in grouped.items():
         path = (*base, *real)
@@ -50,6 +52,8 @@ def model_diagnostics(
             kind = item["type"]
             if kind == "missing":
                 name = str(item["loc"][-1])
+                if (real, name) in typos:
+                    continue  # "unknown key 'ur'; did you mean 'url'?" already says it
                 diagnostics.append(
                     smap.diagnostic(
                         path, f"missing required key '{name}'", key=True, label=(*path, name)
@@ -62,6 +66,21 @@ def model_diagnostics(
                     )
                 )
     return diagnostics
+
+
+def _typo_targets(
+    grouped: dict[DataPath, list[tuple[dict[str, Any], DataPath]]], model: type[BaseModel]
+) -> set[tuple[DataPath, str]]:
+    """(parent path, field) pairs where an unknown key is a near-miss of that missing field."""
+    targets: set[tuple[DataPath, str]] = set()
+    for real, items in grouped.items():
+        if not real or not any(item["type"] == "extra_forbidden" for item, _ in items):
+            continue
+        parent = real[:-1]
+        close = difflib.get_close_matches(str(real[-1]), _fields_at(model, parent), n=1)
+        if close:
+            targets.add((parent, close[0]))
+    return targets
 
 
 def _real_prefix(raw: Any, loc: tuple[Any, ...]) -> DataPath:

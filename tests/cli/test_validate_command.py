@@ -209,3 +209,36 @@ def test_console_script_malformed_input(malformed: Path, name: str, first_line: 
     assert result.returncode == 1
     assert "Traceback" not in result.stderr
     assert result.stderr.splitlines() == [first_line, "Invalid: 1 error, 0 warnings."]
+
+
+def test_json_format_for_a_valid_set_with_a_warning(tmp_path: Path) -> None:
+    manifest = tmp_path / "m.yaml"
+    manifest.write_text(
+        "version: 1\nwebhook_endpoints:\n  a:\n    url: https://example.com/a\n"
+        "    enabled_events: [invoice.paid, invoice.paid]\n",
+        encoding="utf-8",
+    )
+    result = CliRunner().invoke(cli, ["validate", "--format", "json", str(manifest)])
+    assert result.exit_code == 0
+    assert result.stderr == ""
+    assert json.loads(result.stdout) == {
+        "valid": True,
+        "error_count": 0,
+        "warning_count": 1,
+        "diagnostics": [
+            {
+                "file": str(manifest),
+                "line": 5,
+                "column": 36,
+                "path": "webhook_endpoints.a.enabled_events[1]",
+                "message": "'invoice.paid' is listed twice",
+                "severity": "warning",
+            }
+        ],
+    }
+
+
+def test_validate_needs_a_path() -> None:
+    result = CliRunner().invoke(cli, ["validate"])
+    assert result.exit_code == 1
+    assert "Missing argument 'PATHS...'" in result.stderr
