@@ -1,7 +1,8 @@
 """The ``/v1/`` pipeline as a raw ASGI app (raw, so that a fault can cut the connection).
 
-Order per request, as Stripe layers it: route → auth → latency → rate limiter → injected fault
-→ content type → idempotency lookup → parameter validation → handler → idempotency store →
+Order per request, as Stripe layers it: route → auth → rate limiter → injected fault →
+content type → idempotency lookup (replay, mismatch, or 409 while the same key is in flight) →
+latency (standing for execution time) → parameter validation → handler → idempotency store →
 persistence → response (or a dropped connection after the write, for ``drop_after``).
 Every response carries ``Request-Id``; 429/5xx carry ``Stripe-Should-Retry``.
 """
@@ -181,8 +182,6 @@ class ApiApp:
             raise EmulatedError(400, f"Invalid Stripe API version: {version}", stored=False)
 
         delay = runtime.faults.delay_seconds()
-        if delay > 0:
-            await asyncio.sleep(delay)
         ns_key = namespace_key(caller.account, caller.livemode)
         if not runtime.limiter.allow(ns_key, time.monotonic(), runtime.config.rate_limit):
             entry["fault"] = "rate_limit"
@@ -205,23 +204,31 @@ class ApiApp:
             )
         store_key = f"{ns_key}:{key}" if key is not None else None
         fingerprint = json.dumps([method, path, raw], sort_keys=True)
-        now = runtime.store.now()
         if store_key is not None:
-            previous = runtime.store.idempotent_result(store_key, now, IDEMPOTENCY_TTL_SECONDS)
-            if previous is not None:
-                if previous["fingerprint"] != fingerprint:
-                    raise EmulatedError(
-                        400,
-                        "Keys for idempotent requests can only be used with the same parameters "
-                        "they were first used with. Try using a key other than "
-                        f"'{key}' if you meant to execute a different request.",
-                        error_type="idempotency_error",
-                        stored=False,
-                    )
+            replay = self._replay(store_key, fingerprint, key or "")
+            if replay is not None:
                 entry["replayed"] = True
-                return int(previous["status"]), dict(previous["body"])
-
-        status, payload, commit = self._execute(route, path_args, raw, caller, now, path)
+                await asyncio.sleep(delay)
+                return replay
+            if store_key in runtime.in_flight:
+                raise EmulatedError(
+                    409,
+                    "There is currently another in-progress request using this Idempotency-Key. "
+                    "Please try again later.",
+                    error_type="idempotency_error",
+                    stored=False,
+                    headers={"Stripe-Should-Retry": "true"},
+                )
+            runtime.in_flight.add(store_key)
+        try:
+            # The added latency stands for execution time, so a concurrent request with the
+            # same key meets the in-flight lock (409) as it would at Stripe.
+            await asyncio.sleep(delay)
+            now = runtime.store.now()
+            status, payload, commit = self._execute(route, path_args, raw, caller, now, path)
+        finally:
+            if store_key is not None:
+                runtime.in_flight.discard(store_key)
         if commit:
             if store_key is not None:
                 runtime.store.remember(
@@ -230,6 +237,25 @@ class ApiApp:
                 )
             runtime.persist()
         return status, payload
+
+    def _replay(
+        self, store_key: str, fingerprint: str, key: str
+    ) -> tuple[int, dict[str, Any]] | None:
+        """The stored first answer for this key, or None; another request's key → 400."""
+        now = self.runtime.store.now()
+        previous = self.runtime.store.idempotent_result(store_key, now, IDEMPOTENCY_TTL_SECONDS)
+        if previous is None:
+            return None
+        if previous["fingerprint"] != fingerprint:
+            raise EmulatedError(
+                400,
+                "Keys for idempotent requests can only be used with the same parameters they "
+                f"were first used with. Try using a key other than '{key}' if you meant to "
+                "execute a different request.",
+                error_type="idempotency_error",
+                stored=False,
+            )
+        return int(previous["status"]), dict(previous["body"])
 
     def _raw_params(
         self, method: str, headers: dict[str, str], body: bytes, query: str

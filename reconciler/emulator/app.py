@@ -52,6 +52,7 @@ class Runtime:
         self.limiter = RateLimiter()
         self.log: list[dict[str, Any]] = []
         self.counts: Counter[str] = Counter()
+        self.in_flight: set[str] = set()  # idempotency keys whose first request is executing
         if config.state_file:
             load_state(self.store, Path(config.state_file))
 

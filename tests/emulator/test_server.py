@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 
 import httpx
@@ -129,3 +130,33 @@ def test_bad_operator_config_is_a_400(emulator: EmulatorServer) -> None:
         emulator.configure(rates={"418": 0.5})
     assert raised.value.response.status_code == 400
     assert "unknown fault '418'" in raised.value.response.json()["error"]["message"]
+
+
+def test_same_key_in_flight_is_409_then_replays(emulator: EmulatorServer) -> None:
+    emulator.configure(latency_ms=300)
+    data = {"url": "https://example.com/h", "enabled_events[]": EVENT}
+
+    async def race() -> list[httpx.Response]:
+        async with httpx.AsyncClient(base_url=emulator.base_url, auth=(TEST_KEY, "")) as client:
+
+            async def post(delay: float) -> httpx.Response:
+                await asyncio.sleep(delay)
+                return await client.post(
+                    "/v1/webhook_endpoints", data=data, headers={"Idempotency-Key": "race"}
+                )
+
+            return list(await asyncio.gather(post(0), post(0.1)))
+
+    first, second = asyncio.run(race())
+    assert first.status_code == 200
+    assert second.status_code == 409
+    assert second.json()["error"]["type"] == "idempotency_error"
+    assert second.headers["stripe-should-retry"] == "true"
+    retried = httpx.post(
+        f"{emulator.base_url}/v1/webhook_endpoints",
+        auth=(TEST_KEY, ""),
+        data=data,
+        headers={"Idempotency-Key": "race"},
+    )
+    assert retried.headers["idempotent-replayed"] == "true"
+    assert retried.json()["id"] == first.json()["id"]
