@@ -38,6 +38,8 @@ _METHODS = frozenset({"GET", "POST", "DELETE"})
 _MAX_IDEMPOTENCY_KEY = 255
 # Errors raised before any byte could reach the server, or that a retry cannot fix.
 _NOT_RETRYABLE_TRANSPORT = (httpx.LocalProtocolError, httpx.UnsupportedProtocol)
+# Failures before the request left this machine: nothing can have been applied.
+_NEVER_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 
 
 @dataclass(frozen=True)
@@ -317,7 +319,10 @@ class StripeClient:
         detail = str(error) or type(error).__name__
         message = f"Could not complete {method} {path} at {self.config.api_base}: {detail}"
         if method == "POST" and not has_key:
-            message += " (it may or may not have been applied)"
+            if isinstance(error, _NEVER_SENT):
+                message += " (it was never sent)"
+            else:
+                message += " (it may or may not have been applied)"
         return APIConnectionError(redact(message))
 
 

@@ -17,10 +17,13 @@ import httpx
 
 REDACTED = "***"
 
+# Order matters: credentials after "Bearer"/"Basic" first (whatever they look like), then
+# anything shaped like a key or signing secret on its own. Eight or more token characters, so
+# prose such as "basic auth" survives.
 _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r"(?i)\b(bearer|basic)\s+[\w.~+/=-]{8,}"), rf"\1 {REDACTED}"),
     (re.compile(r"\b(sk|rk|pk)_(test|live)_[A-Za-z0-9]+"), rf"\1_\2_{REDACTED}"),
     (re.compile(r"\bwhsec_[A-Za-z0-9+/=]+"), f"whsec_{REDACTED}"),
-    (re.compile(r"(?i)\b(bearer|basic)\s+[^\s'\",)\]]+"), rf"\1 {REDACTED}"),
     (re.compile(r"(?i)(b?['\"]authorization['\"],\s*b?['\"])[^'\"]*"), rf"\1{REDACTED}"),
 )
 

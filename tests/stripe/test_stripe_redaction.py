@@ -26,6 +26,7 @@ SECRET = "whsec_" + "Qm7" * 8
         (f"secret {SECRET} done", "secret whsec_*** done"),
         (f"Authorization: Bearer {TEST_KEY}", "Authorization: Bearer ***"),
         ("authorization: basic dXNlcjpwdw==", "authorization: basic ***"),
+        ("Bearer opaque_token_42", "Bearer ***"),
         (
             f"[(b'Host', b'x'), (b'Authorization', b'Bearer {TEST_KEY}')]",
             "[(b'Host', b'x'), (b'Authorization', b'***')]",
@@ -33,6 +34,11 @@ SECRET = "whsec_" + "Qm7" * 8
         ("[('authorization', 'opaque-token-123')]", "[('authorization', '***')]"),
         ("GET /v1/webhook_endpoints/we_123 -> 200", "GET /v1/webhook_endpoints/we_123 -> 200"),
         ("sk_testing is a word", "sk_testing is a word"),
+        ("Basic auth is not supported", "Basic auth is not supported"),
+        (
+            "Invalid API Key provided: sk_test_****abcd",
+            "Invalid API Key provided: sk_test_****abcd",
+        ),
     ],
 )
 def test_redact(text: str, cleaned: str) -> None:

@@ -224,6 +224,20 @@ def test_post_connection_error_without_key_says_outcome_is_unknown() -> None:
     assert (stats.requests, stats.network_errors, dict(stats.by_status)) == (1, 1, {})
 
 
+@pytest.mark.parametrize(
+    "failure", [httpx.ConnectError("refused"), httpx.ConnectTimeout("refused")]
+)
+def test_post_connection_error_without_key_says_when_nothing_was_sent(
+    failure: Exception,
+) -> None:
+    result, seen, _, _ = call([failure, OK], method="POST")
+    assert str(result) == (
+        "Could not complete POST /v1/webhook_endpoints at https://api.stripe.com: "
+        "refused (it was never sent)"
+    )
+    assert len(seen) == 1
+
+
 def test_should_retry_false_stops_retries() -> None:
     no = stripe_error(503, "api_error", headers={"Stripe-Should-Retry": "false"}, message="busy")
     result, seen, _, _ = call([no, OK])
