@@ -20,6 +20,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 import click
+import httpx
 
 from reconciler.cli.common import check_account, client_config, guard_mode, load_desired
 from reconciler.cli.main import GlobalOptions
@@ -28,7 +29,7 @@ from reconciler.drift.check import check_drift
 from reconciler.drift.model import DriftReport
 from reconciler.drift.readonly import ReadOnlyClient
 from reconciler.drift.render import FORMATS, render, render_markdown
-from reconciler.errors import AlertError
+from reconciler.errors import AlertError, PermissionDeniedError
 from reconciler.manifest.model import Manifest
 from reconciler.stripe import StripeClient, StripeConfig
 
@@ -50,14 +51,26 @@ class Session:
 
 @asynccontextmanager
 async def read_only_session(
-    config: StripeConfig, manifest: Manifest | None = None
+    config: StripeConfig,
+    manifest: Manifest | None = None,
+    *,
+    transport: httpx.AsyncBaseTransport | None = None,
 ) -> AsyncIterator[Session]:
-    """Open a Stripe client, check the account (a GET), and expose only a read-only view."""
-    async with StripeClient(config) as client:
-        if manifest is not None:
+    """Open a Stripe client, find the account (a GET), and expose only a read-only view.
+
+    A pinned ``account.id`` is checked and a mismatch raises. Otherwise the account id only
+    labels the report, so a restricted key without permission to read the account (403) still
+    works; the report then says "account".
+    """
+    async with StripeClient(config, transport) as client:
+        if manifest is not None and manifest.account.id is not None:
             account_id = await check_account(client, manifest, need_id=True)
         else:
-            account_id = await client.whoami()
+            try:
+                account_id = await client.whoami()
+            except PermissionDeniedError:
+                logger.info("the key may not read the account; reporting without its id")
+                account_id = None
         yield Session(ReadOnlyClient(client), account_id, config.stripe_account)
 
 
