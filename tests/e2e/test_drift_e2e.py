@@ -402,3 +402,25 @@ def test_bad_alert_url_fails_before_reading_stripe(account: Account) -> None:
     assert result.exit_code == 1
     assert "must use https://" in result.stderr
     assert account.emulator.requests()[mark:] == []
+
+
+def test_tax_settings_still_pending_is_drift(emulator: EmulatorServer, tmp_path: Path) -> None:
+    key = "sk_test_" + "pending" + "p" * 6
+    sdk = stripe.StripeClient(key, base_addresses={"api": emulator.base_url}, max_network_retries=0)
+    sdk.v1.tax.settings.update({"defaults": {"tax_behavior": "exclusive"}})
+    manifest = tmp_path / "tax.yaml"
+    manifest.write_text("version: 1\ntax_settings:\n  defaults: {tax_behavior: exclusive}\n")
+    runner = CliRunner(
+        env={"STRIPE_API_KEY": key, "STRIPE_API_BASE": emulator.base_url, "NO_COLOR": "1"}
+    )
+    result = runner.invoke(cli, ["drift", str(manifest), "--format", "json"])
+    assert result.exit_code == 2, result.output
+    document = json.loads(result.stdout)
+    assert document["tax_settings_status"] == "pending"
+    assert [(d["address"], d["drift"], d["message"]) for d in document["drift"]] == [
+        (
+            "tax_settings",
+            "pending",
+            "tax settings status: pending (missing fields: head_office)",
+        )
+    ]
