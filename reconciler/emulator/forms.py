@@ -16,8 +16,6 @@ from reconciler.emulator.errors import invalid_param
 _KEY = re.compile(r"^([^\[\]]+)((?:\[[^\[\]]*\])*)$")
 _SEGMENT = re.compile(r"\[([^\[\]]*)\]")
 
-FormValue = str | list[Any] | dict[str, Any]
-
 
 def parse_pairs(pairs: list[tuple[str, str]]) -> dict[str, Any]:
     """Fold decoded ``(key, value)`` pairs into nested dicts and lists."""

@@ -12,6 +12,7 @@ from anyio.from_thread import BlockingPortal
 from emulator_helpers import EVENT, TEST_KEY, SyncASGITransport, create_endpoint
 
 from reconciler.emulator.app import Runtime, create_app
+from reconciler.emulator.auth import account_for_key_body
 from reconciler.emulator.config import ConfigError, EmulatorConfig
 
 
@@ -119,7 +120,24 @@ def test_operator_requests_are_not_logged_and_need_no_auth(client: httpx.Client)
     assert [entry["path"] for entry in log["requests"]] == ["/v1/account"]
     assert log["counts"] == {"GET /v1/account": 1}
     entry = log["requests"][0]
-    assert set(entry) == {
+    assert entry["time"] > 0
+    del entry["time"]
+    assert entry == {
+        "seq": 1,
+        "method": "GET",
+        "path": "/v1/account",
+        "query": "",
+        "status": 200,
+        "account": account_for_key_body("e" * 12),
+        "livemode": False,
+        "idempotency_key": None,
+        "replayed": False,
+        "fault": None,
+    }
+    client.post("/v1/tax/settings?x=1", data={}, headers={"Idempotency-Key": "q"})
+    second = bare.get("/_emulator/requests").json()["requests"][1]
+    assert (second["query"], second["idempotency_key"], second["status"]) == ("x=1", "q", 200)
+    assert set(second) == {
         "seq",
         "time",
         "method",
