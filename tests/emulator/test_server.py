@@ -160,3 +160,18 @@ def test_same_key_in_flight_is_409_then_replays(emulator: EmulatorServer) -> Non
     )
     assert retried.headers["idempotent-replayed"] == "true"
     assert retried.json()["id"] == first.json()["id"]
+
+
+def test_latency_overlaps_for_concurrent_requests(emulator: EmulatorServer) -> None:
+    # Benchmarks compare plan wall time with the critical path, so latency must not serialize.
+    emulator.configure(latency_ms=200)
+
+    async def burst() -> float:
+        async with httpx.AsyncClient(base_url=emulator.base_url, auth=(TEST_KEY, "")) as client:
+            started = time.monotonic()
+            responses = await asyncio.gather(*(client.get("/v1/account") for _ in range(10)))
+            assert [r.status_code for r in responses] == [200] * 10
+            return time.monotonic() - started
+
+    elapsed = asyncio.run(burst())
+    assert 0.2 <= elapsed < 1.0
