@@ -87,6 +87,7 @@ def _serve(config: Any, host: str, port: int) -> None:
     import uvicorn
 
     from reconciler.emulator.app import create_app
+    from reconciler.errors import UsageError
 
     class AnnouncingServer(uvicorn.Server):
         async def startup(self, sockets: Any = None) -> None:
@@ -96,6 +97,15 @@ def _serve(config: Any, host: str, port: int) -> None:
                 click.echo(f"Stripe emulator listening on http://{bound[0]}:{bound[1]}", err=True)
 
     app = create_app(config)
-    AnnouncingServer(
+    server = AnnouncingServer(
         uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="off", http="h11")
-    ).run()
+    )
+    try:
+        server.run()
+    except SystemExit:
+        # uvicorn exits the process when it cannot bind; say what to do instead.
+        if server.started:
+            raise
+        raise UsageError(
+            f"cannot listen on {host}:{port}; is another process using it? Try --port 0."
+        ) from None

@@ -62,7 +62,7 @@ class EmulatorServer:
         deadline = time.monotonic() + START_TIMEOUT_SECONDS
         while not self._server.started:
             if not self._thread.is_alive() or time.monotonic() > deadline:
-                raise RuntimeError("the emulator did not start")
+                raise RuntimeError(f"the emulator did not start on {self._host}:{self.port}")
             time.sleep(0.005)
         self.port = self._server.servers[0].sockets[0].getsockname()[1]
         self._client = httpx.Client(base_url=self.base_url, timeout=10.0)

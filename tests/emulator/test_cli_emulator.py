@@ -103,3 +103,20 @@ def test_bad_flags_are_clear_errors(args: list[str], message: str) -> None:
     assert result.exit_code == 1
     assert message in result.output
     assert "Traceback" not in result.output
+
+
+def test_a_busy_port_is_a_clear_error() -> None:
+    with running() as (base_url, _):
+        port = base_url.rsplit(":", 1)[1]
+        result = subprocess.run(
+            [sys.executable, "-m", "reconciler", "emulator", "--port", port],
+            capture_output=True,
+            text=True,
+            timeout=20,
+            check=False,
+        )
+    assert result.returncode == 1
+    assert (
+        f"Error: cannot listen on 127.0.0.1:{port}; is another process using it?" in result.stderr
+    )
+    assert "Traceback" not in result.stderr
