@@ -218,9 +218,11 @@ def export_registrations(
 ) -> tuple[dict[str, dict[str, Any]], list[str]]:
     """Active and scheduled registrations, named by natural key (expired ones are history)."""
     handler = HANDLERS["tax_registrations"]
+    # Names are handed out in the order plan matches registrations of one natural key to
+    # declared names (active before scheduled, then id; names sorted), so each name gets its twin.
     live = sorted(
         (o for o in objects if o.get("status") in CANDIDATE_STATUSES),
-        key=lambda o: (int(o.get("active_from") or 0), str(o.get("id"))),
+        key=lambda o: (CANDIDATE_STATUSES.index(str(o["status"])), str(o.get("id"))),
     )
     names = _Names()
     out: dict[str, dict[str, Any]] = {}

@@ -270,3 +270,35 @@ def test_pending_settings_with_nothing_set_export_nothing() -> None:
     }
     export = build_export(LiveState(objects={"tax_settings": (pending,)}), mode="test")
     assert export.tax_settings is None
+
+
+def test_registrations_sharing_a_natural_key_keep_their_twins(tmp_path: Path) -> None:
+    ca = {"state": "CA", "type": "state_sales_tax"}
+    live = LiveState(
+        objects={
+            "tax_registrations": (
+                # ids deliberately out of time order
+                registration(
+                    "taxreg_9", "US", ca, active_from=1_700_000_000, expires_at=1_800_000_000
+                ),
+                registration("taxreg_1", "US", ca, active_from=1_900_000_000, status="scheduled"),
+                registration(
+                    "taxreg_5",
+                    "US",
+                    ca,
+                    active_from=1_800_000_000,
+                    expires_at=1_900_000_000,
+                    status="scheduled",
+                ),
+            )
+        }
+    )
+    export = build_export(live, mode="test")
+    assert {name: spec["active_from"] for name, spec in export.tax_registrations.items()} == {
+        "us-state-sales-tax-ca": 1_700_000_000,
+        "us-state-sales-tax-ca-2": 1_900_000_000,  # taxreg_1: plan pairs names with ids in order
+        "us-state-sales-tax-ca-3": 1_800_000_000,
+    }
+    path = tmp_path / "m.yaml"
+    path.write_text(render_manifest(export, KINDS, "s.json"))
+    assert build_plan(load_manifests([path]).manifest, live).actions == ()
