@@ -43,11 +43,10 @@ from reconciler.plan.model import NEW_ID, Action, ActionType, Plan, Request
 from reconciler.resources import HANDLERS
 from reconciler.resources.base import ApiClient, LiveObject
 from reconciler.resources.tax_registration import CANDIDATE_STATUSES, natural_key
-from reconciler.resources.webhook_endpoint import tagged_name
+from reconciler.resources.webhook_endpoint import SECRET_PENDING_KEY, tagged_name
 
 logger = logging.getLogger(__name__)
 
-SECRET_PENDING_KEY = "reconciler_secret_pending"
 ENDPOINTS = "webhook_endpoints"
 REGISTRATIONS = "tax_registrations"
 _LIST_PATHS = {ENDPOINTS: "/v1/webhook_endpoints", REGISTRATIONS: "/v1/tax/registrations"}

@@ -25,7 +25,12 @@ from reconciler.manifest.model import TaxRegistration, WebhookEndpoint
 from reconciler.manifest.suggest import did_you_mean
 
 #: Metadata keys the tool writes on the endpoints it manages (PRODUCT.md §4.1).
-RESERVED_METADATA_KEYS = ("managed_by", "reconciler_name", "reconciler_connect")
+RESERVED_METADATA_KEYS = (
+    "managed_by",
+    "reconciler_name",
+    "reconciler_connect",
+    "reconciler_secret_pending",  # apply's marker of a not-yet-delivered signing secret
+)
 MAX_WEBHOOK_ENDPOINTS = 16
 MAX_METADATA_KEYS = 50
 MAX_METADATA_KEY_LENGTH = 40

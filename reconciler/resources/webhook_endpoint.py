@@ -28,8 +28,10 @@ MANAGED_BY_KEY = "managed_by"
 MANAGED_BY_VALUE = "stripe-reconciler"
 NAME_KEY = "reconciler_name"
 CONNECT_KEY = "reconciler_connect"
+#: set by apply on a new endpoint until its signing secret is in every sink (apply/executor.py)
+SECRET_PENDING_KEY = "reconciler_secret_pending"
 #: metadata keys the tool owns; manifests may not set them
-RESERVED_KEYS = (MANAGED_BY_KEY, NAME_KEY, CONNECT_KEY)
+RESERVED_KEYS = (MANAGED_BY_KEY, NAME_KEY, CONNECT_KEY, SECRET_PENDING_KEY)
 
 PATH = "/v1/webhook_endpoints"
 NEW_SECRET_WARNING = (
