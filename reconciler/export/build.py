@@ -193,6 +193,13 @@ def export_endpoints(
                 "endpoint; not adopted (plan could not tell them apart), listed as a comment"
             )
         (declared if adopt and not shared else aside)[name] = spec
+    adopted = sorted(set(declared) - set(tagged))
+    if adopted:
+        warnings.append(
+            f"{len(adopted)} untagged endpoint(s) declared for adoption ({', '.join(adopted)}): "
+            "Stripe never returns `connect`, so they say connect: false; set connect: true on "
+            "any that receives events from connected accounts before you apply"
+        )
     return declared, aside, warnings
 
 

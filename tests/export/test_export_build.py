@@ -151,6 +151,11 @@ def test_export_adopt_then_plan_only_adopts(tmp_path: Path) -> None:
         ("webhook_endpoints.other-example-a-b-2", ActionType.ADOPT),
     ]
     assert export.untagged == {}
+    assert export.warnings == (
+        "2 untagged endpoint(s) declared for adoption (other-example-a-b, other-example-a-b-2): "
+        "Stripe never returns `connect`, so they say connect: false; set connect: true on any "
+        "that receives events from connected accounts before you apply",
+    )
 
 
 def test_exported_fields_drop_server_only_ones() -> None:
