@@ -158,3 +158,19 @@ def test_github_actions_masks_and_prints_secrets_only_as_masks(
         lines = [line for line in result.stdout.splitlines() if secret in line]
         assert lines == [f"::add-mask::{secret}"]
         assert secret not in result.stderr
+
+
+def test_the_shipped_example_applies_and_converges(
+    emulator: EmulatorServer, tmp_path: Path
+) -> None:
+    example = Path(__file__).resolve().parents[2] / "examples" / "basic"
+    sink = tmp_path / "secrets.json"
+    run = invoke(emulator, "apply", str(example), "--auto-approve", "--secrets-file", str(sink))
+    assert run.code == 0, run.stderr
+    assert sorted(json.loads(sink.read_text())) == [
+        "STRIPE_WEBHOOK_SECRET_BILLING_ALERTS",
+        "STRIPE_WEBHOOK_SECRET_ORDERS",
+    ]
+    check = invoke(emulator, "plan", str(example))
+    assert check.code == 0, check.stderr
+    assert check.stdout.strip().splitlines()[-1] == "No changes."
