@@ -37,6 +37,7 @@ def country_option_schemas() -> dict[str, dict[str, Any]]:
     return dict(schemas)
 
 
+@cache
 def supported_countries() -> frozenset[str]:
     """Upper-case ISO codes that Stripe Tax accepts registrations for (in the pinned version)."""
     return frozenset(code.upper() for code in country_option_schemas())

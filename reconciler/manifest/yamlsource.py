@@ -30,15 +30,39 @@ class _Loader(yaml.SafeLoader):
     """SafeLoader whose implicit booleans are only true/false (YAML 1.2), not yes/no/on/off."""
 
 
-_Loader.yaml_implicit_resolvers = {
+_RESOLVERS = {
     first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:bool"]
     for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
+_Loader.yaml_implicit_resolvers = _RESOLVERS
 _Loader.add_implicit_resolver(
     "tag:yaml.org,2002:bool",
     re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"),
     list("tTfF"),
 )
+
+_FastLoader: Any = None
+if getattr(yaml, "__with_libyaml__", False):
+
+    class _CLoader(yaml.CSafeLoader):
+        """libyaml's parser (about 10x faster, same marks) with the same resolvers."""
+
+    _CLoader.yaml_implicit_resolvers = _Loader.yaml_implicit_resolvers
+    _FastLoader = _CLoader
+
+
+def _compose_fast(text: str) -> tuple[Any, Node | None] | None:
+    """Compose with libyaml when available; None means "use the pure-Python loader", whose error
+    messages and marks the diagnostics are written for."""
+    if _FastLoader is None:
+        return None
+    loader = _FastLoader(text)
+    try:
+        return loader, loader.get_single_node()
+    except yaml.YAMLError:
+        return None
+    finally:
+        loader.dispose()
 
 
 @dataclass
@@ -113,6 +137,9 @@ def parse_yaml(
     (duplicate keys, unset variables). Raises :class:`YamlDocumentError` when the text is not a
     single YAML document at all. An empty document yields ``None``.
     """
+    fast = _compose_fast(text)
+    if fast is not None:
+        return _build(fast[0], fast[1], text, file, environ)
     try:
         loader = _Loader(text)
     except yaml.reader.ReaderError as error:
@@ -135,6 +162,12 @@ def parse_yaml(
         raise YamlDocumentError([Diagnostic(file, 1, 1, "", f"invalid YAML: {error}")]) from None
     finally:
         loader.dispose()
+    return _build(loader, root, text, file, environ)
+
+
+def _build(
+    loader: Any, root: Node | None, text: str, file: str, environ: Mapping[str, str]
+) -> tuple[Any, SourceMap, list[Diagnostic]]:
     smap = SourceMap(file)
     if root is None:
         return None, smap, []
@@ -144,9 +177,7 @@ def parse_yaml(
 
 
 class _Builder:
-    def __init__(
-        self, loader: _Loader, text: str, smap: SourceMap, environ: Mapping[str, str]
-    ) -> None:
+    def __init__(self, loader: Any, text: str, smap: SourceMap, environ: Mapping[str, str]) -> None:
         self.loader = loader
         self.text = text
         self.smap = smap

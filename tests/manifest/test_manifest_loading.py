@@ -347,3 +347,25 @@ def test_ignore_changes_accepts_fields_keys_and_globs(tmp_path: Path, pattern: s
     )
     endpoint = load_manifests([path], environ={}).manifest.webhook_endpoints["a"]
     assert endpoint.lifecycle.ignore_changes == (pattern,)
+
+
+@pytest.mark.parametrize(
+    "target",
+    [ROOT / "examples" / "basic", ROOT / "tests" / "manifest" / "cases" / "done-when"],
+    ids=["example", "done-when"],
+)
+def test_libyaml_and_pure_python_parsers_agree(
+    target: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from reconciler.manifest import yamlsource
+
+    def outcome() -> object:
+        try:
+            state = load_manifests([target], environ={})
+        except ManifestError as error:
+            return [str(d) for d in error.diagnostics]
+        return (state.manifest, dict(state.locations), state.warnings)
+
+    fast = outcome()
+    monkeypatch.setattr(yamlsource, "_FastLoader", None)
+    assert outcome() == fast
