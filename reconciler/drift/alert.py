@@ -61,6 +61,28 @@ def redact_url(url: str) -> str:
     return f"{parts.scheme}://{host}{port}/…"
 
 
+class _AlertUrlFilter(logging.Filter):
+    """Hides alert URLs in httpx's own ``HTTP Request: POST <url>`` log line.
+
+    The path of a Slack (or similar) webhook URL is the credential, and httpx logs it at INFO.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.urls: set[str] = set()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple) and self.urls:
+            record.args = tuple(
+                redact_url(str(arg)) if str(arg) in self.urls else arg for arg in record.args
+            )
+        return True
+
+
+_URL_FILTER = _AlertUrlFilter()
+logging.getLogger("httpx").addFilter(_URL_FILTER)
+
+
 def _is_loopback(host: str) -> bool:
     if host == "localhost":
         return True
@@ -118,6 +140,7 @@ def deliver_alert(
 ) -> int:
     """POST ``payload`` as JSON; return the receiver's status. Raises :class:`AlertError`."""
     where = redact_url(validate_alert_url(url))
+    _URL_FILTER.urls.add(str(httpx.URL(url)))
     last_problem = "no attempt made"
     attempts = max(1, policy.attempts)
     attempt = 0

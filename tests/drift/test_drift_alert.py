@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 
 import httpx
 import pytest
@@ -202,3 +203,13 @@ def test_redact_url_keeps_only_scheme_host_and_port() -> None:
         "https://hooks.slack.com/…"
     )
     assert redact_url("http://127.0.0.1:8123/path") == "http://127.0.0.1:8123/…"
+
+
+def test_the_alert_url_path_never_reaches_the_logs(caplog: pytest.LogCaptureFixture) -> None:
+    receiver = Receiver(503, 200)
+    with caplog.at_level(logging.DEBUG):
+        deliver_alert(URL, {}, transport=receiver.transport, sleep=lambda _: None)
+    text = "\n".join(record.getMessage() for record in caplog.records)
+    assert "HTTP Request: POST https://hooks.example.com/… " in text  # httpx's own line
+    assert "drift alert to https://hooks.example.com/… failed (HTTP 503); retry 1" in text
+    assert "services" not in text and "t" * 16 not in text
