@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import socket
+import subprocess
+import sys
 import threading
 from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -424,3 +427,19 @@ def test_tax_settings_still_pending_is_drift(emulator: EmulatorServer, tmp_path:
             "tax settings status: pending (missing fields: head_office)",
         )
     ]
+
+
+def test_console_process_exit_codes(account: Account) -> None:
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("STRIPE_", "GITHUB_"))},
+        "STRIPE_API_KEY": KEY,
+        "STRIPE_API_BASE": account.emulator.base_url,
+    }
+    command = [sys.executable, "-m", "reconciler", "--no-color", "drift", str(account.manifest)]
+    in_sync = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
+    assert (in_sync.returncode, in_sync.stdout) == (0, "No drift: 4 resources in sync.\n")
+    _disable(account)
+    drifted = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
+    assert drifted.returncode == 2
+    assert drifted.stdout.endswith("Drift: 1 disabled.\n")
+    assert drifted.stderr == ""
