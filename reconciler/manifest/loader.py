@@ -138,6 +138,8 @@ def _load_file(
         if key == "version":
             continue
         if key in _SINGLE:
+            if value is None:
+                continue  # "tax_settings:" with nothing under it declares nothing
             entry = _validate(_SINGLE[key], value, smap, path, problems)
             out.add_single(key, entry, problems)
         elif key in _NAMED:
@@ -169,12 +171,13 @@ def _check_version(data: dict[str, Any], smap: SourceMap) -> list[Diagnostic]:
     version = data["version"]
     if version == MANIFEST_VERSION and not isinstance(version, bool):
         return []
-    return [
-        smap.diagnostic(
-            ("version",),
-            f"unsupported manifest version {version!r}; this tool reads version {MANIFEST_VERSION}",
+    if isinstance(version, str) and version.strip() == str(MANIFEST_VERSION):
+        message = f"write the number {MANIFEST_VERSION} without quotes"
+    else:
+        message = (
+            f"unsupported manifest version {version!r}; this tool reads version {MANIFEST_VERSION}"
         )
-    ]
+    return [smap.diagnostic(("version",), message)]
 
 
 def _validate(

@@ -369,3 +369,16 @@ def test_libyaml_and_pure_python_parsers_agree(
     fast = outcome()
     monkeypatch.setattr(yamlsource, "_FastLoader", None)
     assert outcome() == fast
+
+
+def test_empty_sections_declare_nothing(tmp_path: Path) -> None:
+    path = _write(
+        tmp_path,
+        "m.yaml",
+        "version: 1\naccount:\npolicy:\ntax_settings:\nwebhook_endpoints:\ntax_registrations:\n",
+    )
+    state = load_manifests([path], environ={})
+    assert state.manifest.tax_settings is None
+    assert state.manifest.webhook_endpoints == {}
+    assert state.manifest.account.mode == "test"
+    assert dict(state.locations) == {}
