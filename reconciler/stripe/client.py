@@ -22,7 +22,12 @@ from typing import Any
 import httpx
 
 from reconciler import __version__
-from reconciler.errors import APIConnectionError, MalformedResponseError, StripeError
+from reconciler.errors import (
+    AccountMismatchError,
+    APIConnectionError,
+    MalformedResponseError,
+    StripeError,
+)
 from reconciler.stripe.config import Mode, StripeConfig
 from reconciler.stripe.encoding import encode_form
 from reconciler.stripe.ratelimit import TokenBucket
@@ -173,7 +178,7 @@ class StripeClient:
 
             if isinstance(outcome, httpx.Response):
                 if outcome.is_success:
-                    return parse_object(outcome)
+                    return self._checked_mode(parse_object(outcome), method, path)
                 error = error_from_response(outcome)
                 retryable = self._policy.is_retryable(
                     method=method,
@@ -231,7 +236,7 @@ class StripeClient:
             for item in data:
                 if not isinstance(item, dict):
                     raise _page_error(path, "holds an item that is not an object")
-                yield item
+                yield self._checked_mode(item, "GET", path)
             if not has_more:
                 return
             cursor = data[-1].get("id") if data else None
@@ -248,6 +253,18 @@ class StripeClient:
         if not isinstance(account_id, str) or not account_id:
             raise MalformedResponseError("GET /v1/account returned no account id")
         return account_id
+
+    def _checked_mode(self, obj: dict[str, Any], method: str, path: str) -> dict[str, Any]:
+        # Objects never cross modes; a mismatch means the base URL or a proxy is not Stripe as
+        # the key knows it, and acting on its answers could touch the wrong data.
+        livemode = obj.get("livemode")
+        if isinstance(livemode, bool) and livemode != (self.mode == "live"):
+            answered = "live" if livemode else "test"
+            raise AccountMismatchError(
+                f"{method} {path} answered with a {answered}-mode object to a {self.mode}-mode "
+                f"key (API base {self.config.api_base}); refusing to continue"
+            )
+        return obj
 
     def _build_request(
         self,

@@ -9,10 +9,11 @@ from urllib.parse import parse_qsl
 
 import httpx
 import pytest
-from stripe_fakes import TEST_KEY, make_client, stripe_error
+from stripe_fakes import LIVE_KEY, TEST_KEY, make_client, stripe_error
 
 from reconciler import __version__
 from reconciler.errors import (
+    AccountMismatchError,
     APIError,
     AuthenticationError,
     ConflictError,
@@ -357,6 +358,51 @@ def test_malformed_bodies_raise_malformed_response_error(
         f"Stripe answered POST /v1/tax/settings with HTTP {response.status_code} and {what}"
     )
     assert caught.value.http_status == response.status_code
+
+
+@pytest.mark.parametrize(
+    ("key", "livemode", "message"),
+    [
+        (
+            TEST_KEY,
+            True,
+            "GET /v1/webhook_endpoints answered with a live-mode object to a test-mode key "
+            "(API base https://api.stripe.com); refusing to continue",
+        ),
+        (
+            LIVE_KEY,
+            False,
+            "GET /v1/webhook_endpoints answered with a test-mode object to a live-mode key "
+            "(API base https://api.stripe.com); refusing to continue",
+        ),
+    ],
+)
+def test_objects_from_the_other_mode_are_refused(key: str, livemode: bool, message: str) -> None:
+    obj = {"id": "we_1", "livemode": livemode}
+    page = {"object": "list", "data": [obj], "has_more": False}
+
+    async def go(path: str, *, paged: bool) -> None:
+        answer = page if paged else obj
+        async with make_client(lambda r: httpx.Response(200, json=answer), api_key=key) as client:
+            if paged:
+                async for _ in client.paginate(path):
+                    pass
+            else:
+                await client.request("GET", path)
+
+    for paged in (False, True):
+        with pytest.raises(AccountMismatchError) as caught:
+            run(go("/v1/webhook_endpoints", paged=paged))
+        assert str(caught.value) == message
+
+
+def test_objects_of_the_same_mode_pass() -> None:
+    async def go() -> dict[str, Any]:
+        answer = {"id": "we_1", "livemode": False}
+        async with make_client(lambda r: httpx.Response(200, json=answer)) as client:
+            return await client.request("GET", "/v1/webhook_endpoints/we_1")
+
+    assert run(go()) == {"id": "we_1", "livemode": False}
 
 
 def test_client_repr_and_mode_hide_the_key() -> None:
