@@ -110,7 +110,9 @@ class StripeConfig:
 
     ``api_version=None`` means the version pinned in the packaged OpenAPI subset;
     ``rate_limit=None`` means 20 requests/s with a test key and 80/s with a live key.
-    ``deadline`` bounds one logical request including all its retries, in seconds.
+    ``deadline`` bounds one logical request including all its retries, in seconds, counted
+    from its first attempt (time queued behind the rate limiter before that is not counted);
+    ``timeout`` bounds each attempt and shrinks to whatever is left of the deadline.
     The key is excluded from ``repr``; :attr:`mode` says which kind of key it is.
     """
 

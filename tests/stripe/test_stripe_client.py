@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import ssl
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -403,6 +404,17 @@ def test_objects_of_the_same_mode_pass() -> None:
             return await client.request("GET", "/v1/webhook_endpoints/we_1")
 
     assert run(go()) == {"id": "we_1", "livemode": False}
+
+
+def test_default_transport_verifies_tls() -> None:
+    client = StripeClient(StripeConfig(api_key=TEST_KEY))
+    try:
+        # httpx internals: the default transport's connection pool holds the SSL context.
+        context = client._http._transport._pool._ssl_context  # type: ignore[attr-defined]
+        assert context.verify_mode == ssl.CERT_REQUIRED
+        assert context.check_hostname is True
+    finally:
+        run(client.aclose())
 
 
 def test_client_repr_and_mode_hide_the_key() -> None:
