@@ -13,7 +13,7 @@ problem of the run (errors and warnings, sorted by file, line and column).
 
 from __future__ import annotations
 
-from reconciler.manifest.checks import RESERVED_METADATA_KEYS, natural_key
+from reconciler.manifest.checks import RESERVED_METADATA_KEYS
 from reconciler.manifest.diagnostics import (
     Diagnostic,
     Location,
@@ -36,5 +36,4 @@ __all__ = [
     "format_path",
     "load_manifests",
     "manifest_json_schema",
-    "natural_key",
 ]

@@ -16,8 +16,8 @@ from reconciler.manifest import (
     Location,
     diagnostics_to_json,
     load_manifests,
-    natural_key,
 )
+from reconciler.manifest.checks import natural_key
 from reconciler.manifest.country_options import country_option_schemas
 from reconciler.manifest.expand import expand
 from reconciler.manifest.model import TaxRegistration
