@@ -69,6 +69,8 @@ def env_for(emulator: EmulatorServer, key: str = KEY) -> dict[str, str | None]:
         "STRIPE_API_BASE": emulator.base_url,
         "GITHUB_ACTIONS": None,
         "STRIPE_RECONCILER_TEST_CRASH_AFTER": None,
+        "STRIPE_ACCOUNT": None,
+        "STRIPE_RECONCILER_LOG_LEVEL": None,
         "NO_COLOR": "1",
     }
 
@@ -83,9 +85,12 @@ def spawn(
     emulator: EmulatorServer, *args: str, extra_env: dict[str, str] | None = None
 ) -> subprocess.Popen[str]:
     """The real CLI in its own process (for SIGKILL and concurrency)."""
-    env = {k: v for k, v in os.environ.items() if k not in ("GITHUB_ACTIONS",)}
-    env.update({k: v for k, v in env_for(emulator).items() if v is not None})
-    env.pop("STRIPE_RECONCILER_TEST_CRASH_AFTER", None)
+    env = dict(os.environ)
+    for name, value in env_for(emulator).items():
+        if value is None:
+            env.pop(name, None)  # e.g. GITHUB_ACTIONS on a CI runner would print masks
+        else:
+            env[name] = value
     env.update(extra_env or {})
     return subprocess.Popen(
         [sys.executable, "-m", "reconciler", *args],
