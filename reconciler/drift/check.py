@@ -35,7 +35,7 @@ from reconciler.plan.model import Action, ActionType, Plan, Report
 from reconciler.resources import HANDLERS, fetch_live
 from reconciler.resources.base import LiveObject, LiveState
 from reconciler.resources.tax_registration import natural_key
-from reconciler.resources.webhook_endpoint import tagged_name
+from reconciler.resources.webhook_endpoint import RESERVED_KEYS, tagged_name
 
 logger = logging.getLogger(__name__)
 
@@ -85,6 +85,9 @@ def _missing_message(action: Action, manifest: Manifest, live: LiveState) -> str
     return f"declared but not found in Stripe ({action.reason})"
 
 
+_TAG_PATHS = frozenset(f"metadata.{key}" for key in RESERVED_KEYS)
+
+
 def _action_drift(action: Action, manifest: Manifest, live: LiveState) -> ResourceDrift:
     fields = _fields(action)
 
@@ -100,8 +103,11 @@ def _action_drift(action: Action, manifest: Manifest, live: LiveState) -> Resour
 
     declared = not action.address.endswith("]")
     if action.action is ActionType.CREATE:
+        fields = ()  # "declared X, live (none)" for every field says nothing the message does not
         return drift(DriftKind.MISSING, _missing_message(action, manifest, live))
     if action.action is ActionType.ADOPT:
+        # the missing ownership tags are what "untagged" means; list only real differences
+        fields = tuple(f for f in fields if f.path not in _TAG_PATHS)
         return drift(
             DriftKind.UNTAGGED,
             "an untagged endpoint has the declared URL (created outside stripe-reconciler; "

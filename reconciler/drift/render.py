@@ -153,14 +153,15 @@ def render_markdown(report: DriftReport, *, limit: int = MARKDOWN_LIMIT) -> str:
 
 
 def _md_details(item: ResourceDrift) -> str:
-    lines = [f"\n<details><summary><code>{_md_cell(item.address)}</code> — {item.drift.value}"]
-    lines[0] += "</summary>\n"
+    summary = f"<code>{_md_cell(item.address)}</code> — {item.drift.value}"
+    parts = [f"\n<details><summary>{summary}</summary>\n"]
     if item.live_id:
-        lines.append(f"Stripe id: `{item.live_id}`\n")
-    lines.append(item.message + "\n")
-    lines.extend(f"- `{_md_cell(describe_change(c))}`" for c in item.changes)
-    lines.append("\n</details>\n")
-    return "\n".join(lines)
+        parts.append(f"Stripe id: `{item.live_id}`\n")
+    parts.append(item.message + "\n")
+    if item.changes:
+        parts.append("\n".join(f"- `{_md_cell(describe_change(c))}`" for c in item.changes) + "\n")
+    parts.append("</details>\n")
+    return "\n".join(parts)
 
 
 def _md_truncated(left: int, what: str, limit: int) -> str:

@@ -137,6 +137,15 @@ def test_deleted_endpoint_is_missing() -> None:
     report = check(manifest(), endpoints=[])
     assert summary(report) == [("webhook_endpoints.orders", "missing")]
     assert report.drift[0].message.startswith("declared, but no endpoint is tagged with this name")
+    assert report.drift[0].changes == ()
+
+
+def test_untagged_lists_real_differences_but_not_the_missing_tags() -> None:
+    (item,) = check(manifest(), endpoints=[endpoint(metadata={}, enabled_events=["*"])]).drift
+    assert item.drift.value == "untagged"
+    assert [(c.path, c.declared, c.live) for c in item.changes] == [
+        ("enabled_events", ["invoice.paid"], ["*"])
+    ]
 
 
 def test_unmanaged_endpoint_is_drift_unless_ignored() -> None:

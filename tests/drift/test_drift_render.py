@@ -180,6 +180,17 @@ def test_markdown_table_and_details() -> None:
         "| `webhook_endpoints.orders` | changed | fields differ from the manifest |\n"
     )
     assert md.count("<details>") == 2
+    assert md.endswith(
+        "\n<details><summary><code>webhook_endpoints.billing</code> — missing</summary>\n"
+        "\ndeclared but not found in Stripe\n"
+        "\n</details>\n"
+        "\n<details><summary><code>webhook_endpoints.orders</code> — changed</summary>\n"
+        "\nStripe id: `we_1`\n"
+        "\nfields differ from the manifest\n"
+        '\n- `url: declared "https://a.example/hook", live "https://b.example/hook"`'
+        '\n- `enabled_events: live adds "x.y"; live lacks "charge.failed"`\n'
+        "\n</details>\n"
+    )
     assert '- `url: declared "https://a.example/hook", live "https://b.example/hook"`' in md
 
 
