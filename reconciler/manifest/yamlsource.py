@@ -68,8 +68,8 @@ def _compose_fast(text: str) -> tuple[Any, Node | None] | None:
 @dataclass
 class SourceMap:
     """Marks for one file: ``keys[path]`` is where the key of ``path`` was written, ``values[path]``
-    where its value starts. ``tainted`` holds paths whose value could not be expanded (so later
-    checks don't pile on a second error for the same mistake)."""
+    where its value starts. ``tainted`` holds paths whose value is already reported (a failed
+    ``${VAR}`` expansion, a pasted secret), so later checks don't pile on a second error."""
 
     file: str
     keys: dict[DataPath, tuple[int, int]] = field(default_factory=dict)
