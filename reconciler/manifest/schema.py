@@ -21,7 +21,7 @@ from reconciler.manifest.country_options import country_option_schemas
 from reconciler.manifest.merge import NAME_PATTERN
 from reconciler.manifest.model import Manifest
 
-SCHEMA_ID = "https://github.com/stripe-reconciler/stripe-reconciler/schemas/manifest.schema.json"
+SCHEMA_ID = "urn:stripe-reconciler:manifest:v1"
 
 
 def manifest_json_schema() -> dict[str, Any]:
