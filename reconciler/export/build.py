@@ -19,6 +19,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from reconciler.data import enabled_events, pinned_api_version
 from reconciler.plan.mask import mask_text
 from reconciler.resources import HANDLERS
 from reconciler.resources.base import LiveObject, LiveState
@@ -124,6 +125,12 @@ def _endpoint(obj: LiveObject, label: str, warnings: list[str]) -> dict[str, Any
             f"manifest reads it from ${{{variable}}}: set that variable before plan or apply"
         )
     spec: dict[str, Any] = {"url": url, "enabled_events": list(now["enabled_events"])}
+    unknown = sorted(set(now["enabled_events"]) - enabled_events())
+    if unknown:
+        warnings.append(
+            f"{label}: enabled_events {', '.join(unknown)} are not in the event list of API "
+            f"version {pinned_api_version()}; pass --allow-unknown-events to validate and plan"
+        )
     ignored: list[str] = []
     if now["description"]:
         if _looks_sensitive(now["description"]):

@@ -5,8 +5,8 @@ Output forms (``--out``):
 - none: one manifest on stdout;
 - a path ending in ``.yaml``/``.yml``: one manifest file;
 - anything else (a directory): ``webhook_endpoints.yaml``, ``tax_settings.yaml`` and
-  ``tax_registrations.yaml``, one per exported kind, each a complete manifest (``version`` and
-  the same ``account``), which the loader merges.
+  ``tax_registrations.yaml``, one per exported kind that has anything to declare, each a complete
+  manifest (``version`` and the same ``account``), which the loader merges.
 
 Existing files are never overwritten without ``force``: an export is a starting point someone
 edits, and silently replacing reviewed manifests with the raw account would lose that work. Every
@@ -105,7 +105,17 @@ def plan_files(export: Export, kinds: Iterable[str], out: Path) -> dict[Path, st
     if is_single_file(out):
         return {out: render_manifest(export, chosen, schema_ref(out.parent))}
     ref = schema_ref(out)
-    return {out / _KIND_FILES[kind]: render_manifest(export, [kind], ref) for kind in chosen}
+    # A file per kind that has something to say; an empty manifest would only confuse.
+    present = {
+        "webhook_endpoints": bool(export.webhook_endpoints or export.untagged),
+        "tax_settings": export.tax_settings is not None,
+        "tax_registrations": bool(export.tax_registrations),
+    }
+    return {
+        out / _KIND_FILES[kind]: render_manifest(export, [kind], ref)
+        for kind in chosen
+        if present[kind]
+    }
 
 
 def write_files(files: Mapping[Path, str], *, force: bool) -> list[Path]:

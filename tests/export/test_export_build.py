@@ -7,9 +7,10 @@ from typing import Any
 
 import pytest
 
+from reconciler.data import pinned_api_version
 from reconciler.errors import ManifestError
 from reconciler.export.build import KINDS, build_export, name_from_key, name_from_url
-from reconciler.export.write import render_manifest
+from reconciler.export.write import plan_files, render_manifest
 from reconciler.manifest import load_manifests
 from reconciler.plan.builder import build_plan
 from reconciler.plan.model import ActionType
@@ -307,3 +308,25 @@ def test_registrations_sharing_a_natural_key_keep_their_twins(tmp_path: Path) ->
     path = tmp_path / "m.yaml"
     path.write_text(render_manifest(export, KINDS, "s.json"))
     assert build_plan(load_manifests([path]).manifest, live).actions == ()
+
+
+def test_events_unknown_to_the_pinned_version_are_exported_with_a_warning() -> None:
+    newer = endpoint("we_1", "https://x.example/h", "orders", enabled_events=["x.new_event"])
+    export = build_export(LiveState(objects={"webhook_endpoints": (newer,)}), mode="test")
+    assert export.webhook_endpoints["orders"]["enabled_events"] == ["x.new_event"]
+    assert export.warnings == (
+        "webhook_endpoints.orders: enabled_events x.new_event are not in the event list of API "
+        f"version {pinned_api_version()}; pass --allow-unknown-events to validate and plan",
+    )
+
+
+def test_directory_output_skips_kinds_with_nothing_to_declare(tmp_path: Path) -> None:
+    only_hooks = LiveState(
+        objects={
+            "webhook_endpoints": (endpoint("we_1", "https://x.example/h", "orders"),),
+            "tax_settings": ({"object": "tax.settings", "status": "pending", "defaults": {}},),
+            "tax_registrations": (),
+        }
+    )
+    files = plan_files(build_export(only_hooks, mode="test"), KINDS, tmp_path / "out")
+    assert [p.name for p in files] == ["webhook_endpoints.yaml"]
