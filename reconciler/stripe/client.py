@@ -63,6 +63,16 @@ class ClientStats:
     throttled_seconds: float = 0.0
 
 
+@dataclass(frozen=True)
+class _Failure:
+    """One failed attempt: the error to raise if it is the last, and whether to retry."""
+
+    error: StripeError
+    retryable: bool
+    reason: str
+    retry_after: float | None
+
+
 class StripeClient:
     """Async client for the Stripe API. Use as ``async with StripeClient(config) as client:``."""
 
@@ -176,46 +186,57 @@ class StripeClient:
                 ).as_dict()
                 outcome = await self._attempt(request, attempt)
 
-            if isinstance(outcome, httpx.Response):
-                if outcome.is_success:
-                    return self._checked_mode(parse_object(outcome), method, path)
-                error = error_from_response(outcome)
-                retryable = self._policy.is_retryable(
-                    method=method,
-                    has_idempotency_key=has_key,
-                    status=outcome.status_code,
-                    should_retry_header=outcome.headers.get("stripe-should-retry"),
-                )
-                reason = str(outcome.status_code)
-                retry_after = parse_retry_after(outcome.headers.get("retry-after"))
-            else:
-                error = self._connection_error(method, path, outcome, has_key)
-                retryable = not isinstance(
-                    outcome, _NOT_RETRYABLE_TRANSPORT
-                ) and self._policy.is_retryable(
-                    method=method, has_idempotency_key=has_key, status=None
-                )
-                reason = type(outcome).__name__
-                retry_after = None
-
-            if not retryable:
-                raise error
+            if isinstance(outcome, httpx.Response) and outcome.is_success:
+                return self._checked_mode(parse_object(outcome), method, path)
+            failure = self._judge(method, path, outcome, has_key)
+            if not failure.retryable:
+                raise failure.error
             if attempt >= self._policy.max_attempts:
-                raise _gave_up(error, attempt, "attempts exhausted")
-            delay = self._policy.delay(attempt, self._random, retry_after)
+                raise _gave_up(failure.error, attempt, "attempts exhausted")
+            delay = self._policy.delay(attempt, self._random, failure.retry_after)
             if self._clock() - started + delay > self._policy.deadline:
-                raise _gave_up(error, attempt, f"{self._policy.deadline:g}s deadline reached")
+                why = f"{self._policy.deadline:g}s deadline reached"
+                raise _gave_up(failure.error, attempt, why)
             self._retries += 1
             logger.debug(
                 "stripe retry %s %s after %s in %.0f ms (attempt %d of %d)",
                 method,
                 request.url.path,
-                reason,
+                failure.reason,
                 delay * 1000,
                 attempt + 1,
                 self._policy.max_attempts,
             )
             await self._sleep(delay)
+
+    def _judge(
+        self,
+        method: str,
+        path: str,
+        outcome: httpx.Response | httpx.TransportError,
+        has_key: bool,
+    ) -> _Failure:
+        if isinstance(outcome, httpx.Response):
+            return _Failure(
+                error=error_from_response(outcome),
+                retryable=self._policy.is_retryable(
+                    method=method,
+                    has_idempotency_key=has_key,
+                    status=outcome.status_code,
+                    should_retry_header=outcome.headers.get("stripe-should-retry"),
+                ),
+                reason=str(outcome.status_code),
+                retry_after=parse_retry_after(outcome.headers.get("retry-after")),
+            )
+        retryable = not isinstance(outcome, _NOT_RETRYABLE_TRANSPORT) and (
+            self._policy.is_retryable(method=method, has_idempotency_key=has_key, status=None)
+        )
+        return _Failure(
+            error=self._connection_error(method, path, outcome, has_key),
+            retryable=retryable,
+            reason=type(outcome).__name__,
+            retry_after=None,
+        )
 
     async def paginate(
         self, path: str, params: Mapping[str, Any] | None = None, *, limit: int = PAGE_LIMIT
