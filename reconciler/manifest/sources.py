@@ -44,10 +44,13 @@ def discover(paths: Sequence[str | Path], *, recursive: bool) -> tuple[list[str]
         shown = str(given)
         if path.is_dir():
             pattern = "**/*" if recursive else "*"
+            # Hidden files and directories (.github/workflows/*.yml, .venv) are never manifests.
             found = sorted(
                 p
                 for p in path.glob(pattern)
-                if p.suffix in YAML_SUFFIXES and p.is_file() and not p.name.startswith(".")
+                if p.suffix in YAML_SUFFIXES
+                and p.is_file()
+                and not any(part.startswith(".") for part in p.relative_to(path).parts)
             )
             if not found:
                 where = " (searched recursively)" if recursive else ""

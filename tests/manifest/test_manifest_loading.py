@@ -382,3 +382,18 @@ def test_empty_sections_declare_nothing(tmp_path: Path) -> None:
     assert state.manifest.webhook_endpoints == {}
     assert state.manifest.account.mode == "test"
     assert dict(state.locations) == {}
+
+
+def test_recursive_search_skips_hidden_directories(tmp_path: Path) -> None:
+    (tmp_path / ".github" / "workflows").mkdir(parents=True)
+    _write(tmp_path / ".github" / "workflows", "ci.yml", "on: push\njobs: {}\n")
+    _write(tmp_path, ".draft.yaml", "not: a manifest\n")
+    (tmp_path / "team").mkdir()
+    _write(tmp_path / "team", "hooks.yml", "version: 1\n")
+    _write(tmp_path, "main.yaml", "version: 1\npolicy: {unmanaged: ignore}\n")
+    state = load_manifests([tmp_path], recursive=True, environ={})
+    assert state.manifest.policy.unmanaged == "ignore"
+    # Named explicitly, it is read, and YAML 1.1's "on" stays a key rather than True.
+    errors = _errors([tmp_path / ".github" / "workflows" / "ci.yml"])
+    assert "1:1: version: missing required key 'version' (add 'version: 1')" in errors
+    assert errors[0].startswith("1:1: on: unknown key 'on'")
