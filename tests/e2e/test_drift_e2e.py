@@ -443,3 +443,43 @@ def test_console_process_exit_codes(account: Account) -> None:
     assert drifted.returncode == 2
     assert drifted.stdout.endswith("Drift: 1 disabled.\n")
     assert drifted.stderr == ""
+
+
+def test_connected_account_is_checked_through_stripe_account(
+    emulator: EmulatorServer, tmp_path: Path
+) -> None:
+    key = "sk_test_" + "platform" + "c" * 6
+    sdk = stripe.StripeClient(key, base_addresses={"api": emulator.base_url}, max_network_retries=0)
+    sdk.v1.webhook_endpoints.create(  # on the platform: not the connected account's business
+        {"url": "https://platform.example.com/h", "enabled_events": ["invoice.paid"]}
+    )
+    sdk.v1.webhook_endpoints.create(
+        {
+            "url": ORDERS_URL,
+            "enabled_events": ["invoice.paid"],
+            "metadata": {**TAGS, "reconciler_name": "orders"},
+        },
+        {"stripe_account": "acct_conn1"},
+    )
+    manifest = tmp_path / "conn.yaml"
+    manifest.write_text(
+        "version: 1\naccount: {stripe_account: acct_conn1}\nwebhook_endpoints:\n"
+        f"  orders: {{url: {ORDERS_URL}, enabled_events: [invoice.paid]}}\n"
+    )
+    runner = CliRunner(
+        env={
+            "STRIPE_API_KEY": key,
+            "STRIPE_API_BASE": emulator.base_url,
+            "STRIPE_ACCOUNT": None,
+            "NO_COLOR": "1",
+        }
+    )
+    result = runner.invoke(cli, ["drift", str(manifest), "--format", "json"])
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.stdout)
+    assert document["account"] == {
+        "id": "acct_conn1",
+        "mode": "test",
+        "stripe_account": "acct_conn1",
+    }
+    assert document["in_sync"] is True
