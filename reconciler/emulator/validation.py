@@ -86,11 +86,20 @@ def _child(prefix: str, key: str) -> str:
 
 
 def accepts_empty_string(schema: dict[str, Any]) -> bool:
-    """True when ``""`` is a real value here (a string, or the ``""`` alternative of anyOf)."""
+    """True when the spec offers ``""`` (Stripe's "unset") as an explicit alternative here."""
     schema = _resolve(schema)
     if "anyOf" in schema:
         return any(accepts_empty_string(option) for option in schema["anyOf"])
-    return schema.get("type") == "string" and "" in schema.get("enum", [""])
+    return schema.get("type") == "string" and schema.get("enum") == [""]
+
+
+def _cannot_unset(field: str) -> EmulatedError:
+    return invalid_param(
+        field,
+        f"You passed an empty string for '{field}'. We assume empty values are an attempt to "
+        f"unset a parameter; however '{field}' cannot be unset. You should remove '{field}' "
+        "from your request or supply a non-empty value.",
+    )
 
 
 def coerce(value: Any, schema: dict[str, Any], name: str = "") -> Any:
@@ -140,9 +149,13 @@ def _coerce_object(value: Any, schema: dict[str, Any], name: str) -> dict[str, A
             if not isinstance(extra, dict):
                 # Stripe rejects unknown keys at every level, declared closed or not.
                 raise invalid_param(field, f"Received unknown parameter: {field}")
-            sub = extra
+            # Free-form maps (metadata) take "" as "remove this key" (FACTS.md §4).
+            result[key] = coerce(item, extra, field)
+            continue
         if item == "" and not accepts_empty_string(sub):
-            continue  # "" unsets a non-string field, as if it had not been sent
+            # The spec marks every unsettable param with a "" alternative; elsewhere Stripe
+            # reads "" as an attempt to unset something that cannot be unset.
+            raise _cannot_unset(field)
         result[key] = coerce(item, sub, field)
     for required in schema.get("required", []):
         if required not in result:

@@ -60,6 +60,8 @@ def test_settings_pending_until_head_office(client: httpx.Client) -> None:
     ("data", "param"),
     [
         ({"defaults[tax_code]": ""}, "defaults[tax_code]"),
+        ({"defaults[tax_behavior]": ""}, "defaults[tax_behavior]"),
+        ({"head_office[address][line2]": ""}, "head_office[address][line2]"),
         ({"head_office[address][country]": ""}, "head_office[address][country]"),
         ({"defaults[tax_behavior]": "sometimes"}, "defaults[tax_behavior]"),
         ({"defaults[color]": "red"}, "defaults[color]"),
@@ -323,3 +325,13 @@ def test_bypass_validation_enums_accept_newer_values_only(
     assert response.status_code == status, response.text
     if status == 400:
         assert response.json()["error"]["param"] == "country_options[us][type]"
+
+
+def test_empty_string_message_matches_stripe(client: httpx.Client) -> None:
+    response = client.post("/v1/tax/settings", data={"defaults[tax_code]": ""})
+    assert response.status_code == 400
+    assert response.json()["error"]["message"] == (
+        "You passed an empty string for 'defaults[tax_code]'. We assume empty values are an "
+        "attempt to unset a parameter; however 'defaults[tax_code]' cannot be unset. You should "
+        "remove 'defaults[tax_code]' from your request or supply a non-empty value."
+    )

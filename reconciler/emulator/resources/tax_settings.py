@@ -1,8 +1,9 @@
 """``/v1/tax/settings``: one object per account and mode (FACTS.md §2).
 
 ``pending`` with ``missing_fields: ["head_office"]`` until a head office with a country is set.
-"All parameters are editable but none can be removed once set", so ``""`` is refused for any
-field that already has a value, and a partial address merges into the stored one.
+"All parameters are editable but none can be removed once set": the params have no ``""``
+alternative in the spec, so validation refuses ``""`` before this module runs, and a partial
+address merges into the stored one.
 """
 
 from __future__ import annotations
@@ -37,11 +38,6 @@ def render(settings: dict[str, Any], livemode: bool) -> dict[str, Any]:
     }
 
 
-def _refuse_unset(param: str, current: Any, value: Any) -> None:
-    if value == "" and current is not None:
-        raise invalid_param(param, f"You cannot unset {param} once it has been set.")
-
-
 def retrieve_settings(call: Call) -> dict[str, Any]:
     return render(_stored(call), call.livemode)
 
@@ -49,17 +45,12 @@ def retrieve_settings(call: Call) -> dict[str, Any]:
 def update_settings(call: Call) -> dict[str, Any]:
     settings = _stored(call)
     defaults = dict(settings["defaults"])
-    for key, value in call.params.get("defaults", {}).items():
-        _refuse_unset(f"defaults[{key}]", defaults.get(key), value)
-        if value != "":
-            defaults[key] = value
+    defaults.update(call.params.get("defaults", {}))
     head_office = settings["head_office"]
     if "head_office" in call.params:
         current = head_office["address"] if head_office else dict.fromkeys(ADDRESS_FIELDS)
         address = dict(current)
-        for key, value in call.params["head_office"]["address"].items():
-            _refuse_unset(f"head_office[address][{key}]", current.get(key), value)
-            address[key] = value or None
+        address.update(call.params["head_office"]["address"])
         if address.get("country") is None:
             raise invalid_param(
                 "head_office[address][country]",
