@@ -24,7 +24,7 @@ from reconciler.apply.executor import (
 )
 from reconciler.apply.progress import ApplyResult, EventCallback, ignore_event
 from reconciler.apply.secrets import SecretSinks
-from reconciler.apply.staleness import check_not_stale
+from reconciler.apply.staleness import check_not_stale, created_since
 from reconciler.errors import AccountMismatchError, SecretSinkError
 from reconciler.manifest.model import Manifest
 from reconciler.plan.builder import build_plan, check_safety
@@ -110,7 +110,8 @@ async def apply_session(
         live = await fetch_live(client)
         fresh = build_plan(manifest, live, targets=targets)
         if saved is not None:
-            check_not_stale(saved.plan, fresh)
+            own = created_since(saved.plan, live.of(ENDPOINTS))
+            check_not_stale(saved.plan, fresh, own_ids=own)
         # The safety policy judges the reviewed plan; recovering an undelivered secret (below)
         # replaces an endpoint nobody can be using, so it is not counted against max_destroy.
         check_safety(fresh, manifest, force=force)

@@ -1,18 +1,34 @@
 """Is a saved plan still the plan? Compare it with one recomputed from live state right now.
 
 ``apply --plan FILE`` recomputes the plan from the file's embedded desired state and today's live
-state. Any difference — an action added, gone or different, a live object that changed under an
-action (its fingerprint), a new or vanished report — makes the saved plan stale: the reviewer did
-not see what would now happen, so apply refuses and writes nothing.
+state, and refuses (writing nothing) when the recomputed plan would do anything the reviewer did
+not see. Each recomputed action must be one of:
+
+* identical to the saved action at the same address (same live object fingerprint, same field
+  changes, same requests);
+* the rest of a reviewed replace: a create whose requests all appear in the saved replace (its old
+  half is done), or the delete of the old object a saved replace was going to delete;
+* about an endpoint that an interrupted apply of this plan created (``own_ids``: tagged with a
+  name the saved plan creates or replaces, and unknown to it), e.g. the update that finishes it
+  or the delete of a duplicate.
+
+Saved actions with no recomputed counterpart are done already (an earlier, interrupted apply of
+this plan, or the same change made elsewhere), so they are not differences: the same saved plan
+can be applied again after a crash and converges. Anything else — a live object that changed
+under an action, a new action, a new unmanaged object — makes the plan stale.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
 from reconciler.errors import StalePlanError
-from reconciler.plan.model import Action, Plan
+from reconciler.plan.model import Action, ActionType, Plan, Request, canonical_json
+from reconciler.resources.base import LiveObject
+from reconciler.resources.webhook_endpoint import tagged_name
+
+ENDPOINTS = "webhook_endpoints"
 
 
 def _describe(action: Action) -> str:
@@ -24,44 +40,80 @@ def _fields(action: Action) -> Mapping[str, Any]:
     return {change.path: (change.before, change.after) for change in action.changes}
 
 
-def plan_differences(saved: Plan, fresh: Plan) -> list[str]:
-    """Human lines saying how ``fresh`` differs from ``saved`` (empty: the plan still holds)."""
-    lines: list[str] = []
+def _request_key(request: Request) -> str:
+    return canonical_json(request.to_dict())
+
+
+def _continues(new: Action, old: Action | None, replaced_ids: set[str]) -> bool:
+    if old is not None and old.action is ActionType.REPLACE and new.action is ActionType.CREATE:
+        reviewed = {_request_key(r) for r in old.requests}
+        return bool(new.requests) and all(_request_key(r) in reviewed for r in new.requests)
+    return (
+        old is None
+        and new.action in (ActionType.DELETE, ActionType.EXPIRE)
+        and new.live_id in replaced_ids
+    )
+
+
+def _difference(address: str, old: Action | None, new: Action) -> str:
+    if old is None:
+        return f"{address}: not in the plan, now needs {_describe(new)}"
+    if (old.action, old.live_id) != (new.action, new.live_id):
+        return f"{address}: planned {_describe(old)}, now {_describe(new)}"
+    if old.fingerprint != new.fingerprint:
+        return f"{address}: {old.live_id or 'the live object'} changed in Stripe"
+    was, now = _fields(old), _fields(new)
+    changed = sorted(p for p in was.keys() | now.keys() if was.get(p) != now.get(p))
+    detail = ", ".join(changed) if changed else "its requests"
+    return f"{address}: the {new.action.value} differs in {detail}"
+
+
+def created_since(saved: Plan, live_endpoints: Sequence[LiveObject]) -> set[str]:
+    """Live endpoints the saved plan does not know, tagged with a name it creates or replaces.
+
+    Had one existed when the plan was made, the plan would mention it (as the pair of its name
+    or as a duplicate to delete), so it was created afterwards by an apply of this plan.
+    """
+    creating = {
+        a.address.split(".", 1)[1]
+        for a in saved.actions
+        if a.kind == ENDPOINTS and a.action in (ActionType.CREATE, ActionType.REPLACE)
+    }
+    known = {a.live_id for a in saved.actions if a.live_id}
+    return {
+        str(obj["id"])
+        for obj in live_endpoints
+        if tagged_name(obj) in creating and obj.get("id") not in known
+    }
+
+
+def plan_differences(saved: Plan, fresh: Plan, *, own_ids: Collection[str] = ()) -> list[str]:
+    """Lines naming what ``fresh`` would do that ``saved`` did not show (empty: still valid)."""
     before = {a.address: a for a in saved.actions}
-    after = {a.address: a for a in fresh.actions}
-    for address in sorted(before.keys() | after.keys()):
-        old, new = before.get(address), after.get(address)
-        if old is not None and new is None:
-            lines.append(f"{address}: planned {_describe(old)}, now nothing to do")
-        elif old is None and new is not None:
-            lines.append(f"{address}: not in the plan, now needs {_describe(new)}")
-        elif old is not None and new is not None and old.to_dict() != new.to_dict():
-            if (old.action, old.live_id) != (new.action, new.live_id):
-                lines.append(f"{address}: planned {_describe(old)}, now {_describe(new)}")
-            elif old.fingerprint != new.fingerprint:
-                lines.append(f"{address}: {old.live_id or 'the live object'} changed in Stripe")
-            else:
-                was, now = _fields(old), _fields(new)
-                changed = sorted(p for p in was.keys() | now.keys() if was.get(p) != now.get(p))
-                detail = ", ".join(changed) if changed else "its requests"
-                lines.append(f"{address}: the {new.action.value} differs in {detail}")
+    replaced_ids = {
+        a.live_id for a in saved.actions if a.action is ActionType.REPLACE and a.live_id
+    }
+    lines: list[str] = []
+    for new in fresh.actions:
+        old = before.get(new.address)
+        if old is not None and old.to_dict() == new.to_dict():
+            continue
+        if new.live_id is not None and new.live_id in own_ids:
+            continue
+        if _continues(new, old, replaced_ids):
+            continue
+        lines.append(_difference(new.address, old, new))
+    # Reports that went away are progress (e.g. tax settings no longer pending); new ones are
+    # live objects the reviewer never saw.
     old_reports = {(r.address, r.message) for r in saved.reports}
     new_reports = {(r.address, r.message) for r in fresh.reports}
     lines.extend(f"{a}: new: {m}" for a, m in sorted(new_reports - old_reports))
-    lines.extend(f"{a}: gone: {m}" for a, m in sorted(old_reports - new_reports))
-    if not lines and saved.checksum != fresh.checksum:
-        if saved.unchanged != fresh.unchanged:
-            lines.append(
-                f"unchanged resources: {saved.unchanged} when planned, {fresh.unchanged} now"
-            )
-        else:
-            lines.append("plan warnings differ")
     return lines
 
 
-def check_not_stale(saved: Plan, fresh: Plan) -> None:
+def check_not_stale(saved: Plan, fresh: Plan, *, own_ids: Collection[str] = ()) -> None:
     """Raise :class:`StalePlanError` listing every difference, or return quietly."""
-    differences = plan_differences(saved, fresh)
+    differences = plan_differences(saved, fresh, own_ids=own_ids)
     if differences:
         listed = "\n".join(f"  {line}" for line in differences)
         raise StalePlanError(

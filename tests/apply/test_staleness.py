@@ -1,4 +1,4 @@
-"""Staleness: every way a recomputed plan can differ from the saved one is named."""
+"""Staleness: anything the reviewer did not see is named; progress of the plan itself is not."""
 
 from __future__ import annotations
 
@@ -6,10 +6,11 @@ from dataclasses import replace
 
 import pytest
 
-from reconciler.apply.staleness import check_not_stale, plan_differences
+from reconciler.apply.staleness import check_not_stale, created_since, plan_differences
 from reconciler.errors import StalePlanError
 from reconciler.plan.model import Action, ActionType, FieldChange, Plan, Report, Request
 
+EP = "/v1/webhook_endpoints"
 UPDATE = Action(
     kind="webhook_endpoints",
     address="webhook_endpoints.orders",
@@ -17,7 +18,7 @@ UPDATE = Action(
     reason="fields differ",
     live_id="we_1",
     changes=(FieldChange("description", "a", "b"),),
-    requests=(Request("update", "POST", "/v1/webhook_endpoints/we_1", {"description": "b"}),),
+    requests=(Request("update", "POST", f"{EP}/we_1", {"description": "b"}),),
     fingerprint="f1",
 )
 CREATE = Action(
@@ -25,56 +26,82 @@ CREATE = Action(
     address="tax_registrations.us-ca",
     action=ActionType.CREATE,
     reason="missing",
+    requests=(Request("create", "POST", "/v1/tax/registrations", {"country": "US"}),),
+)
+NEW_ENDPOINT = Request("create", "POST", EP, {"url": "https://x"})
+REPLACE = Action(
+    kind="webhook_endpoints",
+    address="webhook_endpoints.alerts",
+    action=ActionType.REPLACE,
+    reason="api_version",
+    live_id="we_old",
+    requests=(NEW_ENDPOINT, Request("delete", "DELETE", f"{EP}/we_old")),
+    fingerprint="f9",
 )
 REPORT = Report("webhook_endpoints", "webhook_endpoints[we_9]", "unmanaged: x", "we_9")
-SAVED = Plan.of([UPDATE, CREATE], [REPORT], [], 2)
+SAVED = Plan.of([UPDATE, CREATE, REPLACE], [REPORT], [], 2)
 
 
 def plan(*actions: Action, reports: tuple[Report, ...] = (REPORT,), unchanged: int = 2) -> Plan:
     return Plan.of(list(actions), list(reports), [], unchanged)
 
 
+def delete(live_id: str) -> Action:
+    return Action(
+        kind="webhook_endpoints",
+        address=f"webhook_endpoints[{live_id}]",
+        action=ActionType.DELETE,
+        reason="owned",
+        live_id=live_id,
+        requests=(Request("delete", "DELETE", f"{EP}/{live_id}"),),
+    )
+
+
 CASES = [
-    ("identical", plan(UPDATE, CREATE), []),
+    ("identical", plan(UPDATE, CREATE, REPLACE), []),
+    ("all done already", plan(reports=()), []),
+    ("some done, unchanged count moved", plan(UPDATE, unchanged=4), []),
     (
-        "action gone",
-        plan(UPDATE),
-        ["tax_registrations.us-ca: planned create, now nothing to do"],
+        "rest of a replace: the create",
+        plan(
+            replace(
+                REPLACE,
+                action=ActionType.CREATE,
+                live_id=None,
+                fingerprint=None,
+                requests=(NEW_ENDPOINT,),
+            )
+        ),
+        [],
+    ),
+    ("rest of a replace: deleting the old one", plan(delete("we_old")), []),
+    ("an endpoint this plan created", plan(delete("we_mine")), []),
+    (
+        "a create that was not reviewed",
+        plan(
+            replace(
+                REPLACE,
+                action=ActionType.CREATE,
+                live_id=None,
+                fingerprint=None,
+                requests=(Request("create", "POST", EP, {"url": "https://y"}),),
+            )
+        ),
+        ["webhook_endpoints.alerts: planned replace we_old, now create"],
     ),
     (
         "action new",
-        plan(
-            UPDATE,
-            CREATE,
-            Action(
-                kind="webhook_endpoints",
-                address="webhook_endpoints[we_5]",
-                action=ActionType.DELETE,
-                reason="owned",
-                live_id="we_5",
-            ),
-        ),
+        plan(UPDATE, delete("we_5")),
         ["webhook_endpoints[we_5]: not in the plan, now needs delete we_5"],
     ),
     (
         "action type changed",
-        plan(
-            Action(
-                kind="webhook_endpoints",
-                address="webhook_endpoints.orders",
-                action=ActionType.CREATE,
-                reason="gone",
-            ),
-            CREATE,
-        ),
+        plan(replace(UPDATE, action=ActionType.CREATE, live_id=None)),
         ["webhook_endpoints.orders: planned update we_1, now create"],
     ),
     (
         "live object changed",
-        plan(
-            replace(UPDATE, fingerprint="f2"),
-            CREATE,
-        ),
+        plan(replace(UPDATE, fingerprint="f2")),
         ["webhook_endpoints.orders: we_1 changed in Stripe"],
     ),
     (
@@ -83,43 +110,50 @@ CASES = [
             replace(
                 UPDATE,
                 changes=(FieldChange("description", "a", "b"), FieldChange("url", "u", "v")),
-            ),
-            CREATE,
+            )
         ),
         ["webhook_endpoints.orders: the update differs in url"],
     ),
     (
-        "report new and gone",
-        plan(UPDATE, CREATE, reports=(Report("tax_settings", "tax_settings", "pending", None),)),
-        [
-            "tax_settings: new: pending",
-            "webhook_endpoints[we_9]: gone: unmanaged: x",
-        ],
-    ),
-    (
-        "unchanged count",
-        plan(UPDATE, CREATE, unchanged=3),
-        ["unchanged resources: 2 when planned, 3 now"],
+        "report new (gone is fine)",
+        plan(reports=(Report("tax_settings", "tax_settings", "pending", None),)),
+        ["tax_settings: new: pending"],
     ),
 ]
 
 
 @pytest.mark.parametrize(("label", "fresh", "expected"), CASES, ids=[c[0] for c in CASES])
 def test_plan_differences(label: str, fresh: Plan, expected: list[str]) -> None:
-    assert plan_differences(SAVED, fresh) == expected
+    assert plan_differences(SAVED, fresh, own_ids={"we_mine"}) == expected
 
 
 def test_stale_error_lists_changes_and_says_nothing_was_applied() -> None:
     with pytest.raises(StalePlanError) as caught:
-        check_not_stale(SAVED, plan(UPDATE))
-    assert caught.value.changes == ["tax_registrations.us-ca: planned create, now nothing to do"]
+        check_not_stale(SAVED, plan(replace(UPDATE, fingerprint="f2")))
+    assert caught.value.changes == ["webhook_endpoints.orders: we_1 changed in Stripe"]
     assert str(caught.value) == (
         "the saved plan is stale: Stripe changed since it was made, so it is not what would "
         "happen now. Nothing was applied. Changes:\n"
-        "  tax_registrations.us-ca: planned create, now nothing to do\n"
+        "  webhook_endpoints.orders: we_1 changed in Stripe\n"
         "Run plan again, review it, and apply the new plan."
     )
 
 
 def test_fresh_plan_passes() -> None:
-    check_not_stale(SAVED, plan(UPDATE, CREATE))
+    check_not_stale(SAVED, plan(UPDATE, CREATE, REPLACE))
+
+
+def tagged(obj_id: str, name: str | None) -> dict[str, object]:
+    metadata = {"managed_by": "stripe-reconciler", "reconciler_name": name} if name else {}
+    return {"id": obj_id, "metadata": metadata}
+
+
+def test_created_since_names_only_unknown_endpoints_of_names_being_created() -> None:
+    live = [
+        tagged("we_old", "alerts"),  # known: the replace's own live object
+        tagged("we_new", "alerts"),  # alerts is being replaced and this one is unknown: ours
+        tagged("we_1", "orders"),  # known
+        tagged("we_2", "orders"),  # orders is only updated: not ours to explain
+        tagged("we_3", None),  # untagged
+    ]
+    assert created_since(SAVED, live) == {"we_new"}

@@ -27,6 +27,8 @@ from reconciler.emulator.server import EmulatorServer
 from reconciler.manifest import load_manifests
 from reconciler.stripe import StripeConfig
 
+NEW_VERSION = "    api_version: 2026-08-26.dahlia\n"
+
 
 def assert_no_changes(emulator: EmulatorServer, manifest: Path) -> None:
     run = invoke(emulator, "plan", str(manifest))
@@ -118,10 +120,7 @@ def test_sigkill_during_a_replace_converges(
     old = {e["metadata"]["reconciler_name"]: e["id"] for e in endpoints(emulator)}["orders"]
     write_manifest(
         tmp_path,
-        MANIFEST.replace(
-            "    metadata: {team: payments}",
-            "    api_version: 2026-08-26.dahlia\n    metadata: {team: payments}",
-        ),
+        MANIFEST.replace("    metadata: {team", NEW_VERSION + "    metadata: {team"),
     )
     process = spawn(
         emulator,
@@ -143,4 +142,67 @@ def test_sigkill_during_a_replace_converges(
     orders = [e for e in endpoints(emulator) if e["metadata"]["reconciler_name"] == "orders"]
     assert [e["api_version"] for e in orders] == ["2026-08-26.dahlia"]
     assert orders[0]["id"] != old
+    assert_no_changes(emulator, manifest)
+
+
+@pytest.mark.parametrize("crash_after", [2, 5, 9])
+def test_sigkill_during_apply_of_a_saved_plan_then_the_same_plan_converges(
+    emulator: EmulatorServer, tmp_path: Path, crash_after: int
+) -> None:
+    manifest = write_manifest(tmp_path)
+    plan_file = tmp_path / "stripe.plan.json"
+    made = invoke(emulator, "plan", str(manifest), "--out", str(plan_file))
+    assert made.code == 0, made.stderr
+    sink, log = tmp_path / "s.env", tmp_path / "log.jsonl"
+    sink_args = ["--secrets-file", str(sink), "--secrets-command", recording_command(log)]
+    process = spawn(
+        emulator,
+        "apply",
+        "--plan",
+        str(plan_file),
+        "--parallelism",
+        "1",
+        *sink_args,
+        extra_env={CRASH_HOOK_ENV: str(crash_after)},
+    )
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == -signal.SIGKILL, stderr
+
+    # the interrupted plan's own progress does not make it stale
+    again = invoke(emulator, "apply", "--plan", str(plan_file), *sink_args)
+    assert again.code == 0, again.stderr
+    assert_converged(emulator, sink, log)
+    assert_no_changes(emulator, manifest)
+    # and once everything is done, the same plan is a no-op
+    done = invoke(emulator, "apply", "--plan", str(plan_file), *sink_args)
+    assert done.code == 0, done.stderr
+    assert "No changes." in done.stdout
+
+
+@pytest.mark.parametrize("crash_after", [1, 3])
+def test_sigkill_during_a_saved_replace_then_the_same_plan_converges(
+    emulator: EmulatorServer, tmp_path: Path, crash_after: int
+) -> None:
+    manifest = write_manifest(tmp_path)
+    sink, log = tmp_path / "s.env", tmp_path / "log.jsonl"
+    sink_args = ["--secrets-file", str(sink), "--secrets-command", recording_command(log)]
+    assert invoke(emulator, "apply", str(manifest), "--auto-approve", *sink_args).code == 0
+    write_manifest(
+        tmp_path, MANIFEST.replace("    metadata: {team", NEW_VERSION + "    metadata: {team")
+    )
+    plan_file = tmp_path / "stripe.plan.json"
+    assert invoke(emulator, "plan", str(manifest), "--out", str(plan_file)).code == 0
+    process = spawn(
+        emulator,
+        "apply",
+        "--plan",
+        str(plan_file),
+        *sink_args,
+        extra_env={CRASH_HOOK_ENV: str(crash_after)},
+    )
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == -signal.SIGKILL, stderr
+    again = invoke(emulator, "apply", "--plan", str(plan_file), *sink_args)
+    assert again.code == 0, again.stderr
+    assert_converged(emulator, sink, log)
     assert_no_changes(emulator, manifest)
