@@ -365,14 +365,19 @@ def test_authentication_error_is_an_error_never_in_sync(
     assert receiver.bodies == []
 
 
-def test_network_error_is_an_error_never_in_sync(
-    account: Account, receiver: Receiver, monkeypatch: pytest.MonkeyPatch
-) -> None:
+@pytest.fixture
+def quick_retries(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The real retry policy, with waits short enough for a test."""
+
     def quick(*args: Any, **kwargs: Any) -> StripeConfig:
         config = client_config(*args, **kwargs)
-        return dataclasses.replace(config, max_attempts=2, backoff_initial=0.01)
+        return dataclasses.replace(config, backoff_initial=0.01, backoff_max=0.02)
 
     monkeypatch.setattr("reconciler.cli.drift.client_config", quick)
+
+
+@pytest.mark.usefixtures("quick_retries")
+def test_network_error_is_an_error_never_in_sync(account: Account, receiver: Receiver) -> None:
     with socket.socket() as probe:  # a port nothing listens on
         probe.bind(("127.0.0.1", 0))
         closed = f"http://127.0.0.1:{probe.getsockname()[1]}"
@@ -382,6 +387,32 @@ def test_network_error_is_an_error_never_in_sync(
     assert result.stderr.startswith("Error: Could not complete GET ")
     assert "Traceback" not in result.output
     assert receiver.bodies == []
+
+
+@pytest.mark.usefixtures("quick_retries")
+def test_persistent_server_errors_are_an_error_never_in_sync(
+    account: Account, receiver: Receiver
+) -> None:
+    account.emulator.configure(rates={"500": 1.0})
+    result = run_drift(account, "--alert-url", receiver.url)
+    assert result.exit_code == 1
+    assert result.stdout == ""
+    assert result.stderr.startswith("Error: ")
+    assert "HTTP 500" in result.stderr
+    assert receiver.bodies == []
+
+
+@pytest.mark.usefixtures("quick_retries")
+def test_transient_faults_are_retried_and_the_answer_is_right(account: Account) -> None:
+    _change_metadata(account)
+    faults = [(1, "429"), (2, "503"), (3, "429"), (4, "drop_before"), (6, "429")]
+    account.emulator.configure(schedule=[{"request": n, "fault": f} for n, f in faults])
+    mark = len(account.emulator.requests())
+    result = run_drift(account)
+    assert result.exit_code == 2, result.output
+    assert result.stdout.endswith("Drift: 1 changed.\n")
+    statuses = [entry["status"] for entry in account.emulator.requests()[mark:]]
+    assert statuses.count(429) == 3 and statuses.count(503) == 1
 
 
 def test_undeliverable_alert_prints_the_report_and_exits_1(
