@@ -108,7 +108,7 @@ def test_sigkill_then_apply_again_converges(
 
 # Replacing orders (api_version changed), --parallelism 1: 1 create the new endpoint, 2 its
 # secret delivered, 3 marker removed, then the old one is deleted.
-@pytest.mark.parametrize("crash_after", [1, 2, 3])
+@pytest.mark.parametrize("crash_after", [1, 3])
 def test_sigkill_during_a_replace_converges(
     emulator: EmulatorServer, tmp_path: Path, crash_after: int
 ) -> None:
@@ -145,7 +145,7 @@ def test_sigkill_during_a_replace_converges(
     assert_no_changes(emulator, manifest)
 
 
-@pytest.mark.parametrize("crash_after", [2, 5, 9])
+@pytest.mark.parametrize("crash_after", [2, 9])
 def test_sigkill_during_apply_of_a_saved_plan_then_the_same_plan_converges(
     emulator: EmulatorServer, tmp_path: Path, crash_after: int
 ) -> None:
