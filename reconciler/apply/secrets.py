@@ -13,8 +13,9 @@ hands it to every configured sink before it does anything else. Sinks:
   logs a warning so the user knows the older entries were exposed. Writers on one machine are
   serialised with ``flock`` on a sidecar ``<file>.lock`` so concurrent applies never lose an entry.
 * :class:`CommandSink` (``--secrets-command CMD``): runs ``CMD`` through the shell with a JSON
-  object ``{"name", "address", "webhook_endpoint_id", "url", "secret"}`` on stdin; a non-zero
-  exit is a :class:`~reconciler.errors.SecretSinkError` whose message never contains the secret.
+  object ``{"name", "address", "webhook_endpoint_id", "url", "secret"}`` on stdin, in the
+  caller's environment without ``STRIPE_API_KEY``; a non-zero exit is a
+  :class:`~reconciler.errors.SecretSinkError` whose message never contains the secret.
 * :class:`GitHubMaskSink`: when ``GITHUB_ACTIONS=true`` it writes ``::add-mask::<secret>``
   through a callable the CLI provides. This is the one place a secret is ever printed, and only
   in that form: the runner consumes the workflow command (it is not shown in the log) and masks
@@ -222,6 +223,7 @@ class CommandSink:
             completed = subprocess.run(
                 self.command,
                 shell=True,
+                env=_command_environment(),
                 input=payload,
                 capture_output=True,
                 text=True,
@@ -243,6 +245,12 @@ class CommandSink:
                 f"{secret.address} ({secret.webhook_endpoint_id}){detail}"
             )
         logger.info("handed the signing secret of %s to the secrets command", secret.address)
+
+
+def _command_environment() -> dict[str, str]:
+    """The caller's environment minus the Stripe key: the command stores a secret, it has no
+    business calling Stripe, and a script that logs its environment must not leak the key."""
+    return {name: value for name, value in os.environ.items() if name != "STRIPE_API_KEY"}
 
 
 class GitHubMaskSink:

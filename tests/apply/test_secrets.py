@@ -288,3 +288,15 @@ def test_write_failure_leaves_no_temp_file(tmp_path: Path, monkeypatch: pytest.M
         FileSink(path).deliver(new_secret())
     assert sorted(p.name for p in tmp_path.iterdir()) == [".s.env.lock", "s.env"]
     assert path.read_text() == "A=1\n"
+
+
+def test_command_does_not_inherit_the_stripe_key(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("STRIPE_API_KEY", "sk_test_" + "k" * 16)
+    monkeypatch.setenv("VAULT_ADDR", "https://vault.example.com")
+    out = tmp_path / "env.txt"
+    CommandSink(f"env > {out}").deliver(new_secret())
+    environment = out.read_text()
+    assert "VAULT_ADDR=https://vault.example.com" in environment
+    assert "STRIPE_API_KEY" not in environment
