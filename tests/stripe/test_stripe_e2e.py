@@ -250,9 +250,11 @@ def test_burst_of_200_requests_stays_under_the_rate(emulator: EmulatorServer) ->
     assert len(times) == 200
     assert [r["fault"] for r in api_log(emulator) if r["fault"]] == []  # no 429 from the server
     busiest = max(bisect.bisect_left(times, start + 1.0) - i for i, start in enumerate(times))
-    # The client sends at most 40 per second; arrival jitter on a busy machine can squeeze a
-    # few sends into one server-side window, never the 50 the server enforces.
-    assert busiest <= client_rate * 1.1, f"{busiest} requests within one second"
+    # The client sends at most 40 per second (burst 1). Arrival jitter on a loaded 2-core machine
+    # can squeeze a few extra sends into one server-side window, so the per-window bound is the
+    # server's own limit; the span below proves the average rate. An unthrottled client sends
+    # all 200 within a fraction of a second and fails both.
+    assert busiest < server_limit, f"{busiest} requests within one second"
     span = times[-1] - times[0]
     assert span >= 199 / client_rate - 0.25, f"200 requests in {span:.3f} s"
 
