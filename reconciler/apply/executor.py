@@ -38,7 +38,12 @@ from reconciler.apply.progress import (
     ignore_event,
 )
 from reconciler.apply.secrets import NewSecret, SecretSinks
-from reconciler.errors import NotFoundError, ReconcilerError, StripeError
+from reconciler.errors import (
+    MalformedResponseError,
+    NotFoundError,
+    ReconcilerError,
+    StripeError,
+)
 from reconciler.plan.model import NEW_ID, Action, ActionType, Plan, Request
 from reconciler.resources import HANDLERS
 from reconciler.resources.base import ApiClient, LiveObject
@@ -187,7 +192,7 @@ class Executor:
                 self._note(action, f"already exists as {obj['id']} (found by natural key)")
                 return str(obj["id"])
         created = await self._send(action, index, request)
-        return str(created["id"])
+        return _id_of(created, request)
 
     async def _create_endpoint(self, action: Action) -> str:
         name = action.address.split(".", 1)[1]
@@ -202,7 +207,7 @@ class Executor:
         # Even when found, send the same create: within the key window Stripe replays the
         # original answer, which is the only way to get that endpoint's secret back.
         created = await self._send(action, 0, replace(create, params=params))
-        new_id = str(created["id"])
+        new_id = _id_of(created, create)
         secret = created.get("secret")
         if not isinstance(secret, str) or not secret:
             raise StripeError(f"Stripe returned no signing secret for the new endpoint {new_id}")
@@ -305,6 +310,13 @@ class Executor:
         self._milestones += 1
         if self._crash_after and self._milestones == self._crash_after:
             os.kill(os.getpid(), signal.SIGKILL)
+
+
+def _id_of(created: Mapping[str, Any], request: Request) -> str:
+    value = created.get("id")
+    if not isinstance(value, str) or not value:
+        raise MalformedResponseError(f"{request.method} {request.path} returned no object id")
+    return value
 
 
 async def execute_plan(

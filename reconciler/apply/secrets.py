@@ -165,7 +165,10 @@ class FileSink:
         except OSError as error:
             raise SecretSinkError(f"cannot lock {self.path}: {error.strerror}") from None
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX)
+            except OSError as error:
+                raise SecretSinkError(f"cannot lock {self.path}: {error.strerror}") from None
             yield
         finally:
             os.close(fd)  # closing releases the lock

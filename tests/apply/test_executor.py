@@ -360,3 +360,21 @@ def test_secret_sink_error_type(tmp_path: Path) -> None:
     bad.mkdir()
     with pytest.raises(SecretSinkError):
         FileSink(bad).check()
+
+
+def test_a_create_answer_without_an_id_is_a_reported_failure(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake = FakeStripe()
+    original = fake.request
+
+    async def no_id(*args: Any, **kwargs: Any) -> dict[str, Any]:
+        answer = await original(*args, **kwargs)
+        return {k: v for k, v in answer.items() if k != "id"}
+
+    monkeypatch.setattr(fake, "request", no_id)
+    desired = manifest(tax_registrations={"us-ca": REGISTRATION})
+    result = run(fake, plan_for(fake, desired), tmp_path / "s.env")
+    assert [(r.status, r.error) for r in result.results] == [
+        (Status.FAILED, "POST /v1/tax/registrations returned no object id")
+    ]
