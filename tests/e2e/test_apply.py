@@ -174,3 +174,38 @@ def test_the_shipped_example_applies_and_converges(
     check = invoke(emulator, "plan", str(example))
     assert check.code == 0, check.stderr
     assert check.stdout.strip().splitlines()[-1] == "No changes."
+
+
+def test_registration_replace_expires_the_old_then_creates_the_new(
+    emulator: EmulatorServer, tmp_path: Path
+) -> None:
+    manifest = write_manifest(tmp_path)
+    sink = ["--secrets-file", str(tmp_path / "s.env")]
+    assert invoke(emulator, "apply", str(manifest), "--auto-approve", *sink).code == 0
+    old = {r["country_options"]["us"]["state"]: r["id"] for r in live_registrations(emulator)}
+    elections = (
+        "    country_options: {us: {type: state_sales_tax, state: CA, state_sales_tax: "
+        "{elections: [{type: simplified_sellers_use_tax}]}}}\n"
+    )
+    write_manifest(
+        tmp_path,
+        MANIFEST.replace(
+            "    country_options: {us: {type: state_sales_tax, state: CA}}\n", elections
+        ),
+    )
+    run = invoke(emulator, "apply", str(manifest), "--auto-approve", *sink)
+    assert run.code == 0, run.stderr
+    assert "Plan: 0 to create, 0 to update, 1 to replace, 0 to delete, 0 to expire." in run.stdout
+    order = [(r["method"], r["path"]) for r in writes(emulator)[-2:]]
+    assert order == [
+        ("POST", f"/v1/tax/registrations/{old['CA']}"),
+        ("POST", "/v1/tax/registrations"),
+    ]
+    now = {r["country_options"]["us"]["state"]: r for r in live_registrations(emulator)}
+    assert now["NY"]["id"] == old["NY"]
+    assert now["CA"]["id"] != old["CA"]
+    assert now["CA"]["country_options"]["us"]["state_sales_tax"]["elections"][0]["type"] == (
+        "simplified_sellers_use_tax"
+    )
+    check = invoke(emulator, "plan", str(manifest))
+    assert check.stdout.strip().splitlines()[-1] == "No changes.", check.stdout
