@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import stat
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -209,3 +212,36 @@ def test_registration_replace_expires_the_old_then_creates_the_new(
     )
     check = invoke(emulator, "plan", str(manifest))
     assert check.stdout.strip().splitlines()[-1] == "No changes.", check.stdout
+
+
+@pytest.mark.parametrize(("answer", "code"), [("yes", 0), ("no", 1)])
+def test_confirmation_on_a_terminal(
+    emulator: EmulatorServer, tmp_path: Path, answer: str, code: int
+) -> None:
+    manifest = write_manifest(tmp_path)
+    sink = ["--secrets-file", str(tmp_path / "s.env")]
+    controller, terminal = os.openpty()
+    try:
+        env = {**os.environ, "STRIPE_API_KEY": KEY, "STRIPE_API_BASE": emulator.base_url}
+        for name in ("GITHUB_ACTIONS", "STRIPE_ACCOUNT", "STRIPE_RECONCILER_TEST_CRASH_AFTER"):
+            env.pop(name, None)
+        process = subprocess.Popen(
+            [sys.executable, "-m", "reconciler", "apply", str(manifest), *sink],
+            stdin=terminal,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
+        )
+        os.write(controller, f"{answer}\n".encode())
+        stdout, stderr = process.communicate(timeout=60)
+    finally:
+        os.close(controller)
+        os.close(terminal)
+    assert process.returncode == code, stderr
+    assert "Apply these changes? Only 'yes' is accepted:" in stdout
+    if code == 0:
+        assert len(endpoints(emulator)) == 2
+    else:
+        assert stderr.strip() == "Apply cancelled; nothing was changed."
+        assert writes(emulator) == []
