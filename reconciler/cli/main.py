@@ -19,7 +19,7 @@ from typing import Any
 import click
 
 from reconciler import __version__
-from reconciler.errors import ReconcilerError
+from reconciler.errors import LiveModeGuardError, ReconcilerError, UsageError
 
 #: command name → "module:attribute"; each module defines one click command.
 _COMMANDS: dict[str, str] = {
@@ -124,6 +124,15 @@ class ReconcilerGroup(click.Group):
     envvar="STRIPE_RECONCILER_NO_COLOR",
     help="Never colour output (NO_COLOR is honoured too).",
 )
+@click.option(
+    "--emulator-state",
+    envvar="STRIPE_RECONCILER_EMULATOR_STATE",
+    show_envvar=True,
+    type=click.Path(dir_okay=False),
+    metavar="FILE",
+    help="Run against an in-process Stripe emulator whose state persists in FILE (no Stripe "
+    "account needed; a test key is used when none is set).",
+)
 @click.pass_context
 def cli(
     ctx: click.Context,
@@ -132,6 +141,7 @@ def cli(
     stripe_account: str | None,
     log_level: str,
     no_color: bool,
+    emulator_state: str | None,
 ) -> None:
     """Declarative reconciler for Stripe webhook endpoints, tax settings and tax registrations.
 
@@ -144,6 +154,8 @@ def cli(
         stream=sys.stderr,
     )
     color = not no_color and not os.environ.get("NO_COLOR") and sys.stdout.isatty()
+    if emulator_state:
+        api_key, api_base = _start_embedded_emulator(ctx, emulator_state, api_key or None)
     ctx.obj = GlobalOptions(
         api_key=api_key or None,
         api_base=api_base,
@@ -151,6 +163,54 @@ def cli(
         log_level=log_level.lower(),
         color=color,
     )
+
+
+#: Commands that never talk to Stripe: --emulator-state starts nothing for them.
+_OFFLINE_COMMANDS = frozenset({"validate", "schema"})
+
+
+def _start_embedded_emulator(
+    ctx: click.Context, state_file: str, api_key: str | None
+) -> tuple[str, str]:
+    """Serve an emulator in this process for the command's lifetime; return (key, api base).
+
+    The state file makes ``plan`` → ``apply`` → ``plan`` work as separate processes. The
+    emulator is imported here, not at module level, because ``--help`` must stay fast.
+    """
+    if ctx.invoked_subcommand == "emulator":
+        raise UsageError(
+            "--emulator-state runs a command against an in-process emulator; to serve one, "
+            "use `stripe-reconciler emulator --state-file FILE`"
+        )
+    if ctx.get_parameter_source("api_base") not in (
+        click.core.ParameterSource.DEFAULT,
+        None,
+    ):
+        raise UsageError(
+            "--emulator-state and --api-base (STRIPE_API_BASE) both say where requests go; "
+            "pass only one of them"
+        )
+    if api_key is not None and api_key.startswith(("sk_live_", "rk_live_")):
+        raise LiveModeGuardError(
+            "Refusing --emulator-state with a live-mode key: the embedded emulator is for trying "
+            "the tool in test mode; unset STRIPE_API_KEY (a test key is then used) or drop "
+            "--emulator-state"
+        )
+    # The emulator derives the account from the key, so a fixed key keeps one account across
+    # runs. It is a made-up test key that only the local emulator accepts, not a secret.
+    key = api_key or "sk_test_" + "emulator"
+    if ctx.invoked_subcommand in _OFFLINE_COMMANDS:
+        return key, DEFAULT_API_BASE
+    from reconciler.emulator.server import EmulatorServer
+
+    try:
+        server = ctx.with_resource(EmulatorServer(state_file=state_file))
+    except RuntimeError as error:
+        raise UsageError(f"the embedded emulator could not start: {error}") from None
+    logging.getLogger(__name__).info(
+        "embedded emulator on %s, state in %s", server.base_url, state_file
+    )
+    return key, server.base_url
 
 
 def main() -> None:
