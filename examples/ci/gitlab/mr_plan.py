@@ -12,6 +12,7 @@ import io
 import json
 import os
 import sys
+import urllib.parse
 import urllib.request
 import zipfile
 from typing import Any
@@ -47,7 +48,7 @@ def fetch_plan() -> None:
     if not mrs:
         sys.exit("no merge request found for this commit; cannot find its reviewed plan")
     ref = f"refs/merge-requests/{mrs[0]['iid']}/head"
-    archive = _api("GET", f"/jobs/artifacts/{urllib.request.quote(ref, safe='')}/download?job=plan")
+    archive = _api("GET", f"/jobs/artifacts/{urllib.parse.quote(ref, safe='')}/download?job=plan")
     with zipfile.ZipFile(io.BytesIO(archive)) as bundle:
         bundle.extract("stripe.plan.json")
 
