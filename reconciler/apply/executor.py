@@ -57,6 +57,13 @@ REGISTRATIONS = "tax_registrations"
 _LIST_PATHS = {ENDPOINTS: "/v1/webhook_endpoints", REGISTRATIONS: "/v1/tax/registrations"}
 _LIST_PARAMS: dict[str, dict[str, Any]] = {ENDPOINTS: {}, REGISTRATIONS: {"status": "all"}}
 
+#: Longest wait for a clamped expiry before a replace creates the successor (see
+#: ``Executor._expire_registration``); a longer one (a scheduled registration) is not waited for.
+MAX_EXPIRY_WAIT = 3.0
+#: Clock and sleep for the expiry clamp; module-level so tests can replace them.
+_now = time.time
+_sleep = asyncio.sleep
+
 #: Test hook: SIGKILL this process after the N-th completed write or secret delivery, so the
 #: crash tests can stop apply at exact points. Never set it outside tests.
 CRASH_HOOK_ENV = "STRIPE_RECONCILER_TEST_CRASH_AFTER"
@@ -172,13 +179,41 @@ class Executor:
             return await self._create_endpoint(action)
         if action.kind == REGISTRATIONS and action.action is ActionType.REPLACE:
             # expire the old one, then create its successor
-            await self._send(action, 0, requests[0])
+            await self._expire_registration(action, requests[0], wait=True)
             return await self._create_registration(action, 1)
+        if action.kind == REGISTRATIONS and action.action is ActionType.EXPIRE:
+            await self._expire_registration(action, requests[0], wait=False)
+            return action.live_id
         if action.kind == REGISTRATIONS and creating:
             return await self._create_registration(action, 0)
         for index, request in enumerate(requests):
             await self._send(action, index, request)
         return action.live_id
+
+    async def _expire_registration(self, action: Action, request: Request, *, wait: bool) -> None:
+        """End a registration; ``expires_at: now`` is clamped to stay after ``active_from``.
+
+        Stripe needs ``expires_at > active_from``, so a registration that starts this very
+        second (or later) ends one second after it starts instead of "now". Before a replace
+        creates the successor for the same jurisdiction, a wait of at most
+        :data:`MAX_EXPIRY_WAIT` seconds lets that second pass, so the old one is expired.
+        """
+        if request.params.get("expires_at") == "now":
+            live = next(
+                (o for o in await self._lookup(REGISTRATIONS) if o.get("id") == action.live_id),
+                None,
+            )
+            active_from = (live or {}).get("active_from")
+            if isinstance(active_from, int) and active_from >= int(_now()):
+                clamped = {**request.params, "expires_at": active_from + 1}
+                request = replace(request, params=clamped)
+        await self._send(action, 0, request)
+        ends = request.params.get("expires_at")
+        if wait and isinstance(ends, int):
+            delay = ends - _now()
+            if 0 < delay <= MAX_EXPIRY_WAIT:
+                self._note(action, f"waiting {delay:.1f}s for {action.live_id} to expire")
+                await _sleep(delay + 0.05)
 
     async def _create_registration(self, action: Action, index: int) -> str:
         request = action.requests[index]
