@@ -6,9 +6,11 @@ most ``parallelism`` at a time. After a failure no new action starts; the ones r
 and the result lists what was done, what failed and what never started.
 
 Every POST carries a deterministic ``Idempotency-Key`` (:mod:`reconciler.apply.idempotency`), so a
-retried, repeated or concurrent apply of the same plan replays instead of duplicating. Before each
-create, apply lists the kind once per phase and looks the resource up by identity (our tags for
-endpoints, the natural key for registrations), which covers what the 24-hour key window does not.
+retried, repeated or concurrent apply of the same plan replays instead of duplicating. Before
+creating a registration, apply lists them once per phase and looks it up by natural key, which
+covers what the 24-hour key window does not. Right after creating an endpoint it lists the ones
+tagged with that name: one it did not plan for was created by a concurrent apply of another plan,
+so it deletes its own before handing out the secret (see ``_yield_to_concurrent_create``).
 
 Webhook signing secrets. A new endpoint is created with the metadata marker
 ``reconciler_secret_pending=true``; its secret goes to every sink before anything else happens to
@@ -39,6 +41,7 @@ from reconciler.apply.progress import (
 )
 from reconciler.apply.secrets import NewSecret, SecretSinks
 from reconciler.errors import (
+    ApplyError,
     MalformedResponseError,
     NotFoundError,
     ReconcilerError,
@@ -124,8 +127,10 @@ class Executor:
         self._phase = 0
         self._crash_after = int(os.environ.get(CRASH_HOOK_ENV, "0") or 0)
         self._milestones = 0
+        self._planned_ids: frozenset[str] = frozenset()
 
     async def run(self, plan: Plan) -> ApplyResult:
+        self._planned_ids = frozenset(a.live_id for a in plan.actions if a.live_id)
         started = time.monotonic()
         results: dict[int, ActionResult] = {}
         indexed = list(enumerate(plan.actions))
@@ -234,15 +239,11 @@ class Executor:
         create, *rest = action.requests
         params = dict(create.params)
         params["metadata"] = {**dict(params.get("metadata") or {}), SECRET_PENDING_KEY: "true"}
-        found = [
-            obj
-            for obj in await self._lookup(ENDPOINTS)
-            if tagged_name(obj) == name and obj.get("id") != action.live_id
-        ]
-        # Even when found, send the same create: within the key window Stripe replays the
-        # original answer, which is the only way to get that endpoint's secret back.
+        # Within the key window Stripe replays the original answer to the same create (a retry,
+        # or a concurrent apply of the same plan), which is the only way to get its secret back.
         created = await self._send(action, 0, replace(create, params=params))
         new_id = _id_of(created, create)
+        await self._yield_to_concurrent_create(action, name, new_id, create.path)
         secret = created.get("secret")
         if not isinstance(secret, str) or not secret:
             raise StripeError(f"Stripe returned no signing secret for the new endpoint {new_id}")
@@ -258,14 +259,33 @@ class Executor:
         for offset, request in enumerate(rest, start=1):
             if request.method == "DELETE":
                 await self._send(action, offset, request, new_id=new_id)
-        for obj in found:
-            if obj.get("id") != new_id:
-                # an earlier, interrupted create of this name whose secret we cannot recover
-                self._note(action, f"deleting {obj['id']}, left over by an interrupted apply")
-                await self._send(
-                    action, 100, Request("delete", "DELETE", f"{create.path}/{obj['id']}")
-                )
         return new_id
+
+    async def _yield_to_concurrent_create(
+        self, action: Action, name: str, new_id: str, path: str
+    ) -> None:
+        """Keep at most one endpoint per name when applies of different plans race.
+
+        Different plans use different idempotency keys, so two applies can both create ``name``.
+        Right after its create, before the secret goes anywhere, each lists the endpoints tagged
+        ``name``; one it did not plan for means another apply got there, so it deletes its own
+        and fails (run apply again). The first creator cannot have seen a later one, so at most
+        one survives, and no sink is handed the secret of an endpoint that is then deleted.
+        """
+        known = {new_id, *self._planned_ids}
+        others = sorted(
+            str(obj.get("id"))
+            for obj in [o async for o in self._client.paginate(path, {})]
+            if tagged_name(obj) == name and str(obj.get("id")) not in known
+        )
+        if not others:
+            return
+        await self._send(action, 101, Request("delete", "DELETE", f"{path}/{new_id}"))
+        raise ApplyError(
+            f"another apply created {action.address} at the same time ({', '.join(others)}); "
+            f"deleted the one this apply created ({new_id}) before its secret was handed out. "
+            "Run apply again once the other apply has finished."
+        )
 
     # -- helpers ------------------------------------------------------------------------------
     async def _deliver(

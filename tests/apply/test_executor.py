@@ -99,9 +99,13 @@ def test_apply_from_empty_creates_everything_in_order(tmp_path: Path) -> None:
         ("POST", f"/v1/webhook_endpoints/{orders['id']}"),
         ("POST", "/v1/tax/registrations"),
     ]
-    # one lookup list per kind and phase, not one per create
+    # a race check after each endpoint create; one lookup list per phase for registrations
     lists = [(m, p) for m, p, _, _ in fake.calls if m == "GET"]
-    assert lists == [("GET", "/v1/webhook_endpoints"), ("GET", "/v1/tax/registrations")]
+    assert lists == [
+        ("GET", "/v1/webhook_endpoints"),
+        ("GET", "/v1/webhook_endpoints"),
+        ("GET", "/v1/tax/registrations"),
+    ]
     assert billing["status"] == "disabled"
     assert SECRET_PENDING_KEY not in billing["metadata"]
     assert SECRET_PENDING_KEY not in orders["metadata"]
@@ -250,19 +254,32 @@ def test_lookup_then_replay_recovers_a_concurrent_create(tmp_path: Path) -> None
     assert FileSink(tmp_path / "first.env").read() == FileSink(tmp_path / "second.env").read()
 
 
-def test_lookup_deletes_an_interrupted_endpoint_from_another_plan(tmp_path: Path) -> None:
+def test_an_endpoint_another_apply_created_meanwhile_wins(tmp_path: Path) -> None:
     fake = FakeStripe()
     desired = manifest(webhook_endpoints={"orders": ENDPOINT})
     plan = plan_for(fake, desired)
-    # an interrupted apply of another plan left a tagged endpoint whose secret was never kept
+    # an apply of another plan created the same endpoint after this plan was made (and is
+    # still running: its secret-pending marker is on)
     other = ApplyTarget(account="acct_1", mode="test", stripe_account=None, plan_checksum="c0")
-    sinks = SecretSinks([FileSink(tmp_path / "lost.env")])
+    sinks = SecretSinks([FileSink(tmp_path / "other.env")])
     fake.fail_on[("POST", "/v1/webhook_endpoints/we_0001")] = APIError("died")
     asyncio.run(execute_plan(plan, fake, other, sinks))
     fake.fail_on.clear()
-    assert len(fake.endpoints) == 1
     result = run(fake, plan, tmp_path / "s.env")
-    assert result.ok
+    assert not result.ok
+    (failed,) = result.results
+    assert failed.error is not None and failed.error.startswith(
+        "another apply created webhook_endpoints.orders at the same time (we_0001); deleted "
+        "the one this apply created (we_0002) before its secret was handed out."
+    )
+    # no duplicate survives, and this apply's sink never saw the deleted endpoint's secret
+    assert list(fake.endpoints) == ["we_0001"]
+    assert not (tmp_path / "s.env").exists()
+    # the next apply re-plans: we_0001's secret was never confirmed, so it is replaced
+    replanned = recover_pending_secrets(
+        plan_for(fake, desired), tuple(fake.endpoints.values()), desired.webhook_endpoints
+    )
+    assert run(fake, replanned, tmp_path / "s.env").ok
     (survivor,) = fake.endpoints.values()
     assert survivor["id"] != "we_0001"
     assert FileSink(tmp_path / "s.env").read() == {
