@@ -148,7 +148,9 @@ def recorded(log: Path) -> list[dict[str, Any]]:
 
 
 def recording_command(log: Path) -> str:
-    return f"cat >> {log}; echo >> {log}"
+    # one write per delivery: parallel creates run the command concurrently, and a separate
+    # `cat` and `echo` could interleave two deliveries on one line
+    return f'line=$(cat); printf "%s\\n" "$line" >> {log}'
 
 
 def assert_converged(emulator: EmulatorServer, sink: Path, log: Path) -> None:
