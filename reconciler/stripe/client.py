@@ -97,7 +97,11 @@ class StripeClient:
         self._clock = clock
         self._sleep = sleep
         self._random = random
-        self._limiter = TokenBucket(config.effective_rate_limit, clock=clock, sleep=sleep)
+        rate = config.effective_rate_limit
+        # A fresh client may send as many requests at once as it can have in flight (plan's
+        # concurrent first reads); the limiter keeps every one-second window within the rate.
+        opening = max(1, min(config.max_concurrency, int(rate)))
+        self._limiter = TokenBucket(rate, opening=opening, clock=clock, sleep=sleep)
         self._semaphore = asyncio.Semaphore(config.max_concurrency)
         headers = {
             "Authorization": f"Bearer {config.api_key}",

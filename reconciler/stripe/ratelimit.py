@@ -6,6 +6,13 @@ next free slot on a timeline spaced ``1 / rate`` apart, and sleeps until its slo
 any half-open one-second window at most ``rate``. Reserving is synchronous (no ``await``
 between reading and writing the timeline), so one limiter is safe to share between all the
 tasks of an event loop and serves them first come, first served.
+
+``opening=N`` lets the first ``N`` requests after a full second without sends (a fresh client:
+``plan``'s concurrent first reads) go at once. Unlike ``burst``, which takes credit from idle
+time in the past, an opening borrows the next ``N`` slots of the timeline, and later requests
+queue behind them. Since nothing was sent in the second before, every half-open one-second
+window still holds at most ``rate`` sends (for ``N <= rate``), so it costs no headroom
+against a server that counts requests per second.
 """
 
 from __future__ import annotations
@@ -13,6 +20,9 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable
+
+#: Silence that makes the next requests an opening: servers count requests per second.
+OPENING_IDLE_SECONDS = 1.0
 
 
 class TokenBucket:
@@ -23,6 +33,7 @@ class TokenBucket:
         rate: float,
         *,
         burst: int = 1,
+        opening: int = 1,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
@@ -30,8 +41,14 @@ class TokenBucket:
             raise ValueError(f"rate must be positive, got {rate!r}")
         if burst < 1:
             raise ValueError(f"burst must be at least 1, got {burst!r}")
+        if not 1 <= opening <= max(1.0, rate):
+            raise ValueError(f"opening must be between 1 and the rate, got {opening!r}")
+        if opening > 1 and burst > 1:
+            raise ValueError("give either burst or opening, not both")
         self.rate = rate
         self.burst = burst
+        self.opening = opening
+        self._opening_left = 0
         self._interval = 1.0 / rate
         self._clock = clock
         self._sleep = sleep
@@ -40,6 +57,16 @@ class TokenBucket:
     def reserve(self) -> float:
         """Take the next slot; return how many seconds to wait before using it."""
         now = self._clock()
+        if self.opening > 1:
+            last = None if self._next_slot is None else self._next_slot - self._interval
+            if last is None or now - last >= OPENING_IDLE_SECONDS:
+                self._opening_left = self.opening
+                self._next_slot = now
+            if self._opening_left > 0:
+                self._opening_left -= 1
+                base = now if self._next_slot is None else max(self._next_slot, now)
+                self._next_slot = base + self._interval
+                return 0.0
         # A slot in the past is forfeited (no credit beyond ``burst`` for idle time).
         earliest = now - (self.burst - 1) * self._interval
         slot = earliest if self._next_slot is None else max(self._next_slot, earliest)

@@ -79,7 +79,8 @@ def test_client_spaces_sequential_requests_at_the_configured_rate() -> None:
         return httpx.Response(200, json={})
 
     async def go() -> float:
-        async with make_client(handler, clock, rate_limit=4.0) as client:
+        # one request in flight at a time: no opening burst, so pure spacing shows
+        async with make_client(handler, clock, rate_limit=4.0, max_concurrency=1) as client:
             for _ in range(6):
                 await client.request("GET", "/v1/account")
             return client.stats.throttled_seconds
@@ -100,7 +101,9 @@ def test_retries_also_take_a_rate_limit_slot() -> None:
 
     async def go() -> None:
         # Backoff jitter 0 makes the limiter the only thing spacing the attempts.
-        async with make_client(handler, clock, rate_limit=2.0, random_value=0.0) as client:
+        async with make_client(
+            handler, clock, rate_limit=2.0, random_value=0.0, max_concurrency=1
+        ) as client:
             await client.request("GET", "/v1/account")
 
     asyncio.run(go())
