@@ -42,6 +42,7 @@ from reconciler.apply.progress import (
 from reconciler.apply.secrets import NewSecret, SecretSinks
 from reconciler.errors import (
     ApplyError,
+    InvalidRequestError,
     MalformedResponseError,
     NotFoundError,
     ReconcilerError,
@@ -323,7 +324,21 @@ class Executor:
                 params=params,
             )
         try:
-            response = await self._client.request(request.method, path, params, idempotency_key=key)
+            try:
+                response = await self._client.request(
+                    request.method, path, params, idempotency_key=key
+                )
+            except InvalidRequestError as error:
+                if not _ends_in_its_first_second(request, error):
+                    raise
+                # A registration that became active this very second cannot end in it
+                # (expires_at must be later than active_from, and `now` is that second): wait
+                # for the next one. Stripe stores no result for a rejected request, so the
+                # same key is fine.
+                await asyncio.sleep(1.0)
+                response = await self._client.request(
+                    request.method, path, params, idempotency_key=key
+                )
         except NotFoundError:
             if request.method.upper() != "DELETE":
                 raise
@@ -387,6 +402,10 @@ async def execute_plan(
     return await Executor(client, target, sinks, parallelism=parallelism, on_event=on_event).run(
         plan
     )
+
+
+def _ends_in_its_first_second(request: Request, error: InvalidRequestError) -> bool:
+    return error.param == "expires_at" and request.params.get("expires_at") == "now"
 
 
 def pending_secret(obj: LiveObject) -> bool:
