@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fnmatch
 import os
 import shutil
 import stat
@@ -83,10 +84,20 @@ def test_plan_apply_plan_across_processes_share_the_state_file(workdir: Path) ->
     ]
 
 
-def test_the_quick_start_state_file_is_ignored_by_git() -> None:
+@pytest.mark.parametrize(
+    "name",
+    [
+        ".stripe-emulator.json",
+        ".stripe-emulator-envs.json",
+        ".stripe-emulator-connect.json",
+        "webhook.secrets.env",
+        ".webhook.secrets.env.lock",
+    ],
+)
+def test_files_the_readme_makes_are_ignored_by_git(name: str) -> None:
     patterns = (ROOT / ".gitignore").read_text(encoding="utf-8").splitlines()
-    assert ".stripe-emulator.json" in patterns
-    assert "*.secrets.env" in patterns
+    assert [p for p in patterns if fnmatch.fnmatchcase(name, p)] != []
+    assert name in (ROOT / "README.md").read_text(encoding="utf-8") or name.startswith(".webhook")
 
 
 @pytest.mark.parametrize(
