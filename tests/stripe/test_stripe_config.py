@@ -81,7 +81,7 @@ def test_unusable_keys_are_refused_without_echoing_them(key: str | None, message
 def test_defaults_resolve_from_mode_and_pinned_version() -> None:
     test = StripeConfig(api_key=TEST_KEY)
     live = StripeConfig(api_key=LIVE_KEY)
-    assert (test.mode, test.effective_rate_limit) == ("test", 20.0)
+    assert (test.mode, test.effective_rate_limit) == ("test", 24.0)
     assert (live.mode, live.effective_rate_limit) == ("live", 80.0)
     assert test.effective_api_version == pinned_api_version() == "2026-09-30.endive"
     custom = StripeConfig(api_key=TEST_KEY, rate_limit=5, api_version="2025-01-27.acacia")

@@ -113,7 +113,7 @@ def test_retries_also_take_a_rate_limit_slot() -> None:
 def test_default_rate_comes_from_the_key_mode() -> None:
     client = StripeClient(StripeConfig(api_key=TEST_KEY))
     try:
-        assert client._limiter.rate == 20.0
+        assert client._limiter.rate == 24.0
     finally:
         asyncio.run(client.aclose())
 
