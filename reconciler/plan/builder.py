@@ -7,9 +7,12 @@ messages state the numbers and the override.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from reconciler.errors import MaxDestroyExceededError, ProtectedResourceError
 from reconciler.manifest.model import Manifest
-from reconciler.plan.model import Action, Plan, Report
+from reconciler.plan.mask import mask, mask_text
+from reconciler.plan.model import Action, FieldChange, Plan, Report
 from reconciler.resources import HANDLERS
 from reconciler.resources.base import LiveState
 
@@ -22,11 +25,27 @@ def build_plan(manifest: Manifest, live: LiveState, *, targets: tuple[str, ...] 
     unchanged = 0
     for kind, handler in HANDLERS.items():
         part = handler.plan_kind(manifest, live.of(kind))
-        actions.extend(part.actions)
-        reports.extend(part.reports)
-        warnings.extend(part.warnings)
+        actions.extend(_masked(a) for a in part.actions)
+        reports.extend(replace(r, message=mask_text(r.message)) for r in part.reports)
+        warnings.extend(mask_text(w) for w in part.warnings)
         unchanged += part.unchanged
     return Plan.of(actions, reports, warnings, unchanged).only(targets)
+
+
+def _masked(action: Action) -> Action:
+    """The action as every output shows it: display text masked, requests left exact.
+
+    Requests are what apply sends and come from the manifest, which refuses secret-looking
+    values; everything else may quote live state, where anything can sit.
+    """
+    return replace(
+        action,
+        reason=mask_text(action.reason),
+        changes=tuple(
+            FieldChange(mask_text(c.path), mask(c.before), mask(c.after)) for c in action.changes
+        ),
+        warnings=tuple(mask_text(w) for w in action.warnings),
+    )
 
 
 def check_safety(plan: Plan, manifest: Manifest, *, force: bool = False) -> None:

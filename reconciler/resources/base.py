@@ -21,6 +21,9 @@ May override
 
 Handlers decide, they never fetch while deciding (pyinfra's facts vs operations): ``fetch`` is the
 only method that does I/O, and everything else is a pure function of plain dicts.
+
+Handlers put raw values in field changes, reasons and reports; the plan builder masks every one of
+them once (:mod:`reconciler.plan.mask`), so no handler can forget to.
 """
 
 from __future__ import annotations
@@ -31,8 +34,7 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar, Protocol
 
 from reconciler.manifest.model import Lifecycle, Manifest
-from reconciler.plan.mask import mask
-from reconciler.plan.model import Action, ActionType, FieldChange, Report, Request, sha256_of
+from reconciler.resources.changes import Action, ActionType, FieldChange, Report, Request, sha256_of
 
 LiveObject = Mapping[str, Any]
 
@@ -82,7 +84,6 @@ class Matching:
     #: leftovers that carry our ownership tags (ours, no longer declared: always deleted)
     owned_leftovers: tuple[LiveObject, ...] = ()
     warnings: tuple[str, ...] = ()
-    reports: tuple[Report, ...] = ()
     #: ids of owned leftovers that belong to a ``lifecycle.protect`` resource (duplicates)
     protected_ids: frozenset[str] = frozenset()
     #: id → why an owned leftover is destroyed, when not simply "no longer declared"
@@ -108,8 +109,8 @@ class KindPlan:
 
 
 def change(path: str, before: Any, after: Any) -> FieldChange:
-    """A field change whose values are masked: they are for display, never sent."""
-    return FieldChange(path, mask(before), mask(after))
+    """A field change for display (never sent); the plan builder masks it."""
+    return FieldChange(path, before, after)
 
 
 def ignored(path: str, lifecycle: Lifecycle) -> bool:
@@ -201,11 +202,10 @@ class ResourceHandler:
             )
             protected = live_id in matching.protected_ids
             actions.append(self._destroy(obj, reason, protected=protected))
-        reports = list(matching.reports)
         extra_actions, extra_reports = self.unmanaged(manifest, matching.leftovers)
         return KindPlan(
             actions=(*actions, *extra_actions),
-            reports=(*reports, *extra_reports),
+            reports=extra_reports,
             warnings=tuple(warnings),
             unchanged=unchanged,
         )
@@ -226,7 +226,7 @@ class ResourceHandler:
                 kind=self.kind,
                 address=self.live_address(obj),
                 live_id=self.live_id(obj),
-                message=f"unmanaged: {mask(self.describe(obj))} (policy.unmanaged: report)",
+                message=f"unmanaged: {self.describe(obj)} (policy.unmanaged: report)",
             )
             for obj in leftovers
         )

@@ -12,7 +12,6 @@ from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from reconciler.manifest.model import Manifest, TaxRegistration
-from reconciler.plan.model import ActionType, FieldChange, Request
 from reconciler.resources.base import (
     ApiClient,
     Decision,
@@ -23,6 +22,7 @@ from reconciler.resources.base import (
     change,
     ignored,
 )
+from reconciler.resources.changes import ActionType, FieldChange, Request
 
 PATH = "/v1/tax/registrations"
 CANDIDATE_STATUSES = ("active", "scheduled")

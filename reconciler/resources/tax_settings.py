@@ -11,7 +11,6 @@ from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from reconciler.manifest.model import Manifest, TaxSettings
-from reconciler.plan.model import Action, ActionType, Report, Request
 from reconciler.resources.base import (
     ApiClient,
     KindPlan,
@@ -19,6 +18,7 @@ from reconciler.resources.base import (
     ResourceHandler,
     change,
 )
+from reconciler.resources.changes import Action, ActionType, Report, Request
 
 PATH = "/v1/tax/settings"
 ADDRESS_FIELDS = ("city", "country", "line1", "line2", "postal_code", "state")

@@ -12,7 +12,6 @@ from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from reconciler.manifest.model import Manifest, WebhookEndpoint
-from reconciler.plan.model import NEW_ID, ActionType, FieldChange, Request
 from reconciler.resources.base import (
     ApiClient,
     Decision,
@@ -23,6 +22,7 @@ from reconciler.resources.base import (
     change,
     ignored,
 )
+from reconciler.resources.changes import NEW_ID, ActionType, FieldChange, Request
 
 MANAGED_BY_KEY = "managed_by"
 MANAGED_BY_VALUE = "stripe-reconciler"
