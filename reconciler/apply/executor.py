@@ -270,8 +270,10 @@ class Executor:
         Different plans use different idempotency keys, so two applies can both create ``name``.
         Right after its create, before the secret goes anywhere, each lists the endpoints tagged
         ``name``; one it did not plan for means another apply got there, so it deletes its own
-        and fails (run apply again). The first creator cannot have seen a later one, so at most
-        one survives, and no sink is handed the secret of an endpoint that is then deleted.
+        and fails (run apply again). An endpoint is only ever deleted here by its own creator,
+        before its secret goes anywhere, and a survivor has seen no rival after its create, so at
+        most one survives (none, when both see each other; the next apply then creates one) and
+        no sink is handed the secret of an endpoint that is then deleted.
         """
         known = {new_id, *self._planned_ids}
         others = sorted(
