@@ -32,6 +32,21 @@ _COMMANDS: dict[str, str] = {
     "emulator": "reconciler.cli.emulator:emulator",
 }
 
+#: command name → the first paragraph of its help, so ``--help`` lists the commands without
+#: importing them (that would load the HTTP client, apply and the emulator just to print help).
+#: A test keeps each equal to the command's own help; a command missing here is imported.
+_SUMMARIES: dict[str, str] = {
+    "validate": "Check manifests without contacting Stripe; every problem is reported with its "
+    "location.",
+    "schema": "Print (or write) the JSON Schema of manifest files, for editors and other tools.",
+    "plan": "Show what apply would change in Stripe to match the manifests.",
+    "apply": "Change Stripe to match the manifests (or a saved, reviewed plan).",
+    "drift": "Compare the account with the manifests without changing anything.",
+    "export": "Write manifests describing the live account, ready to commit and plan.",
+    "emulator": "Serve a local, stateful, Stripe-compatible API (webhook endpoints and Stripe "
+    "Tax).",
+}
+
 DEFAULT_API_BASE = "https://api.stripe.com"
 
 
@@ -59,6 +74,24 @@ class ReconcilerGroup(click.Group):
             assert isinstance(command, click.Command)
             return command
         return super().get_command(ctx, cmd_name)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        names = self.list_commands(ctx)
+        if not names:
+            return
+        limit = formatter.width - 6 - max(len(name) for name in names)
+        rows: list[tuple[str, str]] = []
+        for name in names:
+            summary = _SUMMARIES.get(name)
+            if summary is not None:
+                # a bare Command shortens its help exactly as the real one would
+                rows.append((name, click.Command(name, help=summary).get_short_help_str(limit)))
+                continue
+            command = self.get_command(ctx, name)
+            if command is not None and not command.hidden:
+                rows.append((name, command.get_short_help_str(limit)))
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
 
     def main(
         self,
