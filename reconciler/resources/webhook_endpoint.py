@@ -9,6 +9,7 @@ secret).
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import partial
 from typing import Any, ClassVar
 
 from reconciler.manifest.model import Manifest, WebhookEndpoint
@@ -57,6 +58,10 @@ def tagged_name(obj: LiveObject) -> str | None:
     return str(name) if name else None
 
 
+def _secret_pending(obj: LiveObject) -> bool:
+    return (obj.get("metadata") or {}).get(SECRET_PENDING_KEY) == "true"
+
+
 class WebhookEndpointHandler(ResourceHandler):
     kind: ClassVar[str] = "webhook_endpoints"
 
@@ -88,11 +93,11 @@ class WebhookEndpointHandler(ResourceHandler):
         tagged: dict[str, list[LiveObject]] = {}
         untagged: list[LiveObject] = []
         for obj in ordered:
-            name = tagged_name(obj)
-            if name is None:
+            tag = tagged_name(obj)
+            if tag is None:
                 untagged.append(obj)
             else:
-                tagged.setdefault(name, []).append(obj)
+                tagged.setdefault(tag, []).append(obj)
         pairs: list[Pair] = []
         warnings: list[str] = []
         adopted_ids: set[str] = set()
@@ -102,7 +107,9 @@ class WebhookEndpointHandler(ResourceHandler):
         for name in sorted(declared):
             desired: WebhookEndpoint = declared[name]
             if name in tagged:
-                first, *duplicates = tagged[name]
+                first, *duplicates = sorted(
+                    tagged[name], key=partial(self._keep_order, name, desired)
+                )
                 pairs.append(Pair(name, desired, first))
                 if duplicates:
                     ids = ", ".join(str(d["id"]) for d in duplicates)
@@ -143,6 +150,19 @@ class WebhookEndpointHandler(ResourceHandler):
             reasons=reasons,
         )
 
+    def _keep_order(self, name: str, desired: WebhookEndpoint, obj: LiveObject) -> tuple[Any, ...]:
+        """Which of several endpoints tagged ``name`` to keep: the smallest key wins.
+
+        Duplicates come from a replace that stopped after creating the new endpoint, so the
+        lowest id is usually the *old* one. Keep the one that needs no create-only change (the
+        replacement already done), then one whose secret was delivered, then the newest; the
+        id only breaks ties, for a stable plan.
+        """
+        _, _, recreate = self._compare(name, desired, obj)
+        created = obj.get("created")
+        newest_first = -created if isinstance(created, int) else 0
+        return (bool(recreate), _secret_pending(obj), newest_first, str(obj.get("id")))
+
     # -- comparison -------------------------------------------------------------------------
     def _compare(
         self, name: str, desired: WebhookEndpoint, live: LiveObject
@@ -182,7 +202,9 @@ class WebhookEndpointHandler(ResourceHandler):
         have: dict[str, str] = now["metadata"]
         metadata_params: dict[str, str] = {}
         for key in sorted(set(want) | set(have)):
-            if key not in tags and ignored(f"metadata.{key}", life):
+            # Reserved keys are the tool's bookkeeping, never the user's: ignoring the
+            # secret-pending marker would hide an undelivered signing secret for good.
+            if key not in RESERVED_KEYS and ignored(f"metadata.{key}", life):
                 continue
             if want.get(key) != have.get(key):
                 changes.append(change(f"metadata.{key}", have.get(key), want.get(key)))
