@@ -7,6 +7,7 @@ messages state the numbers and the override.
 
 from __future__ import annotations
 
+import time
 from dataclasses import replace
 
 from reconciler.errors import MaxDestroyExceededError, ProtectedResourceError
@@ -17,14 +18,25 @@ from reconciler.resources import HANDLERS
 from reconciler.resources.base import LiveState
 
 
-def build_plan(manifest: Manifest, live: LiveState, *, targets: tuple[str, ...] = ()) -> Plan:
-    """The plan that takes ``live`` to ``manifest``, optionally restricted to ``targets``."""
+def build_plan(
+    manifest: Manifest,
+    live: LiveState,
+    *,
+    targets: tuple[str, ...] = (),
+    now: int | None = None,
+) -> Plan:
+    """The plan that takes ``live`` to ``manifest``, optionally restricted to ``targets``.
+
+    ``now`` (unix seconds, default: the clock) is when the plan is made; registration windows
+    are judged against it. It is the one input besides the two states.
+    """
+    at = int(time.time()) if now is None else now
     actions: list[Action] = []
     reports: list[Report] = []
     warnings: list[str] = []
     unchanged = 0
     for kind, handler in HANDLERS.items():
-        part = handler.plan_kind(manifest, live.of(kind))
+        part = handler.plan_kind(manifest, live.of(kind), now=at)
         actions.extend(_masked(a) for a in part.actions)
         reports.extend(replace(r, message=mask_text(r.message)) for r in part.reports)
         warnings.extend(mask_text(w) for w in part.warnings)

@@ -10,6 +10,8 @@ Must override
     ``declared(manifest)``   logical name → desired model
     ``match(...)``           pair declared resources with live objects (:class:`Matching`)
     ``decide(...)``          the :class:`Decision` for one declared resource and its live twin
+                             (both get ``now``, the plan's clock in unix seconds, so time windows
+                             are judged without reading the clock)
     ``requests(...)``        the API calls an action needs
 
 May override
@@ -139,10 +141,12 @@ class ResourceHandler:
     def declared(self, manifest: Manifest) -> Mapping[str, Any]:
         raise NotImplementedError
 
-    def match(self, declared: Mapping[str, Any], live: tuple[LiveObject, ...]) -> Matching:
+    def match(
+        self, declared: Mapping[str, Any], live: tuple[LiveObject, ...], *, now: int
+    ) -> Matching:
         raise NotImplementedError
 
-    def decide(self, pair: Pair) -> Decision:
+    def decide(self, pair: Pair, *, now: int) -> Decision:
         raise NotImplementedError
 
     def requests(
@@ -168,14 +172,14 @@ class ResourceHandler:
         return None if obj is None else sha256_of(self.normalize_live(obj))
 
     # -- pipeline ---------------------------------------------------------------------------
-    def plan_kind(self, manifest: Manifest, live: tuple[LiveObject, ...]) -> KindPlan:
+    def plan_kind(self, manifest: Manifest, live: tuple[LiveObject, ...], *, now: int) -> KindPlan:
         declared = self.declared(manifest)
-        matching = self.match(declared, live)
+        matching = self.match(declared, live, now=now)
         actions: list[Action] = []
         warnings = list(matching.warnings)
         unchanged = 0
         for pair in matching.pairs:
-            decision = self.decide(pair)
+            decision = self.decide(pair, now=now)
             warnings.extend(decision.warnings)
             if decision.action is None:
                 unchanged += 1

@@ -54,9 +54,68 @@ def natural_key(country: str, country_options: Mapping[str, Any]) -> str:
     return "/".join(parts)
 
 
-def _without_type(key: str) -> str:
-    country, _type, *jurisdiction = key.split("/")
-    return "/".join([country, *jurisdiction])
+_OPEN = float("inf")
+
+
+def _window(start: Any, end: Any, now: int) -> tuple[float, float]:
+    """``[start, end)`` in unix seconds; ``now`` is the plan's clock, no end is open."""
+    begin = float(now if start == "now" or start is None else start)
+    stop = _OPEN if end is None else float(now if end == "now" else end)
+    return begin, stop
+
+
+def _overlap(start: float, end: float, live_start: float, live_end: float) -> bool:
+    if start == end:  # `active_from: now` with `expires_at: now`: the instant itself
+        return live_start <= start < live_end
+    return start < live_end and live_start < end
+
+
+def _fit(desired: TaxRegistration, obj: LiveObject, now: int) -> tuple[int, float]:
+    """How well a live registration fits a declared window; smaller is better.
+
+    0: the same window (``active_from: now`` fits one that is already active), 1: the windows
+    overlap, 2: they do not. The second number (distance between the starts) ranks within a tier.
+    """
+    live_start, live_end = _window(obj.get("active_from"), obj.get("expires_at"), now)
+    start, end = _window(desired.active_from, desired.expires_at, now)
+    same_start = (
+        obj.get("status") == "active"
+        if desired.active_from == "now"
+        else desired.active_from == obj.get("active_from")
+    )
+    if same_start and desired.expires_at == obj.get("expires_at"):
+        tier = 0
+    elif _overlap(start, end, live_start, live_end):
+        tier = 1
+    else:
+        tier = 2
+    return tier, abs(start - live_start)
+
+
+def _pair_by_window(
+    names: list[str],
+    declared: Mapping[str, TaxRegistration],
+    candidates: list[LiveObject],
+    now: int,
+) -> dict[str, LiveObject]:
+    """Pair the declared registrations of one natural key with its live ones, best fit first.
+
+    Several windows of one key (the current registration and its scheduled successor) must each
+    keep their own twin whatever their names, or the plan swaps them on every run. Greedy over
+    (fit, name, live order): exact windows first, then overlapping ones; names only break ties.
+    """
+    ranked = sorted(
+        (_fit(declared[name], obj, now), name, index)
+        for name in names
+        for index, obj in enumerate(candidates)
+    )
+    twins: dict[str, LiveObject] = {}
+    taken: set[int] = set()
+    for _, name, index in ranked:
+        if name not in twins and index not in taken:
+            twins[name] = candidates[index]
+            taken.add(index)
+    return twins
 
 
 class TaxRegistrationHandler(ResourceHandler):
@@ -87,65 +146,47 @@ class TaxRegistrationHandler(ResourceHandler):
         now = self.normalize_live(obj)
         return f"{natural_key(now['country'], now['country_options'])} ({now['status']})"
 
-    def match(self, declared: Mapping[str, Any], live: tuple[LiveObject, ...]) -> Matching:
+    def match(
+        self, declared: Mapping[str, Any], live: tuple[LiveObject, ...], *, now: int
+    ) -> Matching:
         # active before scheduled, then by id, so the choice is stable
         candidates = sorted(
             (o for o in live if o.get("status") in CANDIDATE_STATUSES),
             key=lambda o: (CANDIDATE_STATUSES.index(str(o["status"])), str(o["id"])),
         )
         # indexed by key so that matching stays linear for thousands of registrations
-        by_key: dict[str, list[LiveObject]] = {}
+        live_by_key: dict[str, list[LiveObject]] = {}
         for obj in candidates:
-            by_key.setdefault(self._key_of(obj), []).append(obj)
-        claimed: set[str] = set()
-        pairs: list[Pair] = []
+            live_by_key.setdefault(self._key_of(obj), []).append(obj)
+        names_by_key: dict[str, list[str]] = {}
         for name in sorted(declared):
             desired: TaxRegistration = declared[name]
-            queue = by_key.get(natural_key(desired.country, desired.country_options), [])
-            twin = queue.pop(0) if queue else None
-            if twin is not None:
-                claimed.add(str(twin["id"]))
-            pairs.append(Pair(name, desired, twin))
-        pairs = self._pair_type_changes(pairs, candidates, claimed)
-        leftovers = tuple(o for o in candidates if o["id"] not in claimed)
-        return Matching(pairs=tuple(pairs), leftovers=leftovers)
+            names_by_key.setdefault(natural_key(desired.country, desired.country_options), [])
+            names_by_key[natural_key(desired.country, desired.country_options)].append(name)
+        # Type is part of the key, so a live registration of another type is never claimed: it
+        # is undeclared and follows policy.unmanaged. EU schemes (oss_union, ioss, ...) coexist,
+        # and registrations carry no tag that could say one used to be a declared resource.
+        twins: dict[str, LiveObject] = {}
+        for key, names in names_by_key.items():
+            twins.update(_pair_by_window(names, declared, live_by_key.get(key, []), now))
+        claimed = {str(obj["id"]) for obj in twins.values()}
+        pairs = tuple(Pair(name, declared[name], twins.get(name)) for name in sorted(declared))
+        leftovers = tuple(o for o in candidates if str(o["id"]) not in claimed)
+        return Matching(pairs=pairs, leftovers=leftovers)
 
     @staticmethod
     def _key_of(obj: LiveObject) -> str:
         return natural_key(str(obj.get("country") or ""), obj.get("country_options") or {})
 
-    def _pair_type_changes(
-        self, pairs: list[Pair], candidates: list[LiveObject], claimed: set[str]
-    ) -> list[Pair]:
-        """Second pass: outside the US a country has one registration per jurisdiction, so a
-        declared one whose ``type`` changed is the same registration (replace), not a new one.
-        In the US several types coexist per state, so there ``type`` stays part of identity."""
-        if all(p.live is not None for p in pairs):
-            return pairs
-        by_place: dict[str, list[LiveObject]] = {}
-        for obj in candidates:
-            if obj["id"] not in claimed:
-                by_place.setdefault(_without_type(self._key_of(obj)), []).append(obj)
-        result: list[Pair] = []
-        for pair in pairs:
-            desired: TaxRegistration = pair.desired
-            if pair.live is not None or desired.country.upper() == "US":
-                result.append(pair)
-                continue
-            place = _without_type(natural_key(desired.country, desired.country_options))
-            same_place = [o for o in by_place.get(place, []) if o["id"] not in claimed]
-            if len(same_place) == 1:
-                claimed.add(str(same_place[0]["id"]))
-                result.append(Pair(pair.name, desired, same_place[0]))
-            else:
-                result.append(pair)
-        return result
-
-    def decide(self, pair: Pair) -> Decision:
+    def decide(self, pair: Pair, *, now: int) -> Decision:
         desired: TaxRegistration = pair.desired
         if pair.live is None:
-            if desired.expires_at == "now":
-                return Decision(None)  # ending something that does not run: nothing to do
+            if desired.expires_at == "now" or (
+                isinstance(desired.expires_at, int) and desired.expires_at <= now
+            ):
+                # a window that has ended, with nothing running: creating it would only add
+                # another expired registration, on every apply
+                return Decision(None)
             changes = [
                 change("country", None, desired.country),
                 change("country_options", None, drop_none(desired.country_options)),
@@ -158,22 +199,22 @@ class TaxRegistrationHandler(ResourceHandler):
                 changes=tuple(changes),
                 reason="no active or scheduled registration has this natural key",
             )
-        now = self.normalize_live(pair.live)
+        have = self.normalize_live(pair.live)
         life = desired.lifecycle
         if desired.expires_at == "now" and not ignored("expires_at", life):
             return Decision(
                 ActionType.EXPIRE,
-                changes=(change("expires_at", now["expires_at"], "now"),),
+                changes=(change("expires_at", have["expires_at"], "now"),),
                 reason="expires_at: now ends this registration",
             )
         want_options = drop_none(desired.country_options)
-        if want_options != now["country_options"] and not ignored("country_options", life):
+        if want_options != have["country_options"] and not ignored("country_options", life):
             return Decision(
                 ActionType.REPLACE,
-                changes=(change("country_options", now["country_options"], want_options),),
+                changes=(change("country_options", have["country_options"], want_options),),
                 reason="country_options is create-only: expire the old registration, create anew",
             )
-        changes = self._window_changes(desired, now)
+        changes = self._window_changes(desired, have)
         if changes:
             return Decision(ActionType.UPDATE, changes=tuple(changes), reason="time window differs")
         return Decision(None)

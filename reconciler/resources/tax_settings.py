@@ -71,12 +71,12 @@ class TaxSettingsHandler(ResourceHandler):
     def declared(self, manifest: Manifest) -> Mapping[str, Any]:
         return {} if manifest.tax_settings is None else {"tax_settings": manifest.tax_settings}
 
-    def plan_kind(self, manifest: Manifest, live: tuple[LiveObject, ...]) -> KindPlan:
+    def plan_kind(self, manifest: Manifest, live: tuple[LiveObject, ...], *, now: int) -> KindPlan:
         obj: LiveObject = live[0] if live else {}
-        now = self.normalize_live(obj)
+        have = self.normalize_live(obj)
         reports: list[Report] = []
-        if now["status"] == "pending":
-            missing = ", ".join(now["missing_fields"]) or "unknown"
+        if have["status"] == "pending":
+            missing = ", ".join(have["missing_fields"]) or "unknown"
             reports.append(
                 Report(
                     kind=self.kind,
@@ -89,9 +89,9 @@ class TaxSettingsHandler(ResourceHandler):
             return KindPlan(reports=tuple(reports))
         want = desired_fields(manifest.tax_settings)
         changes = [
-            change(path, now["fields"].get(path), value)
+            change(path, have["fields"].get(path), value)
             for path, value in sorted(want.items())
-            if now["fields"].get(path) != value
+            if have["fields"].get(path) != value
         ]
         if not changes:
             return KindPlan(reports=tuple(reports), unchanged=1)

@@ -88,7 +88,9 @@ class WebhookEndpointHandler(ResourceHandler):
     def describe(self, obj: LiveObject) -> str:
         return f"{obj.get('url')} ({obj.get('status', 'enabled')})"
 
-    def match(self, declared: Mapping[str, Any], live: tuple[LiveObject, ...]) -> Matching:
+    def match(
+        self, declared: Mapping[str, Any], live: tuple[LiveObject, ...], *, now: int
+    ) -> Matching:
         ordered = sorted(live, key=lambda o: str(o.get("id")))
         tagged: dict[str, list[LiveObject]] = {}
         untagged: list[LiveObject] = []
@@ -214,7 +216,7 @@ class WebhookEndpointHandler(ResourceHandler):
             params["metadata"] = metadata_params
         return changes, params, recreate
 
-    def decide(self, pair: Pair) -> Decision:
+    def decide(self, pair: Pair, *, now: int) -> Decision:
         desired: WebhookEndpoint = pair.desired
         address = self.address(pair.name)
         if pair.live is None:

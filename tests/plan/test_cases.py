@@ -4,7 +4,8 @@ A case holds ``desired`` (a manifest), ``live`` (raw Stripe objects per kind) an
 ``summary`` (the exact summary line), ``actions`` (address, action, live_id, changes as
 ``[path, before, after]``, optionally the exact ``reason`` and ``requests``), ``reports``
 (addresses), ``warnings`` (exact list) and ``unchanged``; or ``error`` + ``message`` for a
-safety refusal (``force_lifts: true`` when --force must lift it).
+safety refusal (``force_lifts: true`` when --force must lift it). An optional top-level ``now``
+(unix seconds) fixes the planner's clock, for cases about time windows.
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ def test_there_are_enough_cases() -> None:
 def test_case(path: Path) -> None:
     case = load(path)
     manifest = Manifest.model_validate(case["desired"])
-    plan = build_plan(manifest, live_state(case.get("live")))
+    plan = build_plan(manifest, live_state(case.get("live")), now=case.get("now"))
     expect = case["expect"]
 
     if "error" in expect:
