@@ -11,6 +11,7 @@ import logging
 import time
 
 from reconciler.resources.base import ApiClient, LiveState, ResourceHandler
+from reconciler.resources.shape import check_shapes
 from reconciler.resources.tax_registration import TaxRegistrationHandler
 from reconciler.resources.tax_settings import TaxSettingsHandler
 from reconciler.resources.webhook_endpoint import WebhookEndpointHandler
@@ -29,6 +30,8 @@ async def fetch_live(client: ApiClient) -> LiveState:
     started = time.monotonic()
     kinds = list(HANDLERS)
     results = await asyncio.gather(*(HANDLERS[kind].fetch(client) for kind in kinds))
+    for kind, objects in zip(kinds, results, strict=True):
+        check_shapes(kind, objects)  # a malformed object is an error here, not a TypeError later
     state = LiveState(objects=dict(zip(kinds, results, strict=True)))
     logger.debug(
         "fetched live state in %.3fs: %s",

@@ -3,7 +3,9 @@
 An ``httpx.MockTransport`` serves a realistic account to the real ``plan`` and ``drift`` commands
 (fetch, normalise, diff, render), with one response mutated by hypothesis: not JSON, the wrong
 top-level type, a field removed, a value of the wrong type, a wrong ``object``, a huge or endless
-list, an error status with a strange body.
+list, an error status with a strange body. Regression: fields of the wrong type inside live objects
+used to raise TypeError/KeyError/AttributeError in normalisation (a traceback); they are now
+refused at the fetch boundary (``reconciler/resources/shape.py``).
 """
 
 from __future__ import annotations
@@ -131,6 +133,9 @@ class Mutation:
             del parent[path[-1]]
         elif self.kind == "retype" and path:
             _parent(body, path)[path[-1]] = self.value
+        elif self.kind == "set":
+            where, value = self.value
+            _parent(body, where)[where[-1]] = value
         elif self.kind == "object":
             body["object"] = self.value
         elif self.kind == "huge" and "data" in body:
@@ -143,6 +148,8 @@ class Mutation:
         return self.status, json.dumps(body).encode()
 
 
+MISSING_FIELD = ("status_details", "pending", "missing_fields", 0)
+US_OPTIONS = ("data", 0, "country_options", "us")
 JSONISH = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=8),
     lambda inner: (
@@ -162,8 +169,8 @@ MUTATIONS = st.one_of(
     st.builds(
         Mutation, TARGETS, st.just("top-level"), value=st.sampled_from([[], "x", 7, None, True])
     ),
-    # Removing a field or retyping one *inside* an object is left out: normalisation still
-    # raises TypeError/KeyError/AttributeError on such objects (see NESTED below).
+    st.builds(Mutation, TARGETS, st.just("drop"), pick=st.integers(0, 200)),
+    st.builds(Mutation, TARGETS, st.just("retype"), pick=st.integers(0, 200), value=JSONISH),
     st.builds(Mutation, TARGETS, st.just("object"), value=st.text(max_size=12) | st.none()),
     st.builds(Mutation, TARGETS, st.just("huge"), value=st.sampled_from([0, 150, 2500])),
     st.builds(Mutation, TARGETS, st.just("endless")),
@@ -236,20 +243,6 @@ def test_the_unmutated_account_plans_and_drifts(manifest_path: Path) -> None:
     assert drift.exit_code == 2, drift.output
 
 
-#: Known gap (reported to the resources owner): a live object with a missing or mistyped nested
-#: field (e.g. ``status_details.pending.missing_fields: [null]``) raises inside normalisation.
-NESTED = [
-    Mutation("/v1/tax/settings", "retype", pick=130, value=None),
-    Mutation("/v1/tax/registrations", "drop", pick=105),
-]
-
-
-@pytest.mark.xfail(strict=True, reason="live objects are not shape-checked before normalising")
-@pytest.mark.parametrize("mutation", NESTED, ids=["settings-missing-field-null", "reg-no-id"])
-def test_nested_breakages_exit_1_with_a_message(manifest_path: Path, mutation: Mutation) -> None:
-    _assert_clean(_run("plan", manifest_path, mutation), set())
-
-
 @pytest.mark.parametrize(
     ("mutation", "message"),
     [
@@ -257,8 +250,36 @@ def test_nested_breakages_exit_1_with_a_message(manifest_path: Path, mutation: M
         (Mutation("/v1/webhook_endpoints", "top-level", value=[]), "a JSON list instead of"),
         (Mutation("/v1/tax/registrations", "object", value="charge"), "is not a list object"),
         (Mutation("/v1/webhook_endpoints", "endless"), "says has_more but gives no new"),
+        (
+            Mutation("/v1/tax/settings", "set", value=(MISSING_FIELD, None)),
+            "Stripe returned a tax.settings this tool cannot read (tax.settings #1): "
+            "tax.settings.status_details.pending.missing_fields[0] is null",
+        ),
+        (
+            Mutation("/v1/tax/registrations", "set", value=(("data", 0, "id"), None)),
+            "Stripe returned a tax.registration this tool cannot read "
+            "(tax.registration #1): it has no id",
+        ),
+        (
+            Mutation("/v1/webhook_endpoints", "set", value=(("data", 0, "metadata"), ["x"])),
+            "Stripe returned a webhook_endpoint this tool cannot read (we_1): "
+            "webhook_endpoint.metadata is an array, not object",
+        ),
+        (
+            Mutation("/v1/tax/registrations", "set", value=(US_OPTIONS, [True])),
+            "(taxreg_1): tax.registration.country_options.us is an array, not object",
+        ),
     ],
-    ids=["not-json", "list-body", "wrong-object", "endless"],
+    ids=[
+        "not-json",
+        "list-body",
+        "wrong-object",
+        "endless",
+        "null-missing-field",
+        "registration-without-id",
+        "metadata-array",
+        "country-options-array",
+    ],
 )
 def test_known_breakages_exit_1_with_a_message(
     manifest_path: Path, mutation: Mutation, message: str
