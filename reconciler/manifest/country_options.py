@@ -11,6 +11,7 @@ that type, because the jurisdiction is part of the registration's identity.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from difflib import get_close_matches
 from functools import cache
 from typing import Any
@@ -41,6 +42,46 @@ def country_option_schemas() -> dict[str, dict[str, Any]]:
 def supported_countries() -> frozenset[str]:
     """Upper-case ISO codes that Stripe Tax accepts registrations for (in the pinned version)."""
     return frozenset(code.upper() for code in country_option_schemas())
+
+
+def _resolve(schema: dict[str, Any]) -> dict[str, Any]:
+    while "$ref" in schema:
+        schema = data.openapi()["components"]["schemas"][str(schema["$ref"]).rsplit("/", 1)[-1]]
+    return schema
+
+
+@cache
+def _response_schemas() -> dict[str, dict[str, Any]]:
+    """Lowercase country code → the response schema of its ``country_options`` entry."""
+    registration = data.openapi()["components"]["schemas"]["tax.registration"]
+    options = _resolve(registration["properties"]["country_options"])
+    return {code: _resolve(schema) for code, schema in options.get("properties", {}).items()}
+
+
+def _project(value: Any, schema: dict[str, Any]) -> Any:
+    schema = _resolve(schema)
+    if isinstance(value, dict) and "properties" in schema:
+        properties: dict[str, Any] = schema["properties"]
+        return {k: _project(v, properties[k]) for k, v in value.items() if k in properties}
+    if isinstance(value, list) and "items" in schema:
+        return [_project(item, schema["items"]) for item in value]
+    return value
+
+
+def response_view(country: str, country_options: Mapping[str, Any]) -> dict[str, Any]:
+    """``country_options`` cut down to what Stripe's response can carry for ``country``.
+
+    Stripe accepts some options it never returns (``standard.place_of_supply_scheme`` for the
+    "default" group: ZA, IS, ...), so comparing them with a live object would differ forever.
+    Countries the pinned spec does not know are left whole.
+    """
+    schema = _response_schemas().get(country.lower())
+    if schema is None:
+        return dict(country_options)
+    return {
+        code: _project(value, schema) if code == country.lower() else value
+        for code, value in country_options.items()
+    }
 
 
 def type_values(country: str) -> tuple[str, ...]:

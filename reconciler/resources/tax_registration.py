@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
+from reconciler.manifest.country_options import response_view
 from reconciler.manifest.model import Manifest, TaxRegistration
 from reconciler.resources.base import (
     ApiClient,
@@ -208,7 +209,9 @@ class TaxRegistrationHandler(ResourceHandler):
                 reason="expires_at: now ends this registration",
             )
         want_options = drop_none(desired.country_options)
-        if want_options != have["country_options"] and not ignored("country_options", life):
+        # only what the response can carry is comparable; the create still sends everything
+        comparable = drop_none(response_view(desired.country, desired.country_options))
+        if comparable != have["country_options"] and not ignored("country_options", life):
             return Decision(
                 ActionType.REPLACE,
                 changes=(change("country_options", have["country_options"], want_options),),
