@@ -52,8 +52,8 @@ def runs_for_seed(
             for profile in PROFILES.values():
                 results.append(fault_run(emulator, directory, workload, profile, seed))
         if "crash" in kinds:
-            profile = PROFILES["dropped"] if seed % 3 == 0 else None
-            results.append(crash_run(emulator, directory, workload, seed, profile=profile))
+            dropped = PROFILES["dropped"] if seed % 3 == 0 else None
+            results.append(crash_run(emulator, directory, workload, seed, profile=dropped))
         if "concurrent" in kinds:
             for offset, kind in enumerate(CONCURRENCY_KINDS):
                 count = 2 + (seed + index + offset) % 3

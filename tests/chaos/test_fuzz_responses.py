@@ -219,7 +219,7 @@ def _run(command: str, manifest: Path, mutation: Mutation) -> Any:
         mp.setattr(cli_common, "StripeClient", MockedClient)
         mp.setattr(cli_drift, "StripeClient", MockedClient)
         env = {"STRIPE_API_KEY": KEY, "NO_COLOR": "1", "GITHUB_ACTIONS": None}
-        return CliRunner().invoke(cli, [command, str(manifest)], env=env)  # type: ignore[dict-item]
+        return CliRunner().invoke(cli, [command, str(manifest)], env=env)
 
 
 def _assert_clean(result: Any, ok_codes: set[int]) -> None:

@@ -39,7 +39,7 @@ def cli_run(*args: str, key: str = TEST_KEY, base: str | None = None) -> Any:
     env = {"STRIPE_API_KEY": key, "NO_COLOR": "1", "GITHUB_ACTIONS": None}
     if base is not None:
         env["STRIPE_API_BASE"] = base
-    return CliRunner().invoke(cli, list(args), env=env)  # type: ignore[arg-type]
+    return CliRunner().invoke(cli, list(args), env=env)
 
 
 def manifest(tmp_path: Path, mode: str = "test") -> Path:
