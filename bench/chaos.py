@@ -9,7 +9,8 @@ workload (after a seeded write, or after a seeded delay); and concurrent applies
 plan, one manifest and different saved plans (2-4 at once) on every workload. Each run ends with
 the invariant check of ``tests/chaos/chaos_workloads.py`` (the same code the CI-sized suite
 uses). The table gives runs, faults injected, retries, idempotent replays, duplicates, lost
-changes (runs whose final plan was not ``No changes.``), secret problems and leaks; the JSON
+changes (runs whose final plan was not ``No changes.``), answers slower than the client timeout
+(abandoned and retried attempts), secret problems and leaks; the JSON
 result (``bench/results/chaos.json``) lists every run. Exit 1 if any invariant broke.
 
 The same seed gives the same fault draws and kill points; thread and process scheduling can still
@@ -77,6 +78,7 @@ def summarise(rows: list[RunStats]) -> dict[str, Any]:
         "killed": sum(r.killed for r in rows),
         "requests": sum(r.requests for r in rows),
         "faults": sum(r.faults for r in rows),
+        "timeouts": sum(r.timeouts for r in rows),
         "retries": sum(r.retries for r in rows),
         "replays": sum(r.replays for r in rows),
         "duplicates": sum(len(r.verdict.duplicates) for r in rows),
@@ -92,6 +94,7 @@ COLUMNS = (
     "killed",
     "requests",
     "faults",
+    "timeouts",
     "retries",
     "replays",
     "duplicates",
@@ -154,6 +157,7 @@ def main(argv: list[str] | None = None) -> int:
                     "outcomes": r.outcomes,
                     "requests": r.requests,
                     "faults": r.faults,
+                    "timeouts": r.timeouts,
                     "retries": r.retries,
                     "replays": r.replays,
                     "killed": r.killed,

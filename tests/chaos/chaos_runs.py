@@ -14,6 +14,7 @@ import contextlib
 import logging
 import os
 import random
+import re
 import signal
 import subprocess
 import sys
@@ -60,6 +61,8 @@ class RunStats:
     requests: int = 0
     faults: int = 0
     retries: int = 0
+    #: attempts the client abandoned because the answer came later than its timeout
+    timeouts: int = 0
     replays: int = 0
     killed: bool = False
     outcomes: list[str] = field(default_factory=list)
@@ -73,10 +76,14 @@ class _RetryCounter(logging.Handler):
     def __init__(self) -> None:
         super().__init__(level=logging.DEBUG)
         self.retries = 0
+        self.timeouts = 0
 
     def emit(self, record: logging.LogRecord) -> None:
-        if str(record.msg).startswith("stripe retry"):
+        message = record.getMessage()
+        if message.startswith("stripe retry"):
             self.retries += 1
+            if re.search(r" after \w*Timeout in ", message):
+                self.timeouts += 1
 
 
 @contextlib.contextmanager
@@ -172,7 +179,7 @@ def fault_run(
                 break
             scan.scan_stream("apply error", str(outcome.result.error()))
             stats.outcomes.append("partial")
-        stats.retries = counter.retries
+        stats.retries, stats.timeouts = counter.retries, counter.timeouts
     _measure(emulator, stats, since)
     stats.verdict = check_invariants(
         emulator, manifest, recorder.received, sink, scan, untouched=before
@@ -352,7 +359,7 @@ def concurrent_run(
     with watching(scan) as counter:
         stats.outcomes = asyncio.run(together())
         stats.applies = count
-        stats.retries = counter.retries
+        stats.retries, stats.timeouts = counter.retries, counter.timeouts
     emulator.configure(rates={}, latency_ms=0, jitter_ms=0)
     found_at_once = [f"right after the concurrent applies: {d}" for d in duplicates(emulator)]
     final = Deliveries()
