@@ -136,8 +136,13 @@ class _RecordCollector(logging.Handler):
 
 
 def _is_our_cli(args: Any) -> bool:
-    text = " ".join(map(str, args)) if isinstance(args, list | tuple) else str(args)
-    return "reconciler" in text
+    """``python -m reconciler …`` or ``stripe-reconciler …`` (not a user's secrets command)."""
+    if not isinstance(args, list | tuple) or not args:
+        return False
+    words = [str(a) for a in args]
+    return words[0].endswith("stripe-reconciler") or any(
+        a == "-m" and b == "reconciler" for a, b in itertools.pairwise(words)
+    )
 
 
 def _install(mp: pytest.MonkeyPatch, scan: LeakScan) -> None:

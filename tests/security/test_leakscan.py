@@ -10,7 +10,7 @@ from pathlib import Path
 import click
 import pytest
 from click.testing import CliRunner
-from leakscan import LeakScan, _install, _RecordCollector
+from leakscan import LeakScan, _install, _is_our_cli, _RecordCollector
 
 KEY = "sk_test_" + "L" * 16
 SECRET = "whsec_" + "S" * 24
@@ -84,7 +84,8 @@ def test_taps_see_cli_output_subprocess_output_and_log_records(leak_scan: LeakSc
             _install(mp, scan)
             CliRunner().invoke(noisy, [], env={"STRIPE_API_KEY": KEY})
             process = subprocess.Popen(
-                [sys.executable, "-c", f"print('{KEY}')", "reconciler"],
+                # looks like our CLI to the tap (`-m reconciler` in its arguments)
+                [sys.executable, "-c", f"print('{KEY}')", "-m", "reconciler"],
                 stdout=subprocess.PIPE,
                 text=True,
             )
@@ -101,3 +102,17 @@ def test_taps_see_cli_output_subprocess_output_and_log_records(leak_scan: LeakSc
         "log record from leakscan.selftest",
     ]
     assert KEY in scan.keys
+
+
+@pytest.mark.parametrize(
+    ("args", "ours"),
+    [
+        (["/venv/bin/python", "-m", "reconciler", "apply"], True),
+        (["/venv/bin/stripe-reconciler", "plan"], True),
+        ("cat >> /tmp/test_reconciler0/log.jsonl", False),  # a secrets command: its own business
+        (["sh", "-c", "echo reconciler"], False),
+        ([], False),
+    ],
+)
+def test_only_our_cli_subprocesses_are_tapped(args: object, ours: bool) -> None:
+    assert _is_our_cli(args) is ours
