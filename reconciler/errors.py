@@ -26,6 +26,7 @@ No message ever contains an API key or a webhook signing secret.
     │   ├── SafetyError            a plan broke a safety rule; the message names the override
     │   │   ├── MaxDestroyExceededError
     │   │   └── ProtectedResourceError
+    │   ├── EndpointLimitError     applying would exceed Stripe's 16 webhook endpoints
     │   ├── PlanFileError          unreadable, tampered or incompatible plan file
     │   └── StalePlanError         live state changed since the plan was made
     ├── ApplyError                 apply stopped; carries what succeeded, failed, never started
@@ -149,6 +150,13 @@ class MaxDestroyExceededError(SafetyError):
 
 class ProtectedResourceError(SafetyError):
     """A ``lifecycle.protect`` resource would be deleted, replaced or expired."""
+
+
+class EndpointLimitError(PlanError):
+    """Applying the plan would need more webhook endpoints at once than Stripe allows.
+
+    Not a :class:`SafetyError`: ``--force`` cannot lift it, Stripe would refuse the create.
+    """
 
 
 class PlanFileError(PlanError):

@@ -10,12 +10,14 @@ from __future__ import annotations
 import time
 from dataclasses import replace
 
-from reconciler.errors import MaxDestroyExceededError, ProtectedResourceError
+from reconciler.errors import EndpointLimitError, MaxDestroyExceededError, ProtectedResourceError
+from reconciler.manifest.checks import MAX_WEBHOOK_ENDPOINTS
 from reconciler.manifest.model import Manifest
 from reconciler.plan.mask import mask, mask_text
-from reconciler.plan.model import Action, FieldChange, Plan, Report
+from reconciler.plan.model import Action, ActionType, FieldChange, Plan, Report
 from reconciler.resources import HANDLERS
 from reconciler.resources.base import LiveState
+from reconciler.resources.webhook_endpoint import tagged_name
 
 
 def build_plan(
@@ -24,11 +26,14 @@ def build_plan(
     *,
     targets: tuple[str, ...] = (),
     now: int | None = None,
+    check_limits: bool = True,
 ) -> Plan:
     """The plan that takes ``live`` to ``manifest``, optionally restricted to ``targets``.
 
     ``now`` (unix seconds, default: the clock) is when the plan is made; registration windows
-    are judged against it. It is the one input besides the two states.
+    are judged against it. It is the one input besides the two states. ``check_limits`` refuses
+    a plan Stripe's limits would stop half-way (:func:`check_endpoint_limit`); a read-only
+    comparison such as drift may turn it off.
     """
     at = int(time.time()) if now is None else now
     actions: list[Action] = []
@@ -41,7 +46,41 @@ def build_plan(
         reports.extend(replace(r, message=mask_text(r.message)) for r in part.reports)
         warnings.extend(mask_text(w) for w in part.warnings)
         unchanged += part.unchanged
-    return Plan.of(actions, reports, warnings, unchanged).only(targets)
+    plan = Plan.of(actions, reports, warnings, unchanged).only(targets)
+    if check_limits:
+        check_endpoint_limit(plan, live)
+    return plan
+
+
+def check_endpoint_limit(plan: Plan, live: LiveState) -> None:
+    """Refuse a plan whose creates would take the account past Stripe's endpoint limit.
+
+    Apply creates and replaces before it deletes anything, and a replace creates the new
+    endpoint before deleting the old one (the consumers' secret must keep working), so at the
+    peak every live endpoint, ours or not, exists next to every new one. Counting each replace
+    assumes they may run concurrently, which apply does.
+    """
+    endpoints = [a for a in plan.actions if a.kind == "webhook_endpoints"]
+    creates = sum(1 for a in endpoints if a.action is ActionType.CREATE)
+    replaces = sum(1 for a in endpoints if a.action is ActionType.REPLACE)
+    existing = live.of("webhook_endpoints")
+    peak = len(existing) + creates + replaces
+    if not (creates or replaces) or peak <= MAX_WEBHOOK_ENDPOINTS:
+        return
+    foreign = sum(1 for obj in existing if tagged_name(obj) is None)
+    whose = (
+        f"{foreign} not managed by stripe-reconciler"
+        if foreign
+        else "all managed by stripe-reconciler"
+    )
+    raise EndpointLimitError(
+        f"{len(existing)} webhook endpoints exist ({whose}) and this plan creates {creates} and "
+        f"replaces {replaces} before any is deleted (apply deletes last, and a replace creates "
+        f"the new endpoint before deleting the old one), so {peak} would exist at once; Stripe "
+        f"allows at most {MAX_WEBHOOK_ENDPOINTS} per account and mode. Delete endpoints you no "
+        "longer need first (in the Dashboard, or with an apply of only the deletions via "
+        "--target), or create and replace fewer at a time with --target"
+    )
 
 
 def _masked(action: Action) -> Action:

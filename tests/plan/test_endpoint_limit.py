@@ -1,0 +1,154 @@
+"""Stripe's 16-endpoint limit, checked when the plan is built (review finding 9).
+
+Apply creates and replaces before it deletes, and a replace creates the new endpoint before it
+deletes the old one, so every live endpoint (ours or not) still exists when the new ones arrive.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from plan_helpers import live_state
+
+from reconciler.errors import EndpointLimitError, PlanError
+from reconciler.manifest.model import Manifest
+from reconciler.plan.builder import build_plan
+
+NEW_VERSION = "2026-09-30.endive"
+
+
+def endpoint(name: str, *, tagged: bool = True, api_version: str = "2024-06-20") -> dict[str, Any]:
+    tags = {
+        "managed_by": "stripe-reconciler",
+        "reconciler_name": name,
+        "reconciler_connect": "false",
+    }
+    return {
+        "id": f"we_{name}",
+        "url": f"https://example.com/{name}",
+        "enabled_events": ["invoice.paid"],
+        "status": "enabled",
+        "api_version": api_version,
+        "metadata": tags if tagged else {},
+    }
+
+
+def scenario(
+    *, kept: int, untagged: int, creates: int, replaces: int, deletes: int, unmanaged: str
+) -> tuple[Manifest, dict[str, Any]]:
+    live = [endpoint(f"k{i}") for i in range(kept)]
+    live += [endpoint(f"r{i}") for i in range(replaces)]
+    live += [endpoint(f"d{i}") for i in range(deletes)]
+    live += [endpoint(f"u{i}", tagged=False) for i in range(untagged)]
+    declared: dict[str, Any] = {}
+    for i in range(kept):
+        declared[f"k{i}"] = {"url": f"https://example.com/k{i}", "enabled_events": ["invoice.paid"]}
+    for i in range(replaces):
+        declared[f"r{i}"] = {
+            "url": f"https://example.com/r{i}",
+            "enabled_events": ["invoice.paid"],
+            "api_version": NEW_VERSION,
+        }
+    for i in range(creates):
+        declared[f"c{i}"] = {"url": f"https://example.com/c{i}", "enabled_events": ["invoice.paid"]}
+    manifest = Manifest.model_validate(
+        {"version": 1, "policy": {"unmanaged": unmanaged}, "webhook_endpoints": declared}
+    )
+    return manifest, {"webhook_endpoints": live}
+
+
+@pytest.mark.parametrize(
+    ("kept", "untagged", "creates", "replaces", "deletes", "unmanaged", "message"),
+    [
+        (16, 0, 0, 0, 0, "report", None),  # full, nothing new: fine
+        (15, 0, 1, 0, 0, "report", None),  # exactly 16
+        (13, 1, 0, 1, 0, "report", None),  # 15 live + 1 replacement = 16
+        (
+            15,
+            0,
+            0,
+            1,
+            0,
+            "report",
+            "16 webhook endpoints exist (all managed by stripe-reconciler) and this plan creates 0 "
+            "and replaces 1 before any is deleted (apply deletes last, and a replace creates the "
+            "new endpoint before deleting the old one), so 17 would exist at once; Stripe allows "
+            "at most 16 per account and mode. Delete endpoints you no longer need first (in the "
+            "Dashboard, or with an apply of only the deletions via --target), or create and "
+            "replace fewer at a time with --target",
+        ),
+        (
+            13,
+            2,
+            2,
+            0,
+            0,
+            "report",
+            "15 webhook endpoints exist (2 not managed by stripe-reconciler) and this plan creates "
+            "2 and replaces 0 before any is deleted (apply deletes last, and a replace creates the "
+            "new endpoint before deleting the old one), so 17 would exist at once; Stripe allows "
+            "at most 16 per account and mode. Delete endpoints you no longer need first (in the "
+            "Dashboard, or with an apply of only the deletions via --target), or create and "
+            "replace fewer at a time with --target",
+        ),
+        (
+            # deletes of undeclared ones run last, so they free no room for the creates
+            12,
+            2,
+            3,
+            0,
+            1,
+            "delete",
+            "15 webhook endpoints exist (2 not managed by stripe-reconciler) and this plan creates "
+            "3 and replaces 0 before any is deleted (apply deletes last, and a replace creates the "
+            "new endpoint before deleting the old one), so 18 would exist at once; Stripe allows "
+            "at most 16 per account and mode. Delete endpoints you no longer need first (in the "
+            "Dashboard, or with an apply of only the deletions via --target), or create and "
+            "replace fewer at a time with --target",
+        ),
+    ],
+)
+def test_endpoint_limit(
+    kept: int,
+    untagged: int,
+    creates: int,
+    replaces: int,
+    deletes: int,
+    unmanaged: str,
+    message: str | None,
+) -> None:
+    manifest, live = scenario(
+        kept=kept,
+        untagged=untagged,
+        creates=creates,
+        replaces=replaces,
+        deletes=deletes,
+        unmanaged=unmanaged,
+    )
+    if message is None:
+        plan = build_plan(manifest, live_state(live))
+        assert plan.summary.create == creates
+        assert plan.summary.replace == replaces
+        return
+    with pytest.raises(EndpointLimitError) as caught:
+        build_plan(manifest, live_state(live))
+    assert str(caught.value) == message
+    assert isinstance(caught.value, PlanError)
+
+
+def test_a_targeted_plan_counts_only_what_it_runs() -> None:
+    manifest, live = scenario(
+        kept=13, untagged=2, creates=2, replaces=0, deletes=0, unmanaged="report"
+    )
+    plan = build_plan(manifest, live_state(live), targets=("webhook_endpoints.c0",))
+    assert [a.address for a in plan.actions] == ["webhook_endpoints.c0"]
+
+
+def test_limits_can_be_left_to_the_caller() -> None:
+    # drift reports what differs even when apply could not fix it in one go
+    manifest, live = scenario(
+        kept=15, untagged=0, creates=0, replaces=1, deletes=0, unmanaged="report"
+    )
+    plan = build_plan(manifest, live_state(live), check_limits=False)
+    assert plan.summary.replace == 1
