@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from reconciler.data import enabled_events, pinned_api_version
+from reconciler.manifest.names import secret_variable
 from reconciler.plan.mask import mask_text
 from reconciler.resources import HANDLERS
 from reconciler.resources.base import LiveObject, LiveState
@@ -74,21 +75,15 @@ class _Names:
     """Hands out unique names; two names that map to the same secret variable also collide."""
 
     def __init__(self, taken: Iterable[str] = ()) -> None:
-        self._used: set[str] = set()
-        for name in taken:
-            self._used.add(self._token(name))
-
-    @staticmethod
-    def _token(name: str) -> str:
-        return name.upper().replace("-", "_")
+        self._used: set[str] = {secret_variable(name) for name in taken}
 
     def claim(self, base: str) -> str:
         candidate, n = base, 1
-        while self._token(candidate) in self._used:
+        while secret_variable(candidate) in self._used:
             n += 1
             suffix = f"-{n}"
             candidate = base[: _NAME_LIMIT - len(suffix)].rstrip("-_") + suffix
-        self._used.add(self._token(candidate))
+        self._used.add(secret_variable(candidate))
         return candidate
 
 

@@ -18,10 +18,15 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel
 
 from reconciler import data
-from reconciler.manifest.country_options import check_country, check_country_options
+from reconciler.manifest.country_options import (
+    check_country,
+    check_country_options,
+    natural_key,
+)
 from reconciler.manifest.diagnostics import Diagnostic
 from reconciler.manifest.merge import Entry, ManifestSet
 from reconciler.manifest.model import TaxRegistration, WebhookEndpoint
+from reconciler.manifest.names import secret_variable
 from reconciler.manifest.suggest import did_you_mean
 
 #: Metadata keys the tool writes on the endpoints it manages (PRODUCT.md §4.1).
@@ -93,17 +98,17 @@ def check_manifest_set(manifests: ManifestSet, *, allow_unknown_events: bool) ->
         )
     secret_names: dict[str, str] = {}
     for name, entry in manifests.endpoints.items():
-        suffix = name.upper().replace("-", "_")
-        if suffix in secret_names:
+        variable = secret_variable(name)
+        if variable in secret_names:
             out.append(
                 entry.diagnostic(
                     (),
-                    f"name maps to the same secret variable STRIPE_WEBHOOK_SECRET_{suffix} as "
-                    f"'{secret_names[suffix]}'; rename one",
+                    f"name maps to the same secret variable {variable} as "
+                    f"'{secret_names[variable]}'; rename one",
                     key=True,
                 )
             )
-        secret_names.setdefault(suffix, name)
+        secret_names.setdefault(variable, name)
         if isinstance(entry.raw, dict):
             out.extend(_check_endpoint(entry, entry.raw, mode, allow_unknown_events))
     for entry in manifests.registrations.values():
@@ -297,32 +302,18 @@ def _check_registration(entry: Entry, raw: dict[str, Any]) -> list[Diagnostic | 
     return out
 
 
-def natural_key(registration: TaxRegistration) -> tuple[str, str, str] | None:
-    """(country, type, jurisdiction) — the identity of a registration, or None if incomplete."""
-    options = registration.country_options.get(registration.country.lower())
-    if not isinstance(options, dict) or not isinstance(options.get("type"), str):
-        return None
-    kind: str = options["type"]
-    jurisdiction = options.get("state")
-    sub = options.get(kind)
-    if isinstance(sub, dict):
-        jurisdiction = sub.get("province", sub.get("jurisdiction", jurisdiction))
-        if kind == "province_standard" or "jurisdiction" in sub:
-            jurisdiction = f"{options.get('state', '')}/{jurisdiction}".strip("/")
-    return (registration.country, kind, str(jurisdiction or ""))
-
-
 def _check_overlaps(registrations: dict[str, Entry]) -> list[Diagnostic | None]:
     now = int(time.time())
-    seen: dict[tuple[str, str, str], list[tuple[str, Entry, int, float]]] = {}
+    seen: dict[str, list[tuple[str, Entry, int, float]]] = {}
     out: list[Diagnostic | None] = []
     for name, entry in registrations.items():
         model = entry.model
         if not isinstance(model, TaxRegistration):
             continue
-        key = natural_key(model)
-        if key is None:
-            continue
+        options = model.country_options.get(model.country.lower())
+        if not isinstance(options, dict) or not isinstance(options.get("type"), str):
+            continue  # reported by the shape checks; an incomplete key would match wrongly
+        key = natural_key(model.country, model.country_options)
         start = now if model.active_from == "now" else model.active_from
         end: float = (
             float("inf")
@@ -331,7 +322,7 @@ def _check_overlaps(registrations: dict[str, Entry]) -> list[Diagnostic | None]:
         )
         for other_name, other, other_start, other_end in seen.get(key, []):
             if start < other_end and other_start < end:
-                what = " ".join(part for part in key if part)
+                what = key.replace("/", " ")
                 out.append(
                     entry.diagnostic(
                         (),

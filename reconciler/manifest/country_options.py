@@ -44,6 +44,27 @@ def supported_countries() -> frozenset[str]:
     return frozenset(code.upper() for code in country_option_schemas())
 
 
+def natural_key(country: str, country_options: Mapping[str, Any]) -> str:
+    """``US/state_sales_tax/CA``: a registration's identity (PRODUCT.md §4.3).
+
+    Country, ``type`` and the jurisdiction fields that apply (``state``, then the type
+    sub-object's ``province`` / ``jurisdiction``). The one definition: validation's overlap
+    check, planning, apply's lookups, drift and export must all agree on it.
+    """
+    options = country_options.get(country.lower())
+    if not isinstance(options, Mapping):
+        options = {}
+    kind = options.get("type")
+    kind = kind if isinstance(kind, str) else ""
+    parts = [country.upper(), kind]
+    if options.get("state"):
+        parts.append(str(options["state"]))
+    sub = options.get(kind) if kind else None
+    if isinstance(sub, Mapping):
+        parts.extend(str(sub[name]) for name in JURISDICTION_FIELDS if sub.get(name))
+    return "/".join(parts)
+
+
 def _resolve(schema: dict[str, Any]) -> dict[str, Any]:
     while "$ref" in schema:
         schema = data.openapi()["components"]["schemas"][str(schema["$ref"]).rsplit("/", 1)[-1]]

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
-from reconciler.manifest.country_options import response_view
+from reconciler.manifest.country_options import natural_key, response_view
 from reconciler.manifest.model import Manifest, TaxRegistration
 from reconciler.resources.base import (
     ApiClient,
@@ -25,6 +25,8 @@ from reconciler.resources.base import (
 )
 from reconciler.resources.changes import ActionType, FieldChange, Request
 
+__all__ = ["CANDIDATE_STATUSES", "PATH", "TaxRegistrationHandler", "drop_none", "natural_key"]
+
 PATH = "/v1/tax/registrations"
 CANDIDATE_STATUSES = ("active", "scheduled")
 
@@ -36,23 +38,6 @@ def drop_none(value: Any) -> Any:
     if isinstance(value, (list, tuple)):
         return [drop_none(v) for v in value]
     return value
-
-
-def natural_key(country: str, country_options: Mapping[str, Any]) -> str:
-    """``US/state_sales_tax/CA``: country, type and the jurisdiction fields that apply."""
-    cc = country.lower()
-    options = country_options.get(cc) or {}
-    kind = str(options.get("type") or "")
-    parts = [country.upper(), kind]
-    if options.get("state"):
-        parts.append(str(options["state"]))
-    province = (options.get("province_standard") or {}).get("province")
-    if province:
-        parts.append(str(province))
-    sub = options.get(kind)
-    if isinstance(sub, Mapping) and sub.get("jurisdiction"):
-        parts.append(str(sub["jurisdiction"]))
-    return "/".join(parts)
 
 
 _OPEN = float("inf")

@@ -17,8 +17,7 @@ from reconciler.manifest import (
     diagnostics_to_json,
     load_manifests,
 )
-from reconciler.manifest.checks import natural_key
-from reconciler.manifest.country_options import country_option_schemas
+from reconciler.manifest.country_options import country_option_schemas, natural_key
 from reconciler.manifest.expand import expand
 from reconciler.manifest.model import TaxRegistration
 
@@ -251,26 +250,31 @@ def test_registration_windows_that_do_not_overlap(tmp_path: Path) -> None:
         "  other-state: {country: US, country_options: {us: {type: state_sales_tax, state: NY}}}\n",
     )
     registrations = load_manifests([path], environ={}).manifest.tax_registrations
-    assert natural_key(registrations["old"]) == ("US", "state_sales_tax", "CA")
-    assert natural_key(registrations["other-state"]) == ("US", "state_sales_tax", "NY")
+    old, other = registrations["old"], registrations["other-state"]
+    assert natural_key(old.country, old.country_options) == "US/state_sales_tax/CA"
+    assert natural_key(other.country, other.country_options) == "US/state_sales_tax/NY"
 
 
 @pytest.mark.parametrize(
     ("country", "options", "key"),
     [
-        ("DE", {"de": {"type": "oss_union"}}, ("DE", "oss_union", "")),
+        ("DE", {"de": {"type": "oss_union"}}, "DE/oss_union"),
         ("CA", {"ca": {"type": "province_standard", "province_standard": {"province": "BC"}}},
-         ("CA", "province_standard", "BC")),
+         "CA/province_standard/BC"),
         ("US", {"us": {"type": "local_amusement_tax", "state": "IL",
                        "local_amusement_tax": {"jurisdiction": "14000"}}},
-         ("US", "local_amusement_tax", "IL/14000")),
+         "US/local_amusement_tax/IL/14000"),
+        ("US", {"us": {"type": "state_sales_tax", "state": "CA",
+                       "state_sales_tax": {"elections": [{"type": "local_use_tax"}]}}},
+         "US/state_sales_tax/CA"),
+        ("GB", {"gb": {"type": "standard", "standard": None}}, "GB/standard"),
+        ("de", {"de": {"type": "oss_union"}}, "DE/oss_union"),
+        ("DE", {}, "DE/"),  # incomplete: the overlap check skips it, matching finds nothing
     ],
 )  # fmt: skip
-def test_natural_key(
-    country: str, options: dict[str, dict[str, object]], key: tuple[str, ...]
-) -> None:
+def test_natural_key(country: str, options: dict[str, dict[str, object]], key: str) -> None:
     registration = TaxRegistration(country=country, country_options=options)
-    assert natural_key(registration) == key
+    assert natural_key(registration.country, registration.country_options) == key
 
 
 def test_country_shapes_are_derived_from_the_spec() -> None:

@@ -105,3 +105,10 @@ def test_settings_normalisation_reads_pending_fields() -> None:
     assert now["status"] == "pending"
     assert now["missing_fields"] == ["head_office"]
     assert now["fields"]["head_office.address.country"] is None
+
+
+def test_one_natural_key_for_validation_and_planning() -> None:
+    from reconciler.manifest import country_options
+    from reconciler.resources import tax_registration
+
+    assert tax_registration.natural_key is country_options.natural_key

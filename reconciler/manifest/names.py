@@ -1,0 +1,20 @@
+"""Names derived from a webhook endpoint's logical name, shared by every step that needs them.
+
+The secrets-file variable is where apply stores an endpoint's signing secret. Validation refuses
+two logical names that map to one variable, export never hands out such a pair, and apply writes
+under it: all three must agree, so the mapping lives here, once.
+"""
+
+from __future__ import annotations
+
+import re
+
+#: prefix of every secrets-file variable (dotenv line or JSON key)
+SECRET_VARIABLE_PREFIX = "STRIPE_WEBHOOK_SECRET_"
+
+_NOT_VARIABLE = re.compile(r"[^A-Z0-9_]")
+
+
+def secret_variable(name: str) -> str:
+    """``orders-eu`` → ``STRIPE_WEBHOOK_SECRET_ORDERS_EU`` (anything not [A-Z0-9_] becomes _)."""
+    return SECRET_VARIABLE_PREFIX + _NOT_VARIABLE.sub("_", name.upper())
