@@ -36,6 +36,7 @@ RESERVED_METADATA_KEYS = (
     "reconciler_connect",
     "reconciler_secret_pending",  # apply's marker of a not-yet-delivered signing secret
 )
+_RESERVED_PATHS = frozenset(f"metadata.{key}" for key in RESERVED_METADATA_KEYS)
 MAX_WEBHOOK_ENDPOINTS = 16
 MAX_METADATA_KEYS = 50
 MAX_METADATA_KEY_LENGTH = 40
@@ -266,6 +267,16 @@ def _check_ignore_changes(
     mappings = [name for name in allowed if name in ("metadata", "country_options")]
     out: list[Diagnostic | None] = []
     for index, item in enumerate(lifecycle["ignore_changes"]):
+        if isinstance(item, str) and item in _RESERVED_PATHS:
+            # planning compares them regardless: hiding the secret-pending marker would lose a
+            # signing secret for good, so saying "ignored" here would be a lie
+            out.append(
+                entry.diagnostic(
+                    ("lifecycle", "ignore_changes", index),
+                    f"'{item}' is reserved: the tool's own metadata keys are never ignored",
+                )
+            )
+            continue
         if not isinstance(item, str) or item in allowed or fnmatch.filter(allowed, item):
             continue
         if any(item.startswith(f"{name}.") and len(item) > len(name) + 1 for name in mappings):

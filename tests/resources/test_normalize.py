@@ -112,3 +112,10 @@ def test_one_natural_key_for_validation_and_planning() -> None:
     from reconciler.resources import tax_registration
 
     assert tax_registration.natural_key is country_options.natural_key
+
+
+def test_validation_reserves_exactly_the_keys_the_handler_writes() -> None:
+    from reconciler.manifest.checks import RESERVED_METADATA_KEYS
+    from reconciler.resources.webhook_endpoint import RESERVED_KEYS
+
+    assert sorted(RESERVED_METADATA_KEYS) == sorted(RESERVED_KEYS)
