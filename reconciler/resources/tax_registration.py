@@ -147,8 +147,8 @@ class TaxRegistrationHandler(ResourceHandler):
         names_by_key: dict[str, list[str]] = {}
         for name in sorted(declared):
             desired: TaxRegistration = declared[name]
-            names_by_key.setdefault(natural_key(desired.country, desired.country_options), [])
-            names_by_key[natural_key(desired.country, desired.country_options)].append(name)
+            key = natural_key(desired.country, desired.country_options)
+            names_by_key.setdefault(key, []).append(name)
         # Type is part of the key, so a live registration of another type is never claimed: it
         # is undeclared and follows policy.unmanaged. EU schemes (oss_union, ioss, ...) coexist,
         # and registrations carry no tag that could say one used to be a declared resource.
