@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import pytest
 
-from reconciler.drift.check import drift_from_plan
+from reconciler.drift.check import check_drift, drift_from_plan
 from reconciler.drift.model import DriftReport
+from reconciler.drift.readonly import ReadOnlyClient
 from reconciler.manifest.model import Manifest
 from reconciler.plan.builder import build_plan
 from reconciler.resources.base import LiveState
@@ -225,3 +227,41 @@ def test_tax_settings_changed() -> None:
         ("defaults.tax_behavior", "inclusive", "exclusive")
     ]
     assert report.resources_checked == 2
+
+
+class _AccountAtTheLimit:
+    """Serves 16 untagged endpoints and active tax settings, as fetch_live reads them."""
+
+    async def request(
+        self,
+        method: str,
+        path: str,
+        params: Any = None,
+        *,
+        idempotency_key: str | None = None,
+    ) -> dict[str, Any]:
+        assert (method, path) == ("GET", "/v1/tax/settings")
+        return dict(ACTIVE_SETTINGS)
+
+    async def paginate(self, path: str, params: Any = None) -> Any:
+        if path == "/v1/webhook_endpoints":
+            for index in range(16):
+                yield endpoint(id=f"we_{index}", url=f"https://other.example/{index}", metadata={})
+
+
+def test_drift_still_reports_when_the_account_is_at_the_endpoint_limit() -> None:
+    # A plan for this account would be refused (a 17th endpoint), but drift must still say what
+    # differs instead of failing the nightly check with a planning error.
+    report = asyncio.run(
+        check_drift(
+            manifest(),
+            ReadOnlyClient(_AccountAtTheLimit()),
+            account_id=None,
+            mode="test",
+            stripe_account=None,
+            checked_at="2026-11-26T00:00:00Z",
+        )
+    )
+    kinds = summary(report)
+    assert ("webhook_endpoints.orders", "missing") in kinds
+    assert len([k for k in kinds if k[1] == "unmanaged"]) == 16
