@@ -63,6 +63,30 @@ class ClientStats:
     throttled_seconds: float = 0.0
 
 
+class StripeResponse(dict[str, Any]):
+    """The JSON object of a successful answer, plus what its headers said.
+
+    A plain ``dict`` to every caller; ``replayed`` is True when Stripe answered an
+    ``Idempotency-Key`` it had seen with the stored first answer (``Idempotent-Replayed: true``),
+    which may describe an object deleted since. ``request_id`` is Stripe's ``Request-Id``.
+    """
+
+    replayed: bool = False
+    request_id: str | None = None
+
+    @classmethod
+    def of(cls, body: Mapping[str, Any], response: httpx.Response) -> StripeResponse:
+        made = cls(body)
+        made.replayed = response.headers.get("idempotent-replayed", "").lower() == "true"
+        made.request_id = request_id_of(response)
+        return made
+
+
+def was_replayed(response: Mapping[str, Any]) -> bool:
+    """True when ``response`` is an idempotent replay (False for any other mapping)."""
+    return isinstance(response, StripeResponse) and response.replayed
+
+
 @dataclass(frozen=True)
 class _Failure:
     """One failed attempt: the error to raise if it is the last, and whether to retry."""
@@ -164,12 +188,13 @@ class StripeClient:
         params: Mapping[str, Any] | None = None,
         *,
         idempotency_key: str | None = None,
-    ) -> dict[str, Any]:
+    ) -> StripeResponse:
         """Send one logical request and return the JSON object Stripe answers with.
 
         ``params`` go in the query string for GET/DELETE and in the form body for POST. A POST is
         retried only when ``idempotency_key`` is given; the same key is sent on every attempt.
-        Raises a :class:`~reconciler.errors.StripeError` subclass on failure.
+        The answer is a :class:`StripeResponse` (a ``dict`` that also says whether it was an
+        idempotent replay). Raises a :class:`~reconciler.errors.StripeError` subclass on failure.
         """
         method = method.upper()
         request = self._build_request(method, path, params, idempotency_key)
@@ -191,7 +216,8 @@ class StripeClient:
                 outcome = await self._attempt(request, attempt)
 
             if isinstance(outcome, httpx.Response) and outcome.is_success:
-                return self._checked_mode(parse_object(outcome), method, path)
+                body = self._checked_mode(parse_object(outcome), method, path)
+                return StripeResponse.of(body, outcome)
             failure = self._judge(method, path, outcome, has_key)
             if not failure.retryable:
                 raise failure.error
