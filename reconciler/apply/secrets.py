@@ -34,6 +34,7 @@ import stat
 import subprocess
 import sys
 import tempfile
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -284,6 +285,9 @@ class SecretSinks:
     def __init__(self, sinks: Sequence[SecretSink]) -> None:
         # The mask goes first so anything printed afterwards (even by a failing command) is masked.
         self.sinks = sorted(sinks, key=lambda sink: not isinstance(sink, GitHubMaskSink))
+        # Creates running in parallel finish together, but a secrets command is the user's
+        # script (an append to a file, a vault CLI): it must never run alongside itself.
+        self._one_at_a_time = threading.Lock()
 
     @property
     def stores_secrets(self) -> bool:
@@ -299,5 +303,6 @@ class SecretSinks:
             sink.check()
 
     def deliver(self, secret: NewSecret) -> None:
-        for sink in self.sinks:
-            sink.deliver(secret)
+        with self._one_at_a_time:
+            for sink in self.sinks:
+                sink.deliver(secret)
