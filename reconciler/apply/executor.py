@@ -31,6 +31,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from reconciler.apply.idempotency import idempotency_key
+from reconciler.apply.listing import SharedListing
 from reconciler.apply.progress import (
     ActionResult,
     ApplyResult,
@@ -129,6 +130,7 @@ class Executor:
         self._crash_after = int(os.environ.get(CRASH_HOOK_ENV, "0") or 0)
         self._milestones = 0
         self._planned_ids: frozenset[str] = frozenset()
+        self._endpoint_listing = SharedListing(self._list_endpoints)
 
     async def run(self, plan: Plan) -> ApplyResult:
         self._planned_ids = frozenset(a.live_id for a in plan.actions if a.live_id)
@@ -242,9 +244,11 @@ class Executor:
         params["metadata"] = {**dict(params.get("metadata") or {}), SECRET_PENDING_KEY: "true"}
         # Within the key window Stripe replays the original answer to the same create (a retry,
         # or a concurrent apply of the same plan), which is the only way to get its secret back.
-        created = await self._send(action, 0, replace(create, params=params))
+        created, listed = await self._endpoint_listing.create_then_list(
+            self._send(action, 0, replace(create, params=params))
+        )
         new_id = _id_of(created, create)
-        await self._yield_to_concurrent_create(action, name, new_id, create.path)
+        await self._yield_to_concurrent_create(action, name, new_id, create.path, listed)
         secret = created.get("secret")
         if not isinstance(secret, str) or not secret:
             raise StripeError(f"Stripe returned no signing secret for the new endpoint {new_id}")
@@ -263,22 +267,24 @@ class Executor:
         return new_id
 
     async def _yield_to_concurrent_create(
-        self, action: Action, name: str, new_id: str, path: str
+        self, action: Action, name: str, new_id: str, path: str, listed: Sequence[LiveObject]
     ) -> None:
         """Keep at most one endpoint per name when applies of different plans race.
 
         Different plans use different idempotency keys, so two applies can both create ``name``.
         Right after its create, before the secret goes anywhere, each lists the endpoints tagged
-        ``name``; one it did not plan for means another apply got there, so it deletes its own
-        and fails (run apply again). An endpoint is only ever deleted here by its own creator,
-        before its secret goes anywhere, and a survivor has seen no rival after its create, so at
-        most one survives (none, when both see each other; the next apply then creates one) and
-        no sink is handed the secret of an endpoint that is then deleted.
+        ``name`` (``listed``: sent after the create completed, and shared by the creates that
+        finished together, see :mod:`reconciler.apply.listing`); one it did not plan for means
+        another apply got there, so it deletes its own and fails (run apply again). An endpoint
+        is only ever deleted here by its own creator, before its secret goes anywhere, and a
+        survivor has seen no rival after its create, so at most one survives (none, when both
+        see each other; the next apply then creates one) and no sink is handed the secret of an
+        endpoint that is then deleted.
         """
         known = {new_id, *self._planned_ids}
         others = sorted(
             str(obj.get("id"))
-            for obj in [o async for o in self._client.paginate(path, {})]
+            for obj in listed
             if tagged_name(obj) == name and str(obj.get("id")) not in known
         )
         if not others:
@@ -349,6 +355,9 @@ class Executor:
             response = {}
         self._milestone()
         return response
+
+    async def _list_endpoints(self) -> tuple[LiveObject, ...]:
+        return tuple([obj async for obj in self._client.paginate(_LIST_PATHS[ENDPOINTS], {})])
 
     async def _lookup(self, kind: str) -> tuple[LiveObject, ...]:
         """Live objects of ``kind``, listed once per phase (creates of one phase share it)."""
