@@ -104,12 +104,13 @@ def watching(scan: LeakScan) -> Iterator[_RetryCounter]:
 
 
 def client_config(emulator: EmulatorServer, profile: FaultProfile) -> StripeConfig:
-    """Fast retries (CI time), many attempts; the rate limiter out of the way."""
+    """Fast retries (CI time), many attempts (a 409 lasts while the same key is in flight, which a
+    loaded machine stretches); the rate limiter out of the way."""
     return StripeConfig(
         api_key=KEY,
         api_base=emulator.base_url,
         timeout=profile.timeout,
-        max_attempts=12,
+        max_attempts=25,
         backoff_initial=0.002,
         backoff_max=0.03,
         deadline=30.0,
