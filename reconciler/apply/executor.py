@@ -26,7 +26,7 @@ import logging
 import os
 import signal
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -49,18 +49,20 @@ from reconciler.errors import (
     ReconcilerError,
     StripeError,
 )
+from reconciler.manifest.model import TaxRegistration
 from reconciler.plan.model import NEW_ID, Action, ActionType, Plan, Request
 from reconciler.resources import HANDLERS
 from reconciler.resources.base import ApiClient, LiveObject
-from reconciler.resources.tax_registration import CANDIDATE_STATUSES, natural_key
+from reconciler.resources.tax_registration import CANDIDATE_STATUSES, natural_key, window_fit
+from reconciler.resources.tax_registration import PATH as REGISTRATION_PATH
+from reconciler.resources.webhook_endpoint import PATH as ENDPOINT_PATH
 from reconciler.resources.webhook_endpoint import SECRET_PENDING_KEY, tagged_name
+from reconciler.stripe.client import was_replayed
 
 logger = logging.getLogger(__name__)
 
 ENDPOINTS = "webhook_endpoints"
 REGISTRATIONS = "tax_registrations"
-_LIST_PATHS = {ENDPOINTS: "/v1/webhook_endpoints", REGISTRATIONS: "/v1/tax/registrations"}
-_LIST_PARAMS: dict[str, dict[str, Any]] = {ENDPOINTS: {}, REGISTRATIONS: {"status": "all"}}
 
 #: Longest wait for a clamped expiry before a replace creates the successor (see
 #: ``Executor._expire_registration``); a longer one (a scheduled registration) is not waited for.
@@ -68,6 +70,10 @@ MAX_EXPIRY_WAIT = 3.0
 #: Clock and sleep for the expiry clamp; module-level so tests can replace them.
 _now = time.time
 _sleep = asyncio.sleep
+
+#: How many times one create is sent again with a derived key after its answer turned out to be
+#: a replay of an object that is gone (deleted or expired since); each needs its own earlier loss.
+MAX_RECREATES = 3
 
 #: Test hook: SIGKILL this process after the N-th completed write or secret delivery, so the
 #: crash tests can stop apply at exact points. Never set it outside tests.
@@ -225,17 +231,87 @@ class Executor:
 
     async def _create_registration(self, action: Action, index: int) -> str:
         request = action.requests[index]
-        key = natural_key(str(request.params["country"]), request.params["country_options"])
-        for obj in await self._lookup(REGISTRATIONS):
+        existing = self._same_registration(action, request, await self._lookup(REGISTRATIONS))
+        if existing is not None:
+            self._note(action, f"already exists as {existing} (same natural key and window)")
+            return existing
+        created = await self._create(action, index, request, self._registration_gone)
+        return _id_of(created, request)
+
+    def _same_registration(
+        self, action: Action, request: Request, live: Sequence[LiveObject]
+    ) -> str | None:
+        """A live registration that already is the one ``request`` creates, if any.
+
+        Created after the plan was made (another apply, or this plan's earlier run past the key
+        window). Only a live object the plan would pair with this declared window counts, judged
+        as planning does (:func:`window_fit` tier 0: same key, same window). Another window of
+        the same key (the current registration next to its scheduled successor) is not it, nor
+        is a live object another action of the plan works on. Validation refuses overlapping
+        windows of one key, so no other declared window can be the exact twin of this one.
+        """
+        params = request.params
+        key = natural_key(str(params["country"]), params["country_options"])
+        desired = _declared_window(params)
+        for obj in live:
+            obj_id = str(obj.get("id"))
             if (
-                obj.get("id") != action.live_id
+                obj_id != action.live_id
+                and obj_id not in self._planned_ids
                 and obj.get("status") in CANDIDATE_STATUSES
                 and natural_key(str(obj.get("country")), obj.get("country_options") or {}) == key
+                and window_fit(desired, obj, int(_now()))[0] == 0
             ):
-                self._note(action, f"already exists as {obj['id']} (found by natural key)")
-                return str(obj["id"])
-        created = await self._send(action, index, request)
-        return _id_of(created, request)
+                return obj_id
+        return None
+
+    async def _create(
+        self,
+        action: Action,
+        index: int,
+        request: Request,
+        gone: Callable[[str], Awaitable[str | None]],
+    ) -> dict[str, Any]:
+        """Send a create; trust a replayed answer only while its object is still there.
+
+        The key is the same for the same plan, so within Stripe's 24-hour window a re-run of a
+        plan replays the first answer: after a crash that is how a new endpoint's secret comes
+        back, but if the object was deleted (or the registration ended) since, the replay
+        describes something that no longer exists. Then the create is sent again under a
+        derived key. Only a replay costs the extra GET.
+        """
+        for retry in range(MAX_RECREATES + 1):
+            created = await self._send(action, index, request, retry=retry)
+            if not was_replayed(created):
+                return created
+            replayed_id = _id_of(created, request)
+            why = await gone(replayed_id)
+            if why is None:
+                return created
+            self._note(
+                action,
+                f"Stripe replayed an earlier create of {replayed_id}, which {why} since; "
+                "creating it again",
+            )
+        raise ApplyError(
+            f"{action.address}: every create was answered with a replay of an object that is "
+            f"gone ({MAX_RECREATES + 1} tries); run plan and apply again"
+        )
+
+    async def _endpoint_gone(self, endpoint_id: str) -> str | None:
+        try:
+            await self._client.request("GET", f"{ENDPOINT_PATH}/{endpoint_id}")
+        except NotFoundError:
+            return "was deleted"
+        return None
+
+    async def _registration_gone(self, registration_id: str) -> str | None:
+        try:
+            obj = await self._client.request("GET", f"{REGISTRATION_PATH}/{registration_id}")
+        except NotFoundError:
+            return "no longer exists"
+        status = obj.get("status")
+        return None if status in CANDIDATE_STATUSES else f"has become {status}"
 
     async def _create_endpoint(self, action: Action) -> str:
         name = action.address.split(".", 1)[1]
@@ -245,7 +321,7 @@ class Executor:
         # Within the key window Stripe replays the original answer to the same create (a retry,
         # or a concurrent apply of the same plan), which is the only way to get its secret back.
         created, listed = await self._endpoint_listing.create_then_list(
-            self._send(action, 0, replace(create, params=params))
+            self._create(action, 0, replace(create, params=params), self._endpoint_gone)
         )
         new_id = _id_of(created, create)
         await self._yield_to_concurrent_create(action, name, new_id, create.path, listed)
@@ -312,7 +388,13 @@ class Executor:
         self._milestone()
 
     async def _send(
-        self, action: Action, index: int, request: Request, *, new_id: str | None = None
+        self,
+        action: Action,
+        index: int,
+        request: Request,
+        *,
+        new_id: str | None = None,
+        retry: int = 0,
     ) -> dict[str, Any]:
         path = request.path.replace(NEW_ID, new_id) if new_id else request.path
         if NEW_ID in path:
@@ -331,6 +413,8 @@ class Executor:
                 path=path,
                 params=params,
             )
+            if retry:
+                key = f"{key}-r{retry}"  # a create sent again after a stale replay
         try:
             try:
                 response = await self._client.request(
@@ -357,18 +441,14 @@ class Executor:
         return response
 
     async def _list_endpoints(self) -> tuple[LiveObject, ...]:
-        return tuple([obj async for obj in self._client.paginate(_LIST_PATHS[ENDPOINTS], {})])
+        return await HANDLERS[ENDPOINTS].fetch(self._client)
 
     async def _lookup(self, kind: str) -> tuple[LiveObject, ...]:
         """Live objects of ``kind``, listed once per phase (creates of one phase share it)."""
         async with self._lookup_lock:
             cache_key = (self._phase, kind)
             if cache_key not in self._lookups:
-                objects = [
-                    obj
-                    async for obj in self._client.paginate(_LIST_PATHS[kind], _LIST_PARAMS[kind])
-                ]
-                self._lookups[cache_key] = tuple(objects)
+                self._lookups[cache_key] = await HANDLERS[kind].fetch(self._client)
             return self._lookups[cache_key]
 
     def _emit(
@@ -412,6 +492,18 @@ async def execute_plan(
     """Apply ``plan`` in order; never raises for a failed action (see :class:`ApplyResult`)."""
     return await Executor(client, target, sinks, parallelism=parallelism, on_event=on_event).run(
         plan
+    )
+
+
+def _declared_window(params: Mapping[str, Any]) -> TaxRegistration:
+    """The declared registration a create request was built from (its window is what counts)."""
+    return TaxRegistration.model_validate(
+        {
+            "country": params["country"],
+            "country_options": params["country_options"],
+            "active_from": params.get("active_from", "now"),
+            "expires_at": params.get("expires_at"),
+        }
     )
 
 

@@ -25,7 +25,14 @@ from reconciler.resources.base import (
 )
 from reconciler.resources.changes import ActionType, FieldChange, Request
 
-__all__ = ["CANDIDATE_STATUSES", "PATH", "TaxRegistrationHandler", "drop_none", "natural_key"]
+__all__ = [
+    "CANDIDATE_STATUSES",
+    "PATH",
+    "TaxRegistrationHandler",
+    "drop_none",
+    "natural_key",
+    "window_fit",
+]
 
 PATH = "/v1/tax/registrations"
 CANDIDATE_STATUSES = ("active", "scheduled")
@@ -56,7 +63,7 @@ def _overlap(start: float, end: float, live_start: float, live_end: float) -> bo
     return start < live_end and live_start < end
 
 
-def _fit(desired: TaxRegistration, obj: LiveObject, now: int) -> tuple[int, float]:
+def window_fit(desired: TaxRegistration, obj: LiveObject, now: int) -> tuple[int, float]:
     """How well a live registration fits a declared window; smaller is better.
 
     0: the same window (``active_from: now`` fits one that is already active), 1: the windows
@@ -91,7 +98,7 @@ def _pair_by_window(
     (fit, name, live order): exact windows first, then overlapping ones; names only break ties.
     """
     ranked = sorted(
-        (_fit(declared[name], obj, now), name, index)
+        (window_fit(declared[name], obj, now), name, index)
         for name in names
         for index, obj in enumerate(candidates)
     )

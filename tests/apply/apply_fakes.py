@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
 from reconciler.errors import APIError, NotFoundError, ReconcilerError
+from reconciler.stripe.client import StripeResponse
 
 
 class FakeStripe:
@@ -44,7 +45,10 @@ class FakeStripe:
         if failure is not None:
             raise failure
         if idempotency_key is not None and idempotency_key in self.replies:
-            return copy.deepcopy(self.replies[idempotency_key])
+            # as Stripe does: the stored first answer, flagged Idempotent-Replayed
+            replay = StripeResponse(copy.deepcopy(self.replies[idempotency_key]))
+            replay.replayed = True
+            return replay
         reply = self._handle(method, path, params_copy or {})
         if idempotency_key is not None:
             self.replies[idempotency_key] = copy.deepcopy(reply)
@@ -89,18 +93,23 @@ class FakeStripe:
             return copy.deepcopy(obj)
         if path == "/v1/tax/registrations" and method == "POST":
             obj_id = self._id("taxreg")
+            # a start in the future makes a scheduled registration; `now` starts at 1
+            start = params.get("active_from")
+            starts = start if isinstance(start, int) else 1
             obj = {
                 "id": obj_id,
                 "object": "tax.registration",
                 "country": params["country"],
                 "country_options": params["country_options"],
-                "active_from": 1,
+                "active_from": starts,
                 "expires_at": params.get("expires_at"),
-                "status": "active",
+                "status": "scheduled" if starts > 1 else "active",
             }
             self.registrations[obj_id] = obj
             return copy.deepcopy(obj)
         if parts[:3] == ["v1", "tax", "registrations"] and len(parts) == 4:
+            if parts[3] not in self.registrations:
+                raise NotFoundError("No such registration", http_status=404)
             obj = self.registrations[parts[3]]
             obj.update(params)
             if params.get("expires_at") == "now":
