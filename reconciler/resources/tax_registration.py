@@ -190,7 +190,8 @@ class TaxRegistrationHandler(ResourceHandler):
             return Decision(
                 ActionType.CREATE,
                 changes=tuple(changes),
-                reason="no active or scheduled registration has this natural key",
+                reason="no active or scheduled registration of this natural key is left for this "
+                "window",
             )
         have = self.normalize_live(pair.live)
         life = desired.lifecycle

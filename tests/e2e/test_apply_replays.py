@@ -114,7 +114,11 @@ def test_apply_sends_the_successor_create_instead_of_claiming_the_current_one(
 ) -> None:
     _current_registration(emulator)
     manifest = write_manifest(tmp_path, SEQUENCE)
-    invoke(emulator, "apply", str(manifest), "--auto-approve")
+    run = invoke(emulator, "apply", str(manifest), "--auto-approve")
+    # the plan's reason stays true: a registration of this key exists, for the other window
+    assert "# no active or scheduled registration of this natural key is left for this " in (
+        run.stdout
+    )
     # before the fix apply answered "already exists as <the current one>" and reported Created
     assert _registration_creates(emulator) == 2
 
