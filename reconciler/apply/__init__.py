@@ -16,9 +16,10 @@ lookups, secret delivery), ``staleness`` (saved plan vs now), ``idempotency`` (k
 
 from __future__ import annotations
 
-from reconciler.apply.executor import ApplyTarget, execute_plan, recover_pending_secrets
+from reconciler.apply.executor import ApplyTarget, execute_plan
 from reconciler.apply.idempotency import idempotency_key
 from reconciler.apply.progress import ActionResult, ApplyResult, ProgressEvent, Status
+from reconciler.apply.recovery import recover_pending_secrets
 from reconciler.apply.secrets import (
     CommandSink,
     FileSink,

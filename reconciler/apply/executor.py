@@ -15,8 +15,13 @@ so it deletes its own before handing out the secret (see ``_yield_to_concurrent_
 Webhook signing secrets. A new endpoint is created with the metadata marker
 ``reconciler_secret_pending=true``; its secret goes to every sink before anything else happens to
 it; only then is the marker removed. An endpoint still carrying the marker therefore has a secret
-nobody may have received (the process died in between), and :func:`recover_pending_secrets`
-turns its next update into a replace so the next apply delivers a fresh secret.
+nobody may have received (the process died in between), and
+:func:`reconciler.apply.recovery.recover_pending_secrets` replaces it on the next apply, which
+delivers a fresh secret.
+
+A create's answer may be an idempotent replay of a create this plan made before; its object is
+then fetched once, and if it was deleted or has expired since, the create is sent again under a
+derived key (``Executor._create``).
 """
 
 from __future__ import annotations
@@ -509,53 +514,3 @@ def _declared_window(params: Mapping[str, Any]) -> TaxRegistration:
 
 def _ends_in_its_first_second(request: Request, error: InvalidRequestError) -> bool:
     return error.param == "expires_at" and request.params.get("expires_at") == "now"
-
-
-def pending_secret(obj: LiveObject) -> bool:
-    """True when an endpoint still carries the marker of an undelivered signing secret."""
-    return (obj.get("metadata") or {}).get(SECRET_PENDING_KEY) == "true"
-
-
-def recover_pending_secrets(
-    plan: Plan, live_endpoints: Sequence[LiveObject], declared: Mapping[str, Any]
-) -> Plan:
-    """Turn the update of an endpoint whose secret was never delivered into a replace.
-
-    Such an endpoint was created by an apply that died before its sink confirmed the secret, so
-    nobody can be verifying its signatures: replacing it is safe and the only way to get a
-    secret (Stripe returns one only on create). A protected endpoint is left alone, with a
-    warning, because ``lifecycle.protect`` forbids the delete.
-    """
-    handler = HANDLERS[ENDPOINTS]
-    by_id = {str(obj.get("id")): obj for obj in live_endpoints}
-    actions: list[Action] = []
-    warnings = list(plan.warnings)
-    for action in plan.actions:
-        live = by_id.get(action.live_id or "")
-        name = action.address.split(".", 1)[1] if "." in action.address else ""
-        if (
-            action.kind != ENDPOINTS
-            or action.action not in (ActionType.UPDATE, ActionType.ADOPT)
-            or live is None
-            or not pending_secret(live)
-            or name not in declared
-        ):
-            actions.append(action)
-            continue
-        if action.protected:
-            warnings.append(
-                f"{action.address}: the signing secret of {live['id']} was never delivered, "
-                "and lifecycle.protect prevents replacing it; roll it in the Dashboard"
-            )
-            actions.append(action)
-            continue
-        actions.append(
-            replace(
-                action,
-                action=ActionType.REPLACE,
-                reason="its signing secret was never delivered (an earlier apply stopped "
-                "after creating it): a new endpoint brings a new secret",
-                requests=handler.requests(ActionType.REPLACE, name, declared[name], live),
-            )
-        )
-    return Plan.of(actions, list(plan.reports), warnings, plan.unchanged)

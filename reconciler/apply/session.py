@@ -20,14 +20,14 @@ from reconciler.apply.executor import (
     ApplyTarget,
     creates_endpoints,
     execute_plan,
-    recover_pending_secrets,
 )
 from reconciler.apply.progress import ApplyResult, EventCallback, ignore_event
+from reconciler.apply.recovery import recover_pending_secrets
 from reconciler.apply.secrets import SecretSinks
 from reconciler.apply.staleness import check_not_stale, created_since
 from reconciler.errors import AccountMismatchError, SecretSinkError
 from reconciler.manifest.model import Manifest
-from reconciler.plan.builder import build_plan, check_safety
+from reconciler.plan.builder import build_plan, check_endpoint_limit, check_safety
 from reconciler.plan.model import Plan
 from reconciler.plan.planfile import PlanFile
 from reconciler.resources import fetch_live
@@ -116,6 +116,8 @@ async def apply_session(
         # replaces an endpoint nobody can be using, so it is not counted against max_destroy.
         check_safety(fresh, manifest, force=force)
         plan = recover_pending_secrets(fresh, live.of(ENDPOINTS), manifest.webhook_endpoints)
+        # a recovered secret turns an update into a replace, which needs one more endpoint
+        check_endpoint_limit(plan, live)
         show_plan(plan)
         if not plan.has_changes:
             return ApplyOutcome(account_id, plan, None)

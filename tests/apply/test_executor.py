@@ -15,9 +15,9 @@ from reconciler.apply.executor import (
     creates_endpoints,
     execute_plan,
     phase_of,
-    recover_pending_secrets,
 )
 from reconciler.apply.progress import ProgressEvent, Status
+from reconciler.apply.recovery import recover_pending_secrets
 from reconciler.apply.secrets import FileSink, SecretSinks
 from reconciler.errors import APIError, InvalidRequestError, SecretSinkError
 from reconciler.manifest.model import Manifest

@@ -1,0 +1,82 @@
+"""End-to-end: an endpoint whose secret was never delivered is recovered from its live marker."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import httpx
+from apply_helpers import KEY, endpoints, invoke, read_dotenv, write_manifest, writes
+
+from reconciler.emulator.server import EmulatorServer
+
+MANIFEST = """\
+version: 1
+webhook_endpoints:
+  orders:
+    url: https://shop.example.com/hooks
+    enabled_events: [invoice.paid]
+"""
+
+
+def _create(api: httpx.Client, url: str, **metadata: str) -> str:
+    data = {"url": url, "enabled_events[0]": "invoice.paid"}
+    data.update({f"metadata[{k}]": v for k, v in metadata.items()})
+    answer = api.post("/v1/webhook_endpoints", data=data)
+    assert answer.status_code == 200, answer.text
+    endpoint_id: str = answer.json()["id"]
+    return endpoint_id
+
+
+ORDERS = {
+    "managed_by": "stripe-reconciler",
+    "reconciler_name": "orders",
+    "reconciler_connect": "false",
+    "reconciler_secret_pending": "true",
+}
+
+
+def test_a_pending_secret_is_recovered_with_a_replace(
+    emulator: EmulatorServer, tmp_path: Path
+) -> None:
+    with httpx.Client(base_url=emulator.base_url, auth=(KEY, "")) as api:
+        pending = _create(api, "https://shop.example.com/hooks", **ORDERS)
+    sink = tmp_path / "s.env"
+    run = invoke(
+        emulator,
+        "apply",
+        str(write_manifest(tmp_path, MANIFEST)),
+        "--auto-approve",
+        "--secrets-file",
+        str(sink),
+    )
+    assert run.code == 0, run.stderr
+    assert "its signing secret was never delivered" in run.stdout
+    (new,) = endpoints(emulator)
+    assert new["id"] != pending
+    assert "reconciler_secret_pending" not in new["metadata"]
+    assert read_dotenv(sink)["STRIPE_WEBHOOK_SECRET_ORDERS"].startswith("whsec_")
+
+
+def test_recovery_that_would_pass_the_endpoint_limit_is_refused_before_any_write(
+    emulator: EmulatorServer, tmp_path: Path
+) -> None:
+    with httpx.Client(base_url=emulator.base_url, auth=(KEY, "")) as api:
+        for number in range(15):
+            _create(api, f"https://other{number}.example.com/hooks")
+        _create(api, "https://shop.example.com/hooks", **ORDERS)
+    before = len(writes(emulator))
+    run = invoke(
+        emulator,
+        "apply",
+        str(write_manifest(tmp_path, MANIFEST)),
+        "--auto-approve",
+        "--secrets-file",
+        str(tmp_path / "s.env"),
+    )
+    assert run.code == 1
+    assert (
+        "16 webhook endpoints exist (15 not managed by stripe-reconciler) and this plan "
+        "creates 0 and replaces 1" in run.stderr
+    )
+    assert len(writes(emulator)) == before
+    assert len(endpoints(emulator)) == 16
