@@ -501,14 +501,16 @@ async def execute_plan(
 
 
 def _declared_window(params: Mapping[str, Any]) -> TaxRegistration:
-    """The declared registration a create request was built from (its window is what counts)."""
-    return TaxRegistration.model_validate(
-        {
-            "country": params["country"],
-            "country_options": params["country_options"],
-            "active_from": params.get("active_from", "now"),
-            "expires_at": params.get("expires_at"),
-        }
+    """The declared registration a create request was built from (its window is what counts).
+
+    Built without validation: the request came from a validated manifest, and only the window
+    is read, so nothing here can fail on a shape the model would word differently.
+    """
+    return TaxRegistration.model_construct(
+        country=params["country"],
+        country_options=params["country_options"],
+        active_from=params.get("active_from", "now"),
+        expires_at=params.get("expires_at"),
     )
 
 

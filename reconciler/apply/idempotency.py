@@ -12,19 +12,15 @@ collide with an old key (Stripe would answer ``idempotency_error``).
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Mapping
 from typing import Any
+
+from reconciler.resources.changes import canonical_json
 
 #: Bump when the hashed payload changes shape, so old and new keys never collide.
 KEY_SCHEME = "stripe-reconciler/idempotency/v1"
 KEY_PREFIX = "sr-"
 _HEX_CHARS = 48
-
-
-def canonical_json(value: Any) -> str:
-    """Sorted keys, no whitespace, UTF-8 as-is: equal data gives byte-identical text."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
 def idempotency_key(

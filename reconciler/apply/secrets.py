@@ -29,7 +29,6 @@ import contextlib
 import json
 import logging
 import os
-import re
 import stat
 import subprocess
 import sys
@@ -42,13 +41,13 @@ from typing import Protocol
 
 from reconciler.apply.envfile import merge_dotenv, merge_json, read_dotenv
 from reconciler.errors import SecretSinkError
+from reconciler.manifest.names import secret_variable
 
 if sys.platform != "win32":  # flock is POSIX; Windows gets no cross-process lock
     import fcntl
 
 logger = logging.getLogger(__name__)
 
-ENV_PREFIX = "STRIPE_WEBHOOK_SECRET_"
 _DEFAULT_COMMAND_TIMEOUT = 60.0
 
 
@@ -64,13 +63,9 @@ class NewSecret:
 
     @property
     def variable(self) -> str:
-        """The dotenv / JSON key this secret is stored under."""
+        """The dotenv / JSON key this secret is stored under (the one validation checks for
+        collisions: :func:`reconciler.manifest.names.secret_variable`)."""
         return secret_variable(self.name)
-
-
-def secret_variable(name: str) -> str:
-    """``orders-eu`` → ``STRIPE_WEBHOOK_SECRET_ORDERS_EU`` (anything not [A-Z0-9_] becomes _)."""
-    return ENV_PREFIX + re.sub(r"[^A-Z0-9_]", "_", name.upper())
 
 
 class SecretSink(Protocol):

@@ -6,7 +6,8 @@ from typing import Any
 
 import pytest
 
-from reconciler.apply.idempotency import canonical_json, idempotency_key
+from reconciler.apply.idempotency import idempotency_key
+from reconciler.resources.changes import canonical_json
 
 BASE: dict[str, Any] = {
     "account": "acct_1",
