@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
 from apply_helpers import KEY, endpoints, invoke, list_all, read_dotenv, write_manifest
 
 from reconciler.emulator.server import EmulatorServer
@@ -123,11 +122,6 @@ def test_apply_sends_the_successor_create_instead_of_claiming_the_current_one(
     assert _registration_creates(emulator) == 2
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the emulator refuses a second active or scheduled registration of one jurisdiction "
-    "even when the windows do not overlap (emulator/resources/tax_registrations.py, create)",
-)
 def test_a_scheduled_successor_is_created_next_to_the_current_registration(
     emulator: EmulatorServer, tmp_path: Path
 ) -> None:

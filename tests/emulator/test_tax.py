@@ -154,6 +154,39 @@ def test_duplicate_active_registration_rejected(client: httpx.Client) -> None:
 
 
 @pytest.mark.parametrize(
+    ("current", "successor", "status"),
+    [
+        # [active_from, expires_at) windows, in days from now; None = open-ended
+        ((0, 30), (30, None), 200),  # scheduled to start when the current one ends
+        ((0, 30), (29, None), 400),  # one day of overlap
+        ((0, None), (30, None), 400),  # the current one never ends
+        ((10, 20), (0, 10), 200),  # a window that ends when the scheduled one starts
+        ((10, 20), (0, 11), 400),
+    ],
+)
+def test_same_jurisdiction_is_refused_only_for_overlapping_windows(
+    client: httpx.Client,
+    runtime: Runtime,
+    current: tuple[int, int | None],
+    successor: tuple[int, int | None],
+    status: int,
+) -> None:
+    now = int(runtime.store.now())
+    day = 86400
+
+    def window(days: tuple[int, int | None]) -> dict[str, Any]:
+        start, end = days
+        data: dict[str, Any] = {**US_CA, "active_from": now + 60 + start * day}
+        if end is not None:
+            data["expires_at"] = now + 60 + end * day
+        return data
+
+    assert register(client, window(current)).status_code == 200
+    response = register(client, window(successor))
+    assert response.status_code == status, response.text
+
+
+@pytest.mark.parametrize(
     ("data", "param"),
     [
         (

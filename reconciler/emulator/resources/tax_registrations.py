@@ -146,6 +146,12 @@ def _check_window(active_from: int, expires_at: int | None) -> None:
         raise invalid_param("expires_at", "expires_at must be later than active_from.")
 
 
+def _overlap(first: tuple[int, int | None], second: tuple[int, int | None]) -> bool:
+    """Whether two [active_from, expires_at) windows share a second (None: open-ended)."""
+    (start_a, end_a), (start_b, end_b) = first, second
+    return (end_b is None or start_a < end_b) and (end_a is None or start_b < end_a)
+
+
 def list_registrations(call: Call) -> dict[str, Any]:
     wanted = call.params.get("status", "all")
     newest_first = sorted(_registrations(call).values(), key=lambda r: r["_seq"], reverse=True)
@@ -167,13 +173,18 @@ def create_registration(call: Call) -> dict[str, Any]:
     key = "|".join(natural_key(country, chosen))
     for other_id in index.get(key, []):
         # Stripe's docs are silent on duplicates. Refusing a second active or scheduled
-        # registration for the same jurisdiction is the conservative reading, and it is what
-        # makes a duplicate create by a reconciler visible instead of silently accepted.
-        if status_at(registrations[other_id], call.now) != "expired":
+        # registration for the same jurisdiction whose window overlaps this one is the
+        # conservative reading: it makes a duplicate create by a reconciler visible instead of
+        # silently accepted, while a successor scheduled after the current one ends (the
+        # normal way to change a registration on a date) is still possible.
+        other = registrations[other_id]
+        if status_at(other, call.now) != "expired" and _overlap(
+            (active_from, expires_at), (other["active_from"], other["expires_at"])
+        ):
             raise EmulatedError(
                 400,
-                f"A registration for this jurisdiction already exists ({other_id}); expire it "
-                "before creating another.",
+                f"A registration for this jurisdiction already exists ({other_id}) for an "
+                "overlapping period; expire it before creating another.",
                 param="country_options",
             )
     stored = {
