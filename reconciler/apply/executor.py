@@ -37,6 +37,7 @@ from typing import Any
 
 from reconciler.apply.idempotency import idempotency_key
 from reconciler.apply.listing import SharedListing
+from reconciler.apply.lookup import same_registration
 from reconciler.apply.progress import (
     ActionResult,
     ApplyResult,
@@ -54,11 +55,10 @@ from reconciler.errors import (
     ReconcilerError,
     StripeError,
 )
-from reconciler.manifest.model import TaxRegistration
 from reconciler.plan.model import NEW_ID, Action, ActionType, Plan, Request
 from reconciler.resources import HANDLERS
 from reconciler.resources.base import ApiClient, LiveObject
-from reconciler.resources.tax_registration import CANDIDATE_STATUSES, natural_key, window_fit
+from reconciler.resources.tax_registration import CANDIDATE_STATUSES
 from reconciler.resources.tax_registration import PATH as REGISTRATION_PATH
 from reconciler.resources.webhook_endpoint import PATH as ENDPOINT_PATH
 from reconciler.resources.webhook_endpoint import SECRET_PENDING_KEY, tagged_name
@@ -236,39 +236,17 @@ class Executor:
 
     async def _create_registration(self, action: Action, index: int) -> str:
         request = action.requests[index]
-        existing = self._same_registration(action, request, await self._lookup(REGISTRATIONS))
+        existing = same_registration(
+            request.params,
+            await self._lookup(REGISTRATIONS),
+            excluded={*self._planned_ids, action.live_id or ""},
+            now=int(_now()),
+        )
         if existing is not None:
             self._note(action, f"already exists as {existing} (same natural key and window)")
             return existing
         created = await self._create(action, index, request, self._registration_gone)
         return _id_of(created, request)
-
-    def _same_registration(
-        self, action: Action, request: Request, live: Sequence[LiveObject]
-    ) -> str | None:
-        """A live registration that already is the one ``request`` creates, if any.
-
-        Created after the plan was made (another apply, or this plan's earlier run past the key
-        window). Only a live object the plan would pair with this declared window counts, judged
-        as planning does (:func:`window_fit` tier 0: same key, same window). Another window of
-        the same key (the current registration next to its scheduled successor) is not it, nor
-        is a live object another action of the plan works on. Validation refuses overlapping
-        windows of one key, so no other declared window can be the exact twin of this one.
-        """
-        params = request.params
-        key = natural_key(str(params["country"]), params["country_options"])
-        desired = _declared_window(params)
-        for obj in live:
-            obj_id = str(obj.get("id"))
-            if (
-                obj_id != action.live_id
-                and obj_id not in self._planned_ids
-                and obj.get("status") in CANDIDATE_STATUSES
-                and natural_key(str(obj.get("country")), obj.get("country_options") or {}) == key
-                and window_fit(desired, obj, int(_now()))[0] == 0
-            ):
-                return obj_id
-        return None
 
     async def _create(
         self,
@@ -497,20 +475,6 @@ async def execute_plan(
     """Apply ``plan`` in order; never raises for a failed action (see :class:`ApplyResult`)."""
     return await Executor(client, target, sinks, parallelism=parallelism, on_event=on_event).run(
         plan
-    )
-
-
-def _declared_window(params: Mapping[str, Any]) -> TaxRegistration:
-    """The declared registration a create request was built from (its window is what counts).
-
-    Built without validation: the request came from a validated manifest, and only the window
-    is read, so nothing here can fail on a shape the model would word differently.
-    """
-    return TaxRegistration.model_construct(
-        country=params["country"],
-        country_options=params["country_options"],
-        active_from=params.get("active_from", "now"),
-        expires_at=params.get("expires_at"),
     )
 
 
