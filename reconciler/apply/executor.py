@@ -7,10 +7,11 @@ and the result lists what was done, what failed and what never started.
 
 Every POST carries a deterministic ``Idempotency-Key`` (:mod:`reconciler.apply.idempotency`), so a
 retried, repeated or concurrent apply of the same plan replays instead of duplicating. Before
-creating a registration, apply lists them once per phase and looks it up by natural key, which
-covers what the 24-hour key window does not. Right after creating an endpoint it lists the ones
-tagged with that name: one it did not plan for was created by a concurrent apply of another plan,
-so it deletes its own before handing out the secret (see ``_yield_to_concurrent_create``).
+creating a registration, apply lists them once per phase and looks it up by natural key and
+window (:mod:`reconciler.apply.lookup`), which covers what the 24-hour key window does not.
+Right after creating an endpoint it lists the ones tagged with that name: one it did not plan
+for was created by a concurrent apply of another plan, so it deletes its own before handing out
+the secret (see ``_yield_to_concurrent_create``).
 
 Webhook signing secrets. A new endpoint is created with the metadata marker
 ``reconciler_secret_pending=true``; its secret goes to every sink before anything else happens to

@@ -7,6 +7,10 @@ sends the same key for the same request and Stripe replays the first answer inst
 second object (within Stripe's 24-hour key window; the lookup by identity before each create covers
 the time after it). Any difference in any input gives another key, so a changed body can never
 collide with an old key (Stripe would answer ``idempotency_error``).
+
+A replayed create may describe an object deleted (or a registration ended) since; the executor
+then sends the create again under the derived key ``<key>-r1`` (``-r2``, …), see
+``Executor._create``.
 """
 
 from __future__ import annotations
