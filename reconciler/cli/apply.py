@@ -28,6 +28,12 @@ from reconciler.apply.secrets import (
 from reconciler.apply.session import ApplyOutcome, apply_session
 from reconciler.cli.common import client_config, guard_mode, load_desired
 from reconciler.cli.main import GlobalOptions
+from reconciler.cli.options import (
+    force_option,
+    manifest_loading_options,
+    paths_argument,
+    target_option,
+)
 from reconciler.errors import PlanFileError, UsageError
 from reconciler.manifest.model import Manifest
 from reconciler.plan.model import Plan
@@ -101,7 +107,7 @@ def _confirmer(auto_approve: bool, saved: bool) -> Callable[[Plan], bool]:
 
 
 @click.command("apply")
-@click.argument("paths", nargs=-1, type=click.Path(path_type=str))
+@paths_argument(required=False)
 @click.option(
     "--plan",
     "plan_path",
@@ -126,20 +132,11 @@ def _confirmer(auto_approve: bool, saved: bool) -> Callable[[Plan], bool]:
     show_default=True,
     help="How many independent actions may write at the same time.",
 )
-@click.option("--force", is_flag=True, help="Allow more destructive actions than max_destroy.")
-@click.option(
-    "--target",
-    "targets",
-    multiple=True,
-    metavar="ADDRESS",
-    help="Limit apply to this address or kind (manifests only; a saved plan keeps its own).",
+@force_option()
+@target_option(
+    help="Limit apply to this address or kind (manifests only; a saved plan keeps its own)."
 )
-@click.option("--recursive", is_flag=True, help="Search directories recursively for manifests.")
-@click.option(
-    "--allow-unknown-events",
-    is_flag=True,
-    help="Downgrade enabled_events values missing from the pinned event list to warnings.",
-)
+@manifest_loading_options()
 @click.pass_obj
 def apply(
     options: GlobalOptions,

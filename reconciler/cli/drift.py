@@ -24,6 +24,7 @@ import httpx
 
 from reconciler.cli.common import check_account, client_config, guard_mode, load_desired
 from reconciler.cli.main import GlobalOptions
+from reconciler.cli.options import format_option, manifest_loading_options, paths_argument
 from reconciler.drift.alert import ALERT_FORMATS, build_payload, deliver_alert, validate_alert_url
 from reconciler.drift.check import check_drift
 from reconciler.drift.model import DriftReport
@@ -99,13 +100,9 @@ def _append_step_summary(report: DriftReport) -> None:
 
 
 @click.command("drift")
-@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=str))
-@click.option(
-    "--format",
-    "output_format",
-    type=click.Choice(FORMATS),
-    default="text",
-    show_default=True,
+@paths_argument()
+@format_option(
+    FORMATS,
     help="text, json (stable, versioned), markdown, or github (annotations + job summary).",
 )
 @click.option(
@@ -123,12 +120,7 @@ def _append_step_summary(report: DriftReport) -> None:
     show_default=True,
     help="slack: {text, drift}; json: the drift JSON document plus text.",
 )
-@click.option("--recursive", is_flag=True, help="Search directories recursively for manifests.")
-@click.option(
-    "--allow-unknown-events",
-    is_flag=True,
-    help="Downgrade enabled_events values missing from the pinned event list to warnings.",
-)
+@manifest_loading_options()
 @click.pass_obj
 def drift(
     options: GlobalOptions,

@@ -15,6 +15,7 @@ import click
 
 from reconciler.cli.drift import read_only_session
 from reconciler.cli.main import GlobalOptions
+from reconciler.cli.options import force_option
 from reconciler.errors import UsageError
 from reconciler.export.build import KINDS, Export, build_export
 from reconciler.export.write import plan_files, render_manifest, schema_ref, write_files
@@ -80,7 +81,7 @@ def _summary(export: Export, kinds: tuple[str, ...]) -> str:
     is_flag=True,
     help="Also declare untagged webhook endpoints (named from their URL); plan then adopts them.",
 )
-@click.option("--force", is_flag=True, help="Replace existing files at --out.")
+@force_option(help="Replace existing files at --out.")
 @click.pass_obj
 def export(options: GlobalOptions, out: Path | None, kinds: str, adopt: bool, force: bool) -> int:
     """Write manifests describing the live account, ready to commit and plan."""

@@ -16,6 +16,13 @@ import click
 
 from reconciler.cli.common import load_desired, plan_run
 from reconciler.cli.main import GlobalOptions
+from reconciler.cli.options import (
+    force_option,
+    format_option,
+    manifest_loading_options,
+    paths_argument,
+    target_option,
+)
 from reconciler.errors import PlanFileError
 from reconciler.plan.builder import check_safety
 from reconciler.plan.planfile import PlanFile, dump_plan_file
@@ -23,37 +30,24 @@ from reconciler.plan.render import build_view, render
 
 
 @click.command("plan")
-@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=str))
+@paths_argument()
 @click.option(
     "--out",
     type=click.Path(dir_okay=False, path_type=str),
     help="Also save the plan to this file for `apply --plan` (no key or secret is stored).",
 )
-@click.option(
-    "--format",
-    "output_format",
-    type=click.Choice(["text", "json", "markdown"]),
-    default="text",
-    show_default=True,
+@format_option(
+    ["text", "json", "markdown"],
     help="text for terminals, markdown for pull-request comments, json for tools.",
 )
 @click.option(
     "--detailed-exitcode", is_flag=True, help="Exit 0 when there are no changes, 2 when there are."
 )
-@click.option(
-    "--target",
-    "targets",
-    multiple=True,
-    metavar="ADDRESS",
-    help="Limit the plan to this address (e.g. webhook_endpoints.orders) or kind. Repeatable.",
+@target_option(
+    help="Limit the plan to this address (e.g. webhook_endpoints.orders) or kind. Repeatable."
 )
-@click.option("--recursive", is_flag=True, help="Search directories recursively for manifests.")
-@click.option(
-    "--allow-unknown-events",
-    is_flag=True,
-    help="Downgrade enabled_events values missing from the pinned event list to warnings.",
-)
-@click.option("--force", is_flag=True, help="Allow more destructive actions than max_destroy.")
+@manifest_loading_options()
+@force_option()
 @click.pass_obj
 def plan(
     options: GlobalOptions,

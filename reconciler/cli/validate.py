@@ -11,26 +11,17 @@ import json
 
 import click
 
+from reconciler.cli.options import format_option, manifest_loading_options, paths_argument
 from reconciler.errors import ManifestError
 from reconciler.manifest import Diagnostic, count_errors, diagnostics_to_json, load_manifests
 
 
 @click.command("validate")
-@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=str))
-@click.option(
-    "--format",
-    "output_format",
-    type=click.Choice(["text", "json"]),
-    default="text",
-    show_default=True,
-    help="text: one diagnostic per line on stderr; json: a document on stdout.",
+@paths_argument()
+@format_option(
+    ["text", "json"], help="text: one diagnostic per line on stderr; json: a document on stdout."
 )
-@click.option("--recursive", is_flag=True, help="Search directories recursively for *.yaml/*.yml.")
-@click.option(
-    "--allow-unknown-events",
-    is_flag=True,
-    help="Downgrade enabled_events values missing from the pinned event list to warnings.",
-)
+@manifest_loading_options(recursive_help="Search directories recursively for *.yaml/*.yml.")
 def validate(
     paths: tuple[str, ...], output_format: str, recursive: bool, allow_unknown_events: bool
 ) -> int:
