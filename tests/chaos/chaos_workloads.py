@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import emulator_api
 import httpx
 from click.testing import CliRunner
 from leakscan import LeakScan
@@ -242,15 +243,7 @@ def invoke(emulator: EmulatorServer, *args: str) -> Any:
 
 
 def list_all(emulator: EmulatorServer, path: str, **params: Any) -> list[dict[str, Any]]:
-    objects: list[dict[str, Any]] = []
-    query: dict[str, Any] = {"limit": 100, **params}
-    with httpx.Client(base_url=emulator.base_url, auth=(KEY, "")) as api:
-        while True:
-            page = api.get(path, params=query).json()
-            objects.extend(page["data"])
-            if not page["has_more"]:
-                return objects
-            query["starting_after"] = page["data"][-1]["id"]
+    return emulator_api.list_all(emulator, path, key=KEY, **params)
 
 
 def duplicates(emulator: EmulatorServer) -> list[str]:

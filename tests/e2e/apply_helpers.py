@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import httpx
+import emulator_api
 from click.testing import CliRunner
 
 from reconciler.cli.main import cli
@@ -103,15 +103,7 @@ def spawn(
 
 def list_all(emulator: EmulatorServer, path: str, **params: Any) -> list[dict[str, Any]]:
     """Every object of a list endpoint, by listing (how duplicates are counted)."""
-    objects: list[dict[str, Any]] = []
-    query: dict[str, Any] = {"limit": 100, **params}
-    with httpx.Client(base_url=emulator.base_url, auth=(KEY, "")) as api:
-        while True:
-            page = api.get(path, params=query).json()
-            objects.extend(page["data"])
-            if not page["has_more"]:
-                return objects
-            query["starting_after"] = page["data"][-1]["id"]
+    return emulator_api.list_all(emulator, path, key=KEY, **params)
 
 
 def endpoints(emulator: EmulatorServer) -> list[dict[str, Any]]:
@@ -170,3 +162,10 @@ def assert_converged(emulator: EmulatorServer, sink: Path, log: Path) -> None:
         assert mine, f"no secret was delivered for {endpoint['id']}"
         assert stored[f"STRIPE_WEBHOOK_SECRET_{name.upper()}"] == mine[-1]["secret"]
         assert mine[-1]["secret"].startswith("whsec_")
+
+
+def assert_no_changes(emulator: EmulatorServer, manifest: Path, *plan_args: str) -> None:
+    """``plan`` of the manifest succeeds and its last line says there is nothing to do."""
+    run = invoke(emulator, "plan", str(manifest), *plan_args)
+    assert run.code == 0, run.stderr
+    assert run.stdout.strip().splitlines()[-1] == "No changes."

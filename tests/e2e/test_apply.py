@@ -15,6 +15,7 @@ from apply_helpers import (
     KEY,
     LIVE_KEY,
     MANIFEST,
+    assert_no_changes,
     endpoints,
     invoke,
     live_registrations,
@@ -82,9 +83,7 @@ def test_apply_from_empty_then_no_changes_and_a_second_apply_writes_nothing(
     assert KEY not in logs
 
     plan_file = tmp_path / "after.plan.json"
-    check = invoke(emulator, "plan", str(manifest), "--out", str(plan_file))
-    assert check.code == 0, check.stderr
-    assert check.stdout.strip().splitlines()[-1] == "No changes."
+    assert_no_changes(emulator, manifest, "--out", str(plan_file))
     assert not any(s in plan_file.read_text() for s in stored.values())
 
     before = len(writes(emulator))
@@ -174,9 +173,7 @@ def test_the_shipped_example_applies_and_converges(
         "STRIPE_WEBHOOK_SECRET_BILLING_ALERTS",
         "STRIPE_WEBHOOK_SECRET_ORDERS",
     ]
-    check = invoke(emulator, "plan", str(example))
-    assert check.code == 0, check.stderr
-    assert check.stdout.strip().splitlines()[-1] == "No changes."
+    assert_no_changes(emulator, example)
 
 
 def test_registration_replace_expires_the_old_then_creates_the_new(

@@ -12,6 +12,7 @@ from apply_helpers import (
     KEY,
     MANIFEST,
     assert_converged,
+    assert_no_changes,
     endpoints,
     invoke,
     recorded,
@@ -28,12 +29,6 @@ from reconciler.manifest import load_manifests
 from reconciler.stripe import StripeConfig
 
 NEW_VERSION = "    api_version: 2026-08-26.dahlia\n"
-
-
-def assert_no_changes(emulator: EmulatorServer, manifest: Path) -> None:
-    run = invoke(emulator, "plan", str(manifest))
-    assert run.code == 0, run.stderr
-    assert run.stdout.strip().splitlines()[-1] == "No changes."
 
 
 def test_dropped_answers_and_429s_converge_without_duplicates(

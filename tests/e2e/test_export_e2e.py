@@ -14,64 +14,13 @@ import pytest
 import stripe
 from click.testing import CliRunner, Result
 
+from bench.workload import US_STATES
 from reconciler.cli.main import cli
 from reconciler.emulator.server import EmulatorServer
 
 KEY = "sk_test_" + "export" + "x" * 8
 TAGS = {"managed_by": "stripe-reconciler", "reconciler_connect": "false"}
 EVENTS = ["invoice.paid", "charge.failed", "checkout.session.completed"]
-US_STATES = [
-    "AL",
-    "AK",
-    "AZ",
-    "AR",
-    "CA",
-    "CO",
-    "CT",
-    "DE",
-    "FL",
-    "GA",
-    "HI",
-    "ID",
-    "IL",
-    "IN",
-    "IA",
-    "KS",
-    "KY",
-    "LA",
-    "ME",
-    "MD",
-    "MA",
-    "MI",
-    "MN",
-    "MS",
-    "MO",
-    "MT",
-    "NE",
-    "NV",
-    "NH",
-    "NJ",
-    "NM",
-    "NY",
-    "NC",
-    "ND",
-    "OH",
-    "OK",
-    "OR",
-    "PA",
-    "RI",
-    "SC",
-    "SD",
-    "TN",
-    "TX",
-    "UT",
-    "VT",
-    "VA",
-    "WA",
-    "WV",
-    "WI",
-    "WY",
-]
 EU = [
     "at",
     "be",
