@@ -19,7 +19,6 @@ from __future__ import annotations
 from reconciler.apply.executor import ApplyTarget, execute_plan
 from reconciler.apply.idempotency import idempotency_key
 from reconciler.apply.progress import ActionResult, ApplyResult, ProgressEvent, Status
-from reconciler.apply.recovery import recover_pending_secrets
 from reconciler.apply.secrets import (
     CommandSink,
     FileSink,
@@ -49,5 +48,4 @@ __all__ = [
     "execute_plan",
     "idempotency_key",
     "plan_differences",
-    "recover_pending_secrets",
 ]

@@ -16,9 +16,8 @@ the secret (see ``_yield_to_concurrent_create``).
 Webhook signing secrets. A new endpoint is created with the metadata marker
 ``reconciler_secret_pending=true``; its secret goes to every sink before anything else happens to
 it; only then is the marker removed. An endpoint still carrying the marker therefore has a secret
-nobody may have received (the process died in between), and
-:func:`reconciler.apply.recovery.recover_pending_secrets` replaces it on the next apply, which
-delivers a fresh secret.
+nobody may have received (the process died in between); the next plan replaces it
+(``reconciler.resources.webhook_endpoint``), and that apply delivers a fresh secret.
 
 A create's answer may be an idempotent replay of a create this plan made before; its object is
 then fetched once, and if it was deleted or has expired since, the create is sent again under a

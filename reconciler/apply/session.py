@@ -22,12 +22,11 @@ from reconciler.apply.executor import (
     execute_plan,
 )
 from reconciler.apply.progress import ApplyResult, EventCallback, ignore_event
-from reconciler.apply.recovery import recover_pending_secrets
 from reconciler.apply.secrets import SecretSinks
 from reconciler.apply.staleness import check_not_stale, created_since
 from reconciler.errors import AccountMismatchError, SecretSinkError
 from reconciler.manifest.model import Manifest
-from reconciler.plan.builder import build_plan, check_endpoint_limit, check_safety
+from reconciler.plan.builder import build_plan, check_safety
 from reconciler.plan.model import Plan
 from reconciler.plan.planfile import PlanFile
 from reconciler.resources import fetch_live
@@ -108,16 +107,14 @@ async def apply_session(
             targets = tuple(getattr(saved, "targets", ()) or ())
         _check_pinned_account(manifest, account_id, config)
         live = await fetch_live(client)
-        fresh = build_plan(manifest, live, targets=targets)
+        # The plan already replaces an endpoint whose secret was never delivered (the webhook
+        # endpoint handler reads the marker), so apply runs what plan showed, and the endpoint
+        # limit was checked on that replace while building it.
+        plan = build_plan(manifest, live, targets=targets)
         if saved is not None:
             own = created_since(saved.plan, live.of(ENDPOINTS))
-            check_not_stale(saved.plan, fresh, own_ids=own)
-        # The safety policy judges the reviewed plan; recovering an undelivered secret (below)
-        # replaces an endpoint nobody can be using, so it is not counted against max_destroy.
-        check_safety(fresh, manifest, force=force)
-        plan = recover_pending_secrets(fresh, live.of(ENDPOINTS), manifest.webhook_endpoints)
-        # a recovered secret turns an update into a replace, which needs one more endpoint
-        check_endpoint_limit(plan, live)
+            check_not_stale(saved.plan, plan, own_ids=own)
+        check_safety(plan, manifest, force=force)
         show_plan(plan)
         if not plan.has_changes:
             return ApplyOutcome(account_id, plan, None)

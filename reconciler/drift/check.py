@@ -17,7 +17,9 @@ tax settings report                ``pending`` (only when the manifests manage S
 =================================  ==========================================================
 
 Any action this table does not know still counts as ``changed``: an unexpected plan must never
-read as "in sync".
+read as "in sync". The replace of an endpoint whose signing secret was never delivered is
+``changed`` too (the secret-pending marker is a live field the manifest does not have); its
+message is the plan's reason, which says so.
 """
 
 from __future__ import annotations

@@ -17,7 +17,11 @@ from reconciler.plan.mask import mask, mask_text
 from reconciler.plan.model import Action, ActionType, FieldChange, Plan, Report
 from reconciler.resources import HANDLERS
 from reconciler.resources.base import LiveState
-from reconciler.resources.webhook_endpoint import tagged_name
+from reconciler.resources.webhook_endpoint import (
+    PENDING_SECRET_PROTECT_HINT,
+    replaces_pending_secret,
+    tagged_name,
+)
 
 
 def build_plan(
@@ -108,10 +112,15 @@ def check_safety(plan: Plan, manifest: Manifest, *, force: bool = False) -> None
     blocked = [a for a in plan.destructive if a.protected]
     if blocked:
         listed = ", ".join(f"{a.address} ({a.action.value})" for a in blocked)
-        raise ProtectedResourceError(
+        message = (
             f"{len(blocked)} protected resource(s) would be destroyed: {listed}; "
             "remove lifecycle.protect from them first if this is intended"
         )
+        # an undelivered secret is not a change the user made: say why, and the manual way out
+        pending = [a.address for a in blocked if replaces_pending_secret(a)]
+        if pending:
+            message += ". " + PENDING_SECRET_PROTECT_HINT.format(addresses=", ".join(pending))
+        raise ProtectedResourceError(message)
     limit = manifest.policy.max_destroy
     count = len(plan.destructive)
     if limit is not None and count > limit and not force:

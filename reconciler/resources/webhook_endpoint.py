@@ -3,7 +3,9 @@
 Stripe never returns ``connect`` and returns the signing secret only on create, so identity and
 the create-only ``connect`` flag live in metadata tags the tool writes itself (PRODUCT.md §4.1).
 ``api_version`` and ``connect`` are create-only: a change replaces the endpoint (new id and
-secret).
+secret). So does the marker of a signing secret an interrupted apply never delivered
+(``SECRET_PENDING_KEY``): Stripe returns a secret only on create, so a replace is the only way to
+get one, and the plan shows it as the replace apply will run.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from reconciler.resources.base import (
     change,
     ignored,
 )
-from reconciler.resources.changes import NEW_ID, ActionType, FieldChange, Request
+from reconciler.resources.changes import NEW_ID, Action, ActionType, FieldChange, Request
 
 MANAGED_BY_KEY = "managed_by"
 MANAGED_BY_VALUE = "stripe-reconciler"
@@ -38,6 +40,20 @@ PATH = "/v1/webhook_endpoints"
 NEW_SECRET_WARNING = (
     "{address}: replacing creates a new endpoint with a new signing secret; "
     "consumers must switch to the new secret"
+)
+PENDING_SECRET_REASON = (
+    "its signing secret was never delivered (an earlier apply stopped after creating it): "
+    "a new endpoint gets a new secret, and consumers must switch to it"
+)
+PENDING_SECRET_WARNING = (
+    "{address}: the signing secret of {live_id} was never delivered to any sink, so it is lost; "
+    "apply replaces the endpoint to get a new secret, and consumers must switch to it"
+)
+PENDING_SECRET_PROTECT_HINT = (
+    "{addresses}: the signing secret was never delivered, and only a replace gets a new one. "
+    "Either roll the secret in the Dashboard, hand it to the consumers and remove the metadata "
+    f"key {SECRET_PENDING_KEY} from the endpoint yourself, or remove lifecycle.protect so apply "
+    "can replace it"
 )
 
 
@@ -58,8 +74,25 @@ def tagged_name(obj: LiveObject) -> str | None:
     return str(name) if name else None
 
 
-def _secret_pending(obj: LiveObject) -> bool:
+def secret_pending(obj: LiveObject) -> bool:
+    """True when an endpoint still carries the marker of an undelivered signing secret."""
     return (obj.get("metadata") or {}).get(SECRET_PENDING_KEY) == "true"
+
+
+_PENDING_PATH = f"metadata.{SECRET_PENDING_KEY}"
+
+
+def replaces_pending_secret(action: Action) -> bool:
+    """True for a planned replace of an endpoint whose signing secret was never delivered.
+
+    Read from the action's own field changes (reserved keys are never ignored, so the marker's
+    removal is always among them), which is what a saved plan file carries too.
+    """
+    return (
+        action.kind == WebhookEndpointHandler.kind
+        and action.action is ActionType.REPLACE
+        and any(c.path == _PENDING_PATH and c.before == "true" for c in action.changes)
+    )
 
 
 class WebhookEndpointHandler(ResourceHandler):
@@ -163,7 +196,7 @@ class WebhookEndpointHandler(ResourceHandler):
         _, _, recreate = self._compare(name, desired, obj)
         created = obj.get("created")
         newest_first = -created if isinstance(created, int) else 0
-        return (bool(recreate), _secret_pending(obj), newest_first, str(obj.get("id")))
+        return (bool(recreate), secret_pending(obj), newest_first, str(obj.get("id")))
 
     # -- comparison -------------------------------------------------------------------------
     def _compare(
@@ -226,6 +259,17 @@ class WebhookEndpointHandler(ResourceHandler):
                 reason="no endpoint is tagged with this name",
             )
         changes, _, recreate = self._compare(pair.name, desired, pair.live)
+        if secret_pending(pair.live):
+            # Checked first: whatever else differs, the replace creates it as declared.
+            reason = PENDING_SECRET_REASON
+            if recreate:
+                reason += f"; create-only field changed too: {', '.join(recreate)}"
+            return Decision(
+                ActionType.REPLACE,
+                changes=tuple(changes),
+                reason=reason,
+                warnings=(PENDING_SECRET_WARNING.format(address=address, live_id=pair.live["id"]),),
+            )
         if recreate:
             return Decision(
                 ActionType.REPLACE,

@@ -17,11 +17,15 @@ from reconciler.apply.executor import (
     phase_of,
 )
 from reconciler.apply.progress import ProgressEvent, Status
-from reconciler.apply.recovery import recover_pending_secrets
 from reconciler.apply.secrets import FileSink, SecretSinks
-from reconciler.errors import APIError, InvalidRequestError, SecretSinkError
+from reconciler.errors import (
+    APIError,
+    InvalidRequestError,
+    ProtectedResourceError,
+    SecretSinkError,
+)
 from reconciler.manifest.model import Manifest
-from reconciler.plan import ActionType, Plan, build_plan
+from reconciler.plan import ActionType, Plan, build_plan, check_safety
 from reconciler.resources.base import LiveState
 
 TARGET = ApplyTarget(account="acct_1", mode="test", stripe_account=None, plan_checksum="c1")
@@ -197,10 +201,8 @@ def test_sink_failure_stops_before_the_marker_is_removed(tmp_path: Path) -> None
     assert endpoint["metadata"][SECRET_PENDING_KEY] == "true"
     assert "whsec_" not in str(result.error())
 
-    # the next plan sees the marker; recovery turns it into a replace that delivers a new secret
-    replan = recover_pending_secrets(
-        plan_for(fake, desired), tuple(fake.endpoints.values()), desired.webhook_endpoints
-    )
+    # the next plan sees the marker and replaces the endpoint, which delivers a new secret
+    replan = plan_for(fake, desired)
     assert [(a.address, a.action) for a in replan.actions] == [
         ("webhook_endpoints.orders", ActionType.REPLACE)
     ]
@@ -212,7 +214,7 @@ def test_sink_failure_stops_before_the_marker_is_removed(tmp_path: Path) -> None
     assert not plan_for(fake, desired).has_changes
 
 
-def test_recovery_leaves_protected_endpoints_with_a_warning() -> None:
+def test_protect_refuses_the_replace_of_an_undelivered_secret() -> None:
     desired = manifest(webhook_endpoints={"orders": {**ENDPOINT, "lifecycle": {"protect": True}}})
     live = {
         "id": "we_1",
@@ -226,9 +228,9 @@ def test_recovery_leaves_protected_endpoints_with_a_warning() -> None:
         },
     }
     plan = build_plan(desired, LiveState(objects={"webhook_endpoints": (live,)}))
-    recovered = recover_pending_secrets(plan, (live,), desired.webhook_endpoints)
-    assert [a.action for a in recovered.actions] == [ActionType.UPDATE]
-    assert any("lifecycle.protect prevents replacing it" in w for w in recovered.warnings)
+    assert [a.action for a in plan.actions] == [ActionType.REPLACE]
+    with pytest.raises(ProtectedResourceError, match="never delivered"):
+        check_safety(plan, desired, force=True)
 
 
 def test_lookup_finds_a_registration_created_by_an_earlier_run(tmp_path: Path) -> None:
@@ -276,9 +278,7 @@ def test_an_endpoint_another_apply_created_meanwhile_wins(tmp_path: Path) -> Non
     assert list(fake.endpoints) == ["we_0001"]
     assert not (tmp_path / "s.env").exists()
     # the next apply re-plans: we_0001's secret was never confirmed, so it is replaced
-    replanned = recover_pending_secrets(
-        plan_for(fake, desired), tuple(fake.endpoints.values()), desired.webhook_endpoints
-    )
+    replanned = plan_for(fake, desired)
     assert run(fake, replanned, tmp_path / "s.env").ok
     (survivor,) = fake.endpoints.values()
     assert survivor["id"] != "we_0001"

@@ -1,22 +1,43 @@
-"""Recovering undelivered secrets from the live endpoints themselves (review finding 8)."""
+"""Recovering undelivered signing secrets: the plan itself replaces a marked endpoint.
+
+An endpoint an interrupted apply created still carries ``reconciler_secret_pending=true``; its
+secret is lost, and only a replace gets a new one. The plan shows that replace (so a reviewer
+sees what apply does), the safety policy and the endpoint limit judge it like any replace, a
+saved plan stays valid, and apply runs exactly the plan.
+"""
 
 from __future__ import annotations
 
+import asyncio
+from pathlib import Path
 from typing import Any
 
 import pytest
+from apply_fakes import FakeStripe
 
-from reconciler.apply.recovery import pending_secret, recover_pending_secrets
+from reconciler.apply.executor import ApplyTarget, execute_plan
+from reconciler.apply.secrets import FileSink, SecretSinks
+from reconciler.apply.staleness import plan_differences
+from reconciler.drift.check import drift_from_plan
+from reconciler.drift.model import DriftKind
+from reconciler.errors import EndpointLimitError, MaxDestroyExceededError, ProtectedResourceError
 from reconciler.manifest.model import Manifest
-from reconciler.plan import ActionType, Plan, build_plan
-from reconciler.plan.model import Action
+from reconciler.plan import ActionType, Plan, build_plan, check_safety
 from reconciler.resources.base import LiveState
-from reconciler.resources.webhook_endpoint import SECRET_PENDING_KEY
+from reconciler.resources.webhook_endpoint import (
+    PENDING_SECRET_REASON,
+    SECRET_PENDING_KEY,
+    replaces_pending_secret,
+    secret_pending,
+)
 
 ENDPOINT = {"url": "https://example.com/a", "enabled_events": ["invoice.paid"]}
+PENDING = {SECRET_PENDING_KEY: "true"}
+MARKER = (f"metadata.{SECRET_PENDING_KEY}", "true", None)
 
 
-def endpoint(endpoint_id: str, name: str | None, **metadata: str) -> dict[str, Any]:
+def endpoint(endpoint_id: str, name: str | None, **fields: Any) -> dict[str, Any]:
+    metadata = fields.pop("metadata", {})
     tags = (
         {"managed_by": "stripe-reconciler", "reconciler_name": name, "reconciler_connect": "false"}
         if name
@@ -28,102 +49,201 @@ def endpoint(endpoint_id: str, name: str | None, **metadata: str) -> dict[str, A
         "status": "enabled",
         "api_version": None,
         "description": None,
+        **fields,
         "metadata": {**tags, **metadata},
     }
 
 
-def declared(**lifecycle: Any) -> Manifest:
+def declared(policy: dict[str, Any] | None = None, **orders: Any) -> Manifest:
     return Manifest.model_validate(
-        {"version": 1, "webhook_endpoints": {"orders": {**ENDPOINT, "lifecycle": lifecycle}}}
+        {
+            "version": 1,
+            "webhook_endpoints": {"orders": {**ENDPOINT, **orders}},
+            **({"policy": policy} if policy else {}),
+        }
     )
 
 
-PENDING = {SECRET_PENDING_KEY: "true"}
+def live(*endpoints: dict[str, Any]) -> LiveState:
+    return LiveState(objects={"webhook_endpoints": endpoints})
+
+
+def changes(plan: Plan) -> list[tuple[str, str | None, ActionType, list[tuple[Any, ...]]]]:
+    return [
+        (a.address, a.live_id, a.action, [(c.path, c.before, c.after) for c in a.changes])
+        for a in plan.actions
+    ]
 
 
 @pytest.mark.parametrize(
     ("metadata", "expected"),
     [(PENDING, True), ({SECRET_PENDING_KEY: ""}, False), ({}, False), ({"x": "true"}, False)],
 )
-def test_pending_secret_reads_the_marker(metadata: dict[str, str], expected: bool) -> None:
-    assert pending_secret(endpoint("we_1", "orders", **metadata)) is expected
+def test_secret_pending_reads_the_marker(metadata: dict[str, str], expected: bool) -> None:
+    assert secret_pending(endpoint("we_1", "orders", metadata=metadata)) is expected
 
 
-def test_an_endpoint_the_plan_leaves_unchanged_is_replaced_when_its_secret_is_pending() -> None:
-    # the plan left it alone (an older plan, or differences it ignores): no action to convert
-    live = endpoint("we_P", "orders", **PENDING)
-    desired = declared()
-    plan = Plan.of([], [], [], unchanged=1)
-    recovered = recover_pending_secrets(plan, [live], desired.webhook_endpoints)
-    (action,) = recovered.actions
-    assert (action.address, action.action, action.live_id) == (
-        "webhook_endpoints.orders",
-        ActionType.REPLACE,
-        "we_P",
+@pytest.mark.parametrize(
+    ("orders", "fields", "reason", "expected_changes"),
+    [
+        # otherwise identical: the marker alone makes it a replace
+        ({}, {}, PENDING_SECRET_REASON, [MARKER]),
+        # every difference ignored: reserved keys never are, so the replace still shows
+        (
+            {"lifecycle": {"ignore_changes": ["*"]}},
+            {"description": "x"},
+            PENDING_SECRET_REASON,
+            [MARKER],
+        ),
+        # an update it needed anyway is folded into the replace
+        ({}, {"description": "x"}, PENDING_SECRET_REASON, [("description", "x", ""), MARKER]),
+        # a create-only change as well: the reason names both
+        (
+            {"api_version": "2026-09-30.endive"},
+            {"api_version": "2024-06-20"},
+            PENDING_SECRET_REASON + "; create-only field changed too: api_version",
+            [("api_version", "2024-06-20", "2026-09-30.endive"), MARKER],
+        ),
+    ],
+    ids=["marker-only", "all-ignored", "with-update", "with-create-only-change"],
+)
+def test_a_pending_endpoint_is_planned_as_a_replace(
+    orders: dict[str, Any], fields: dict[str, Any], reason: str, expected_changes: list[Any]
+) -> None:
+    plan = build_plan(
+        declared(**orders), live(endpoint("we_P", "orders", metadata=PENDING, **fields))
     )
-    assert action.reason.startswith("its signing secret was never delivered")
-    assert [(c.path, c.before, c.after) for c in action.changes] == [
-        (f"metadata.{SECRET_PENDING_KEY}", "true", None)
+    assert changes(plan) == [
+        ("webhook_endpoints.orders", "we_P", ActionType.REPLACE, expected_changes)
     ]
+    (action,) = plan.actions
+    assert action.reason == reason
+    assert replaces_pending_secret(action)
     assert [(r.step, r.method, r.path) for r in action.requests] == [
         ("create", "POST", "/v1/webhook_endpoints"),
         ("delete", "DELETE", "/v1/webhook_endpoints/we_P"),
     ]
-    assert action.fingerprint is not None
-    assert recovered.unchanged == 0
-    assert recovered.summary.replace == 1
-
-
-def test_an_update_of_a_pending_endpoint_still_becomes_a_replace() -> None:
-    live = endpoint("we_P", "orders", **PENDING)
-    desired = declared()
-    plan = build_plan(desired, LiveState(objects={"webhook_endpoints": (live,)}))
-    assert [a.action for a in plan.actions] == [ActionType.UPDATE]
-    recovered = recover_pending_secrets(plan, [live], desired.webhook_endpoints)
-    assert [(a.action, a.live_id) for a in recovered.actions] == [(ActionType.REPLACE, "we_P")]
+    assert plan.warnings == (
+        "webhook_endpoints.orders: the signing secret of we_P was never delivered to any sink, "
+        "so it is lost; apply replaces the endpoint to get a new secret, and consumers must "
+        "switch to it",
+    )
+    assert (plan.unchanged, plan.summary.replace) == (0, 1)
 
 
 @pytest.mark.parametrize(
-    ("live", "actions"),
+    ("endpoints", "expected"),
     [
-        # not ours, or not declared: nothing to recover
-        ([endpoint("we_X", None, **PENDING)], []),
-        ([endpoint("we_X", "gone", **PENDING)], []),
         # no marker: nothing to do
-        ([endpoint("we_1", "orders")], []),
+        ((endpoint("we_1", "orders"),), []),
+        # tagged but not declared: deleted as an orphan, not replaced
+        (
+            (endpoint("we_1", "orders"), endpoint("we_X", "gone", metadata=PENDING)),
+            [("webhook_endpoints[we_X]", "we_X", ActionType.DELETE, [])],
+        ),
+        # a pending duplicate: the delivered twin is kept and the duplicate deleted
+        (
+            (endpoint("we_a", "orders", metadata=PENDING), endpoint("we_b", "orders")),
+            [("webhook_endpoints[we_a]", "we_a", ActionType.DELETE, [])],
+        ),
     ],
+    ids=["no-marker", "not-declared", "pending-duplicate"],
 )
-def test_only_declared_endpoints_of_ours_with_the_marker_are_recovered(
-    live: list[dict[str, Any]], actions: list[Any]
+def test_only_a_declared_twin_with_the_marker_is_replaced(
+    endpoints: tuple[dict[str, Any], ...], expected: list[Any]
 ) -> None:
-    plan = Plan.of([], [], [], unchanged=1)
-    recovered = recover_pending_secrets(plan, live, declared().webhook_endpoints)
-    assert list(recovered.actions) == actions
-    assert recovered.unchanged == 1
+    plan = build_plan(declared(), live(*endpoints))
+    assert changes(plan) == expected
+    assert not any(replaces_pending_secret(a) for a in plan.actions)
 
 
-def test_a_pending_endpoint_the_plan_already_destroys_is_left_to_that_action() -> None:
-    kept = endpoint("we_keep", "orders")
-    extra = endpoint("we_dup", "orders", **PENDING)
-    delete = Action(
-        kind="webhook_endpoints",
-        address="webhook_endpoints[we_dup]",
-        action=ActionType.DELETE,
-        reason="duplicate",
-        live_id="we_dup",
+def test_the_replace_counts_toward_max_destroy_and_force_lifts_it() -> None:
+    manifest = declared(policy={"max_destroy": 0})
+    plan = build_plan(manifest, live(endpoint("we_P", "orders", metadata=PENDING)))
+    with pytest.raises(MaxDestroyExceededError) as caught:
+        check_safety(plan, manifest)
+    assert str(caught.value) == (
+        "1 destructive actions (replace/delete/expire) exceed policy.max_destroy=0; "
+        "review them or pass --force"
     )
-    plan = Plan.of([delete], [], [], unchanged=1)
-    recovered = recover_pending_secrets(plan, [kept, extra], declared().webhook_endpoints)
-    assert recovered.actions == plan.actions
-    assert recovered.unchanged == 1
+    check_safety(plan, manifest, force=True)
 
 
-def test_a_protected_pending_endpoint_is_only_warned_about() -> None:
-    live = endpoint("we_P", "orders", **PENDING)
-    plan = Plan.of([], [], [], unchanged=1)
-    recovered = recover_pending_secrets(plan, [live], declared(protect=True).webhook_endpoints)
-    assert recovered.actions == ()
-    assert recovered.warnings == (
-        "webhook_endpoints.orders: the signing secret of we_P was never delivered, and "
-        "lifecycle.protect prevents replacing it; roll it in the Dashboard",
+def test_protect_refuses_the_replace_with_the_way_out() -> None:
+    manifest = declared(lifecycle={"protect": True})
+    plan = build_plan(manifest, live(endpoint("we_P", "orders", metadata=PENDING)))
+    for force in (False, True):
+        with pytest.raises(ProtectedResourceError) as caught:
+            check_safety(plan, manifest, force=force)
+        assert str(caught.value) == (
+            "1 protected resource(s) would be destroyed: webhook_endpoints.orders (replace); "
+            "remove lifecycle.protect from them first if this is intended. "
+            "webhook_endpoints.orders: the signing secret was never delivered, and only a "
+            "replace gets a new one. Either roll the secret in the Dashboard, hand it to the "
+            "consumers and remove the metadata key reconciler_secret_pending from the endpoint "
+            "yourself, or remove lifecycle.protect so apply can replace it"
+        )
+
+
+def test_the_endpoint_limit_sees_the_replace_at_plan_time() -> None:
+    foreign = [endpoint(f"we_{n:02}", None, url=f"https://o{n}.example.com") for n in range(15)]
+    state = live(*foreign, endpoint("we_P", "orders", metadata=PENDING))
+    with pytest.raises(EndpointLimitError, match="creates 0 and replaces 1 before any"):
+        build_plan(declared(), state)
+    # one endpoint fewer and it fits
+    build_plan(declared(), live(*foreign[1:], endpoint("we_P", "orders", metadata=PENDING)))
+
+
+def test_a_saved_plan_and_the_fresh_plan_agree() -> None:
+    state = live(endpoint("we_P", "orders", metadata=PENDING))
+    saved = Plan.from_dict(build_plan(declared(), state).to_dict())
+    assert plan_differences(saved, build_plan(declared(), state)) == []
+    # a saved plan from before the marker appeared is stale: update vs replace
+    older = build_plan(declared(description="new"), live(endpoint("we_P", "orders")))
+    fresh = build_plan(
+        declared(description="new"), live(endpoint("we_P", "orders", metadata=PENDING))
     )
+    assert plan_differences(older, fresh) == [
+        "webhook_endpoints.orders: planned update we_P, now replace we_P"
+    ]
+
+
+def test_drift_reads_it_as_changed_with_the_reason() -> None:
+    manifest = declared()
+    state = live(endpoint("we_P", "orders", metadata=PENDING))
+    report = drift_from_plan(
+        build_plan(manifest, state),
+        manifest,
+        state,
+        account_id="acct_1",
+        mode="test",
+        stripe_account=None,
+        checked_at="2026-01-01T00:00:00Z",
+    )
+    (item,) = report.drift
+    assert (item.drift, item.message) == (
+        DriftKind.CHANGED,
+        f"{PENDING_SECRET_REASON}; apply would replace it",
+    )
+
+
+def test_apply_runs_the_plan_as_shown_and_delivers_a_new_secret(tmp_path: Path) -> None:
+    fake = FakeStripe()
+    manifest = declared()
+    broken = tmp_path / "a-directory.env"
+    broken.mkdir()
+    target = ApplyTarget(account="acct_1", mode="test", stripe_account=None, plan_checksum="c")
+    # an apply whose sink fails after the create: the endpoint keeps the marker
+    first = build_plan(manifest, live())
+    assert not asyncio.run(execute_plan(first, fake, target, SecretSinks([FileSink(broken)]))).ok
+    (stuck,) = fake.endpoints.values()
+    assert secret_pending(stuck)
+
+    plan = build_plan(manifest, live(*fake.endpoints.values()))
+    assert [(a.action, a.live_id) for a in plan.actions] == [(ActionType.REPLACE, stuck["id"])]
+    sink = tmp_path / "s.env"
+    assert asyncio.run(execute_plan(plan, fake, target, SecretSinks([FileSink(sink)]))).ok
+    (new,) = fake.endpoints.values()
+    assert new["id"] != stuck["id"] and not secret_pending(new)
+    assert FileSink(sink).read() == {"STRIPE_WEBHOOK_SECRET_ORDERS": f"whsec_fake{new['id']}"}
+    assert not build_plan(manifest, live(*fake.endpoints.values())).has_changes

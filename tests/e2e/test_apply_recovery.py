@@ -1,4 +1,4 @@
-"""End-to-end: an endpoint whose secret was never delivered is recovered from its live marker."""
+"""End-to-end: an endpoint whose secret was never delivered is replaced, as `plan` shows."""
 
 from __future__ import annotations
 
@@ -51,6 +51,7 @@ def test_a_pending_secret_is_recovered_with_a_replace(
     )
     assert run.code == 0, run.stderr
     assert "its signing secret was never delivered" in run.stdout
+    assert "1 to replace" in run.stdout
     (new,) = endpoints(emulator)
     assert new["id"] != pending
     assert "reconciler_secret_pending" not in new["metadata"]
@@ -80,3 +81,48 @@ def test_recovery_that_would_pass_the_endpoint_limit_is_refused_before_any_write
     )
     assert len(writes(emulator)) == before
     assert len(endpoints(emulator)) == 16
+
+
+def test_plan_shows_the_replace_and_the_saved_plan_applies_as_shown(
+    emulator: EmulatorServer, tmp_path: Path
+) -> None:
+    with httpx.Client(base_url=emulator.base_url, auth=(KEY, "")) as api:
+        pending = _create(api, "https://shop.example.com/hooks", **ORDERS)
+    manifest = write_manifest(tmp_path, MANIFEST)
+    plan_file = tmp_path / "stripe.plan.json"
+    made = invoke(emulator, "plan", str(manifest), "--out", str(plan_file))
+    assert made.code == 0, made.stderr
+    assert "its signing secret was never delivered" in made.stdout
+    assert "Plan: 0 to create, 0 to update, 1 to replace, 0 to delete, 0 to expire." in made.stdout
+    assert f"the signing secret of {pending} was never delivered" in made.stdout + made.stderr
+    sink = tmp_path / "s.env"
+    # the saved plan and the one apply recomputes agree, so it is not stale
+    run = invoke(emulator, "apply", "--plan", str(plan_file), "--secrets-file", str(sink))
+    assert run.code == 0, run.stderr
+    (new,) = endpoints(emulator)
+    assert new["id"] != pending
+    assert read_dotenv(sink)["STRIPE_WEBHOOK_SECRET_ORDERS"].startswith("whsec_")
+
+
+def test_protect_refuses_the_replace_before_any_write(
+    emulator: EmulatorServer, tmp_path: Path
+) -> None:
+    with httpx.Client(base_url=emulator.base_url, auth=(KEY, "")) as api:
+        pending = _create(api, "https://shop.example.com/hooks", **ORDERS)
+    before = len(writes(emulator))
+    protected = MANIFEST + "    lifecycle: {protect: true}\n"
+    run = invoke(
+        emulator,
+        "apply",
+        str(write_manifest(tmp_path, protected)),
+        "--auto-approve",
+        "--force",
+        "--secrets-file",
+        str(tmp_path / "s.env"),
+    )
+    assert run.code == 1
+    assert run.stderr.startswith("Error: 1 protected resource(s) would be destroyed")
+    assert "webhook_endpoints.orders: the signing secret was never delivered" in run.stderr
+    assert "remove lifecycle.protect so apply can replace it" in run.stderr
+    assert len(writes(emulator)) == before
+    assert [e["id"] for e in endpoints(emulator)] == [pending]
