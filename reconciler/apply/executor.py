@@ -222,11 +222,23 @@ class Executor:
                 (o for o in await self._lookup(REGISTRATIONS) if o.get("id") == action.live_id),
                 None,
             )
+            if live is not None and live.get("status") == "expired":
+                self._note(action, f"{action.live_id} is already expired")
+                return
             active_from = (live or {}).get("active_from")
             if isinstance(active_from, int) and active_from >= int(_now()):
                 clamped = {**request.params, "expires_at": active_from + 1}
                 request = replace(request, params=clamped)
-        await self._send(action, 0, request)
+        try:
+            await self._send(action, 0, request)
+        except InvalidRequestError:
+            # Another apply of this plan (its clamped body gives it another idempotency key) or a
+            # Dashboard user may have ended it in between; Stripe refuses to update an expired
+            # registration, and expired is what this action asked for.
+            if await self._registration_gone(str(action.live_id)) is None:
+                raise
+            self._note(action, f"{action.live_id} was expired meanwhile")
+            return
         ends = request.params.get("expires_at")
         if wait and isinstance(ends, int):
             delay = ends - _now()
