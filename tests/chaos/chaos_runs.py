@@ -12,18 +12,17 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
 import random
 import re
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import e2e_support
 from chaos_workloads import (
     KEY,
     PROFILES,
@@ -192,16 +191,9 @@ def fault_run(
 def spawn_cli(
     emulator: EmulatorServer, *args: str, extra_env: dict[str, str] | None = None
 ) -> subprocess.Popen[str]:
-    env = {k: v for k, v in os.environ.items() if k not in ("GITHUB_ACTIONS", CRASH_HOOK_ENV)}
-    env.update({"STRIPE_API_KEY": KEY, "STRIPE_API_BASE": emulator.base_url, "NO_COLOR": "1"})
-    env.update(extra_env or {})
-    return subprocess.Popen(
-        [sys.executable, "-m", "reconciler", *args],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    env = {"GITHUB_ACTIONS": None, CRASH_HOOK_ENV: None, "STRIPE_API_KEY": KEY}
+    env |= {"STRIPE_API_BASE": emulator.base_url, "NO_COLOR": "1"}
+    return e2e_support.spawn_cli(env, *args, extra_env=extra_env)
 
 
 #: roughly how many writes and secret deliveries each workload's apply makes (kill points)

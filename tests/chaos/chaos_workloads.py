@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import emulator_api
+import e2e_support
 import httpx
 from click.testing import CliRunner
 from leakscan import LeakScan
@@ -243,7 +243,7 @@ def invoke(emulator: EmulatorServer, *args: str) -> Any:
 
 
 def list_all(emulator: EmulatorServer, path: str, **params: Any) -> list[dict[str, Any]]:
-    return emulator_api.list_all(emulator, path, key=KEY, **params)
+    return e2e_support.list_all(emulator, path, key=KEY, **params)
 
 
 def duplicates(emulator: EmulatorServer) -> list[str]:

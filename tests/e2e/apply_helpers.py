@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import emulator_api
+import e2e_support
 from click.testing import CliRunner
 
 from reconciler.cli.main import cli
@@ -85,25 +83,12 @@ def spawn(
     emulator: EmulatorServer, *args: str, extra_env: dict[str, str] | None = None
 ) -> subprocess.Popen[str]:
     """The real CLI in its own process (for SIGKILL and concurrency)."""
-    env = dict(os.environ)
-    for name, value in env_for(emulator).items():
-        if value is None:
-            env.pop(name, None)  # e.g. GITHUB_ACTIONS on a CI runner would print masks
-        else:
-            env[name] = value
-    env.update(extra_env or {})
-    return subprocess.Popen(
-        [sys.executable, "-m", "reconciler", *args],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    return e2e_support.spawn_cli(env_for(emulator), *args, extra_env=extra_env)
 
 
 def list_all(emulator: EmulatorServer, path: str, **params: Any) -> list[dict[str, Any]]:
     """Every object of a list endpoint, by listing (how duplicates are counted)."""
-    return emulator_api.list_all(emulator, path, key=KEY, **params)
+    return e2e_support.list_all(emulator, path, key=KEY, **params)
 
 
 def endpoints(emulator: EmulatorServer) -> list[dict[str, Any]]:

@@ -29,6 +29,22 @@ from reconciler.manifest import load_manifests
 from reconciler.stripe import StripeConfig
 
 NEW_VERSION = "    api_version: 2026-08-26.dahlia\n"
+#: orders with a new api_version: a replace
+NEW_VERSION_MANIFEST = MANIFEST.replace("    metadata: {team", NEW_VERSION + "    metadata: {team")
+
+
+def recording_sinks(directory: Path) -> tuple[Path, Path, list[str]]:
+    """A secrets file and a recording command; the file, the log and their apply arguments."""
+    sink, log = directory / "s.env", directory / "log.jsonl"
+    return sink, log, ["--secrets-file", str(sink), "--secrets-command", recording_command(log)]
+
+
+def killed_by_crash_hook(emulator: EmulatorServer, crash_after: int, *args: str) -> tuple[str, str]:
+    """Run the CLI in its own process until the crash hook SIGKILLs it after write N."""
+    process = spawn(emulator, *args, extra_env={CRASH_HOOK_ENV: str(crash_after)})
+    stdout, stderr = process.communicate(timeout=60)
+    assert process.returncode == -signal.SIGKILL, stderr
+    return stdout, stderr
 
 
 def test_dropped_answers_and_429s_converge_without_duplicates(
@@ -70,10 +86,10 @@ def test_sigkill_then_apply_again_converges(
     emulator: EmulatorServer, tmp_path: Path, crash_after: int
 ) -> None:
     manifest = write_manifest(tmp_path)
-    sink, log = tmp_path / "s.env", tmp_path / "log.jsonl"
-    sink_args = ["--secrets-file", str(sink), "--secrets-command", recording_command(log)]
-    process = spawn(
+    sink, log, sink_args = recording_sinks(tmp_path)
+    stdout, stderr = killed_by_crash_hook(
         emulator,
+        crash_after,
         "--log-level",
         "debug",
         "apply",
@@ -82,10 +98,7 @@ def test_sigkill_then_apply_again_converges(
         "--parallelism",
         "1",
         *sink_args,
-        extra_env={CRASH_HOOK_ENV: str(crash_after)},
     )
-    stdout, stderr = process.communicate(timeout=60)
-    assert process.returncode == -signal.SIGKILL, stderr
     for delivery in recorded(log):
         assert delivery["secret"] not in stdout + stderr
     assert endpoints(emulator) or crash_after < 2
@@ -108,27 +121,21 @@ def test_sigkill_during_a_replace_converges(
     emulator: EmulatorServer, tmp_path: Path, crash_after: int
 ) -> None:
     manifest = write_manifest(tmp_path)
-    sink, log = tmp_path / "s.env", tmp_path / "log.jsonl"
-    sink_args = ["--secrets-file", str(sink), "--secrets-command", recording_command(log)]
+    sink, log, sink_args = recording_sinks(tmp_path)
     first = invoke(emulator, "apply", str(manifest), "--auto-approve", *sink_args)
     assert first.code == 0, first.stderr
     old = {e["metadata"]["reconciler_name"]: e["id"] for e in endpoints(emulator)}["orders"]
-    write_manifest(
-        tmp_path,
-        MANIFEST.replace("    metadata: {team", NEW_VERSION + "    metadata: {team"),
-    )
-    process = spawn(
+    write_manifest(tmp_path, NEW_VERSION_MANIFEST)
+    killed_by_crash_hook(
         emulator,
+        crash_after,
         "apply",
         str(manifest),
         "--auto-approve",
         "--parallelism",
         "1",
         *sink_args,
-        extra_env={CRASH_HOOK_ENV: str(crash_after)},
     )
-    _, stderr = process.communicate(timeout=60)
-    assert process.returncode == -signal.SIGKILL, stderr
     assert len(endpoints(emulator)) == 3  # old and new side by side at the kill
 
     again = invoke(emulator, "apply", str(manifest), "--auto-approve", *sink_args)
@@ -148,20 +155,17 @@ def test_sigkill_during_apply_of_a_saved_plan_then_the_same_plan_converges(
     plan_file = tmp_path / "stripe.plan.json"
     made = invoke(emulator, "plan", str(manifest), "--out", str(plan_file))
     assert made.code == 0, made.stderr
-    sink, log = tmp_path / "s.env", tmp_path / "log.jsonl"
-    sink_args = ["--secrets-file", str(sink), "--secrets-command", recording_command(log)]
-    process = spawn(
+    sink, log, sink_args = recording_sinks(tmp_path)
+    killed_by_crash_hook(
         emulator,
+        crash_after,
         "apply",
         "--plan",
         str(plan_file),
         "--parallelism",
         "1",
         *sink_args,
-        extra_env={CRASH_HOOK_ENV: str(crash_after)},
     )
-    _, stderr = process.communicate(timeout=60)
-    assert process.returncode == -signal.SIGKILL, stderr
 
     # the interrupted plan's own progress does not make it stale
     again = invoke(emulator, "apply", "--plan", str(plan_file), *sink_args)
@@ -179,24 +183,19 @@ def test_sigkill_during_a_saved_replace_then_the_same_plan_converges(
     emulator: EmulatorServer, tmp_path: Path, crash_after: int
 ) -> None:
     manifest = write_manifest(tmp_path)
-    sink, log = tmp_path / "s.env", tmp_path / "log.jsonl"
-    sink_args = ["--secrets-file", str(sink), "--secrets-command", recording_command(log)]
+    sink, log, sink_args = recording_sinks(tmp_path)
     assert invoke(emulator, "apply", str(manifest), "--auto-approve", *sink_args).code == 0
-    write_manifest(
-        tmp_path, MANIFEST.replace("    metadata: {team", NEW_VERSION + "    metadata: {team")
-    )
+    write_manifest(tmp_path, NEW_VERSION_MANIFEST)
     plan_file = tmp_path / "stripe.plan.json"
     assert invoke(emulator, "plan", str(manifest), "--out", str(plan_file)).code == 0
-    process = spawn(
+    killed_by_crash_hook(
         emulator,
+        crash_after,
         "apply",
         "--plan",
         str(plan_file),
         *sink_args,
-        extra_env={CRASH_HOOK_ENV: str(crash_after)},
     )
-    _, stderr = process.communicate(timeout=60)
-    assert process.returncode == -signal.SIGKILL, stderr
     again = invoke(emulator, "apply", "--plan", str(plan_file), *sink_args)
     assert again.code == 0, again.stderr
     assert_converged(emulator, sink, log)
