@@ -8,12 +8,11 @@ changes, 2 changes.
 from __future__ import annotations
 
 import asyncio
-import os
-import tempfile
 from pathlib import Path
 
 import click
 
+from reconciler.atomic import write_text_atomically
 from reconciler.cli.common import load_desired, plan_run
 from reconciler.cli.main import GlobalOptions
 from reconciler.cli.options import (
@@ -86,11 +85,7 @@ def plan(
 
 
 def _write_atomically(path: Path, text: str) -> None:
-    directory = path.parent if str(path.parent) else Path(".")
     try:
-        handle, temporary = tempfile.mkstemp(dir=directory, prefix=f".{path.name}.", suffix=".tmp")
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            stream.write(text)
-        os.replace(temporary, path)
+        write_text_atomically(path, text)
     except OSError as error:
         raise PlanFileError(f"cannot write the plan file {path}: {error.strerror}") from None

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 
 import click
 
+from reconciler.atomic import write_text_atomically
 from reconciler.errors import UsageError
 from reconciler.manifest.schema import render_schema
 
@@ -26,16 +25,9 @@ def schema(out: Path | None) -> int:
     if out is None:
         click.echo(text, nl=False)
         return 0
-    directory = out.parent if str(out.parent) else Path(".")
-    temporary: str | None = None
     try:
-        handle, temporary = tempfile.mkstemp(dir=directory, prefix=f".{out.name}.", suffix=".tmp")
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            stream.write(text)
-        os.replace(temporary, out)
+        write_text_atomically(out, text)
     except OSError as error:
-        if temporary is not None and os.path.exists(temporary):
-            os.unlink(temporary)
         raise UsageError(f"cannot write {out}: {error.strerror or error}") from None
     click.echo(f"Wrote {out}", err=True)
     return 0

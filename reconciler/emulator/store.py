@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import secrets
 import string
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
+from reconciler.atomic import write_text_atomically
 from reconciler.emulator.config import ConfigError
 
 logger = logging.getLogger(__name__)
@@ -116,12 +115,4 @@ def load_state(store: Store, path: Path) -> bool:
 
 def save_state(store: Store, path: Path) -> None:
     """Write atomically: a crash mid-write leaves the previous file intact."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            json.dump(store.to_json(), stream, sort_keys=True)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    write_text_atomically(path, json.dumps(store.to_json(), sort_keys=True), parents=True)

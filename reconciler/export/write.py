@@ -17,7 +17,6 @@ Every file starts with the ``# yaml-language-server: $schema=`` line for editors
 from __future__ import annotations
 
 import os
-import tempfile
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -25,6 +24,7 @@ from typing import Any
 import yaml
 
 from reconciler import __version__
+from reconciler.atomic import write_text_atomically
 from reconciler.errors import UsageError
 from reconciler.export.build import KINDS, Export
 
@@ -134,18 +134,7 @@ def write_files(files: Mapping[Path, str], *, force: bool) -> list[Path]:
 
 
 def _atomic_write(path: Path, text: str) -> None:
-    temporary: str | None = None
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(
-            dir=path.parent, prefix=f".{path.name}.", suffix=".tmp"
-        )
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            stream.write(text)
-        os.replace(temporary, path)
-        temporary = None
+        write_text_atomically(path, text, parents=True)
     except OSError as error:
         raise UsageError(f"cannot write {path}: {error.strerror or error}") from None
-    finally:
-        if temporary is not None and os.path.exists(temporary):
-            os.unlink(temporary)
