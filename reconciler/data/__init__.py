@@ -28,6 +28,16 @@ def openapi() -> dict[str, Any]:
     return document
 
 
+def resolve_ref(schema: dict[str, Any]) -> dict[str, Any]:
+    """Follow ``$ref`` pointers (``#/components/schemas/…``) within :func:`openapi` to a schema."""
+    while "$ref" in schema:
+        node: Any = openapi()
+        for part in str(schema["$ref"]).removeprefix("#/").split("/"):
+            node = node[part]
+        schema = node
+    return schema
+
+
 @cache
 def enabled_events() -> frozenset[str]:
     """Every value Stripe accepts in ``enabled_events``, ``*`` included."""

@@ -19,7 +19,7 @@ from collections.abc import Mapping
 from functools import cache
 from typing import Any
 
-from reconciler.data import openapi
+from reconciler.data import openapi, resolve_ref
 from reconciler.emulator.errors import EmulatedError, invalid_param
 
 _INTEGER = re.compile(r"^-?\d+$")
@@ -72,22 +72,13 @@ def _newer_values() -> Mapping[str, frozenset[str]]:
     }
 
 
-def _resolve(schema: dict[str, Any]) -> dict[str, Any]:
-    while "$ref" in schema:
-        node: Any = openapi()
-        for part in schema["$ref"].removeprefix("#/").split("/"):
-            node = node[part]
-        schema = node
-    return schema
-
-
 def _child(prefix: str, key: str) -> str:
     return f"{prefix}[{key}]" if prefix else key
 
 
 def accepts_empty_string(schema: dict[str, Any]) -> bool:
     """True when the spec offers ``""`` (Stripe's "unset") as an explicit alternative here."""
-    schema = _resolve(schema)
+    schema = resolve_ref(schema)
     if "anyOf" in schema:
         return any(accepts_empty_string(option) for option in schema["anyOf"])
     return schema.get("type") == "string" and schema.get("enum") == [""]
@@ -104,7 +95,7 @@ def _cannot_unset(field: str) -> EmulatedError:
 
 def coerce(value: Any, schema: dict[str, Any], name: str = "") -> Any:
     """Validate ``value`` (strings, lists, dicts from the form parser) and convert its types."""
-    schema = _resolve(schema)
+    schema = resolve_ref(schema)
     if "anyOf" in schema:
         return _coerce_any_of(value, schema["anyOf"], name)
     kind = schema.get("type")
@@ -130,7 +121,7 @@ def _coerce_any_of(value: Any, options: list[dict[str, Any]], name: str) -> Any:
             return coerce(value, option, name)
         except EmulatedError as error:
             # The "" alternative's complaint is never the helpful one; keep the first real one.
-            if first_error is None and _resolve(option).get("enum") != [""]:
+            if first_error is None and resolve_ref(option).get("enum") != [""]:
                 first_error = error
     assert first_error is not None
     raise first_error

@@ -65,22 +65,18 @@ def natural_key(country: str, country_options: Mapping[str, Any]) -> str:
     return "/".join(parts)
 
 
-def _resolve(schema: dict[str, Any]) -> dict[str, Any]:
-    while "$ref" in schema:
-        schema = data.openapi()["components"]["schemas"][str(schema["$ref"]).rsplit("/", 1)[-1]]
-    return schema
-
-
 @cache
 def _response_schemas() -> dict[str, dict[str, Any]]:
     """Lowercase country code → the response schema of its ``country_options`` entry."""
     registration = data.openapi()["components"]["schemas"]["tax.registration"]
-    options = _resolve(registration["properties"]["country_options"])
-    return {code: _resolve(schema) for code, schema in options.get("properties", {}).items()}
+    options = data.resolve_ref(registration["properties"]["country_options"])
+    return {
+        code: data.resolve_ref(schema) for code, schema in options.get("properties", {}).items()
+    }
 
 
 def _project(value: Any, schema: dict[str, Any]) -> Any:
-    schema = _resolve(schema)
+    schema = data.resolve_ref(schema)
     if isinstance(value, dict) and "properties" in schema:
         properties: dict[str, Any] = schema["properties"]
         return {k: _project(v, properties[k]) for k, v in value.items() if k in properties}

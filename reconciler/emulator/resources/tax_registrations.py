@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from reconciler.data import openapi
+from reconciler.data import resolve_ref
 from reconciler.emulator.errors import EmulatedError, invalid_param, resource_missing
 from reconciler.emulator.resources.base import Call, Route, paginate
 from reconciler.emulator.store import new_id
@@ -30,18 +30,9 @@ def status_at(registration: dict[str, Any], now: int) -> str:
     return "active"
 
 
-def _resolve(schema: dict[str, Any]) -> dict[str, Any]:
-    while "$ref" in schema:
-        node: Any = openapi()
-        for part in schema["$ref"].removeprefix("#/").split("/"):
-            node = node[part]
-        schema = node
-    return schema
-
-
 def _shape(value: Any, schema: dict[str, Any]) -> Any:
     """Keep only what the response schema has (the request shapes are a superset)."""
-    schema = _resolve(schema)
+    schema = resolve_ref(schema)
     if isinstance(value, list):
         return [_shape(item, schema.get("items", {})) for item in value]
     if not isinstance(value, dict):
@@ -54,7 +45,7 @@ def _shape(value: Any, schema: dict[str, Any]) -> Any:
 
 
 def _complete(value: Any, schema: dict[str, Any]) -> bool:
-    schema = _resolve(schema)
+    schema = resolve_ref(schema)
     return not isinstance(value, dict) or all(key in value for key in schema.get("required", []))
 
 
