@@ -8,30 +8,16 @@ is sent. So there is no code path from those commands to a write, even by mistak
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Mapping
-from typing import Any, Protocol
+from typing import Any
 
 from reconciler.errors import ReadOnlyViolationError
-
-
-class _Reader(Protocol):
-    async def request(
-        self,
-        method: str,
-        path: str,
-        params: Mapping[str, Any] | None = None,
-        *,
-        idempotency_key: str | None = None,
-    ) -> dict[str, Any]: ...
-
-    def paginate(
-        self, path: str, params: Mapping[str, Any] | None = None
-    ) -> AsyncIterator[dict[str, Any]]: ...
+from reconciler.resources.base import ApiClient
 
 
 class ReadOnlyClient:
     """Forwards ``GET`` requests and pagination to ``inner``; raises on any other method."""
 
-    def __init__(self, inner: _Reader) -> None:
+    def __init__(self, inner: ApiClient) -> None:
         self._inner = inner
 
     def __repr__(self) -> str:
