@@ -2,8 +2,11 @@
 
 Order (PRODUCT.md §6): tax settings; then creates, updates and adopts; then replacements (new
 before old); then deletes and expires. Actions within one phase are independent and run with at
-most ``parallelism`` at a time. After a failure no new action starts; the ones running finish,
-and the result lists what was done, what failed and what never started.
+most ``parallelism`` at a time. A failure stops only the work that depends on it (the later
+phases of its kind, and registrations after tax settings, see :func:`blocked_by`); a secret
+sink that fails stops every further new secret. The ones running finish, and the result lists
+what was done, what failed and what never started (with what it waits for). Endpoint work is
+ordered to stay within Stripe's 16-endpoint limit (:mod:`reconciler.apply.endpoint_budget`).
 
 Every POST carries a deterministic ``Idempotency-Key`` (:mod:`reconciler.apply.idempotency`), so a
 retried, repeated or concurrent apply of the same plan replays instead of duplicating. Before
@@ -27,6 +30,7 @@ derived key (``Executor._create``).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import signal
@@ -35,6 +39,7 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
+from reconciler.apply.endpoint_budget import EndpointBudget
 from reconciler.apply.idempotency import idempotency_key
 from reconciler.apply.listing import SharedListing
 from reconciler.apply.lookup import same_registration
@@ -53,6 +58,7 @@ from reconciler.errors import (
     MalformedResponseError,
     NotFoundError,
     ReconcilerError,
+    SecretSinkError,
     StripeError,
 )
 from reconciler.plan.model import NEW_ID, Action, ActionType, Plan, Request
@@ -61,7 +67,11 @@ from reconciler.resources.base import ApiClient, LiveObject
 from reconciler.resources.tax_registration import CANDIDATE_STATUSES
 from reconciler.resources.tax_registration import PATH as REGISTRATION_PATH
 from reconciler.resources.webhook_endpoint import PATH as ENDPOINT_PATH
-from reconciler.resources.webhook_endpoint import SECRET_PENDING_KEY, tagged_name
+from reconciler.resources.webhook_endpoint import (
+    SECRET_PENDING_KEY,
+    replaces_pending_secret,
+    tagged_name,
+)
 from reconciler.stripe.client import was_replayed
 
 logger = logging.getLogger(__name__)
@@ -106,6 +116,26 @@ def phase_of(action: Action) -> int:
     return 1
 
 
+#: kind → the kinds it needs: Stripe refuses a registration until tax settings hold a head office
+DEPENDS_ON: Mapping[str, tuple[str, ...]] = {REGISTRATIONS: ("tax_settings",)}
+
+
+def blocked_by(action: Action, failed: Sequence[Action]) -> Action | None:
+    """The failed action that ``action`` must not run after, if any.
+
+    Only dependent work stops (PRODUCT.md §6): the later phases of the same kind (a delete
+    waits for the create that takes over, an expire for the successor) and the kinds that
+    need the failed one. Everything else is independent and still runs.
+    """
+    phase = phase_of(action)
+    for failure in failed:
+        if failure.kind in DEPENDS_ON.get(action.kind, ()):
+            return failure
+        if failure.kind == action.kind and phase_of(failure) < phase:
+            return failure
+    return None
+
+
 def creates_endpoints(plan: Plan) -> tuple[Action, ...]:
     """Actions that will produce a new webhook signing secret (create or replace)."""
     return tuple(
@@ -126,6 +156,7 @@ class Executor:
         *,
         parallelism: int,
         on_event: EventCallback,
+        live_endpoints: int | None = None,
     ) -> None:
         if parallelism < 1:
             raise ValueError("parallelism must be at least 1")
@@ -134,17 +165,21 @@ class Executor:
         self._sinks = sinks
         self._parallelism = parallelism
         self._on_event = on_event
-        self._stopped = False
+        self._failed: list[Action] = []
+        self._sink_failed = False
+        self._budget = EndpointBudget(live_endpoints)
         self._lookups: dict[tuple[int, str], tuple[LiveObject, ...]] = {}
         self._lookup_lock = asyncio.Lock()
         self._phase = 0
         self._crash_after = int(os.environ.get(CRASH_HOOK_ENV, "0") or 0)
         self._milestones = 0
         self._planned_ids: frozenset[str] = frozenset()
+        self._secret_actions: tuple[Action, ...] = ()
         self._endpoint_listing = SharedListing(self._list_endpoints)
 
     async def run(self, plan: Plan) -> ApplyResult:
         self._planned_ids = frozenset(a.live_id for a in plan.actions if a.live_id)
+        self._secret_actions = creates_endpoints(plan)
         started = time.monotonic()
         results: dict[int, ActionResult] = {}
         indexed = list(enumerate(plan.actions))
@@ -154,10 +189,7 @@ class Executor:
                 continue
             self._phase = phase
             await self._run_phase(batch, results)
-        ordered = tuple(
-            results.get(i) or ActionResult(a.address, a.action.value, Status.NOT_STARTED, a.live_id)
-            for i, a in indexed
-        )
+        ordered = tuple(results.get(i) or self._not_started(a) for i, a in indexed)
         return ApplyResult(ordered, time.monotonic() - started)
 
     async def _run_phase(
@@ -167,11 +199,29 @@ class Executor:
 
         async def one(index: int, action: Action) -> None:
             async with semaphore:
-                if self._stopped:
+                if self._waits_for(action) is not None:
                     return  # reported as never started
                 results[index] = await self._run_action(action)
 
         await asyncio.gather(*(one(i, a) for i, a in batch))
+
+    def _waits_for(self, action: Action) -> str | None:
+        """Why ``action`` must not start now (a failure it depends on), or ``None``."""
+        failure = blocked_by(action, self._failed)
+        if failure is not None:
+            return f"waits for {failure.address}, which failed"
+        if self._sink_failed and action in self._secret_actions:
+            return "a new signing secret could not be delivered to the sinks"
+        return None
+
+    def _not_started(self, action: Action) -> ActionResult:
+        return ActionResult(
+            action.address,
+            action.action.value,
+            Status.NOT_STARTED,
+            action.live_id,
+            error=self._waits_for(action),
+        )
 
     # -- one action ---------------------------------------------------------------------------
     async def _run_action(self, action: Action) -> ActionResult:
@@ -181,7 +231,9 @@ class Executor:
         try:
             stripe_id = await self._perform(action)
         except ReconcilerError as error:
-            self._stopped = True
+            self._failed.append(action)
+            # a sink that cannot keep a secret fails every create alike: make no more secrets
+            self._sink_failed = self._sink_failed or isinstance(error, SecretSinkError)
             elapsed = time.monotonic() - started
             self._emit("fail", action, action.live_id, elapsed, str(error))
             return ActionResult(
@@ -298,6 +350,10 @@ class Executor:
             await self._client.request("GET", f"{ENDPOINT_PATH}/{endpoint_id}")
         except NotFoundError:
             return "was deleted"
+        except ReconcilerError as error:
+            # The replay carries the endpoint's secret: when it cannot be checked, keep it
+            # rather than throw it away (a gone endpoint fails at its confirmation instead).
+            logger.warning("could not look up the replayed endpoint %s: %s", endpoint_id, error)
         return None
 
     async def _registration_gone(self, registration_id: str) -> str | None:
@@ -309,6 +365,45 @@ class Executor:
         return None if status in CANDIDATE_STATUSES else f"has become {status}"
 
     async def _create_endpoint(self, action: Action) -> str:
+        """Create (or replace) an endpoint within the endpoint limit (:mod:`.endpoint_budget`).
+
+        A replace creates the new endpoint, delivers its secret and only then deletes the old
+        one. The old one of an endpoint whose secret was never delivered goes first when the
+        account has no free place: its secret never left the create response.
+        """
+        old = [(i, r) for i, r in enumerate(action.requests) if r.method == "DELETE"]
+        took = False
+        if old and replaces_pending_secret(action):
+            took = self._budget.try_take()
+            if not took:
+                for index, request in old:
+                    await self._send(action, index, request)
+                self._note(
+                    action,
+                    f"deleted {action.live_id} before creating its successor: its signing "
+                    "secret was never delivered, and the account has no free place for both",
+                )
+                return await self._make_endpoint(action)
+        if not took:
+            await self._budget.take()
+        replacing = self._budget.freeing() if old else contextlib.nullcontext()
+        async with replacing:
+            new_id = await self._make_endpoint(action)
+            for index, request in old:
+                # the old endpoint goes only after the new one is confirmed
+                await self._send(action, index, request, new_id=new_id)
+                await self._budget.give()
+        return new_id
+
+    async def _make_endpoint(self, action: Action) -> str:
+        """Create the new endpoint, hand its secret to the sinks, then finish and confirm it.
+
+        Once Stripe has answered the create, the secret is delivered whatever a follow-up
+        check says: a listing that fails only skips the check for a concurrent apply's
+        endpoint (a later plan deletes a duplicate), and a replay whose object cannot be
+        looked up is trusted. Only a rival found by a successful listing stops it, before
+        its secret goes anywhere.
+        """
         name = action.address.split(".", 1)[1]
         create, *rest = action.requests
         params = dict(create.params)
@@ -319,22 +414,25 @@ class Executor:
             self._create(action, 0, replace(create, params=params), self._endpoint_gone)
         )
         new_id = _id_of(created, create)
-        await self._yield_to_concurrent_create(action, name, new_id, create.path, listed)
         secret = created.get("secret")
         if not isinstance(secret, str) or not secret:
             raise StripeError(f"Stripe returned no signing secret for the new endpoint {new_id}")
+        if listed is None:
+            self._note(
+                action,
+                f"could not list endpoints to check for another apply's {action.address}; "
+                f"keeping {new_id} (a later plan deletes a duplicate if there is one)",
+            )
+        else:
+            await self._yield_to_concurrent_create(action, name, new_id, create.path, listed)
         await self._deliver(action, name, new_id, str(created.get("url") or ""), secret)
         for offset, request in enumerate(rest, start=1):
-            if request.method == "DELETE":
-                continue  # the old endpoint goes only after the new one is confirmed
-            await self._send(action, offset, request, new_id=new_id)
+            if request.method != "DELETE":
+                await self._send(action, offset, request, new_id=new_id)
         confirm = Request(
             "confirm", "POST", f"{create.path}/{new_id}", {"metadata": {SECRET_PENDING_KEY: ""}}
         )
         await self._send(action, len(action.requests), confirm)
-        for offset, request in enumerate(rest, start=1):
-            if request.method == "DELETE":
-                await self._send(action, offset, request, new_id=new_id)
         return new_id
 
     async def _yield_to_concurrent_create(
@@ -483,11 +581,22 @@ async def execute_plan(
     *,
     parallelism: int = 4,
     on_event: EventCallback = ignore_event,
+    live_endpoints: int | None = None,
 ) -> ApplyResult:
-    """Apply ``plan`` in order; never raises for a failed action (see :class:`ApplyResult`)."""
-    return await Executor(client, target, sinks, parallelism=parallelism, on_event=on_event).run(
-        plan
+    """Apply ``plan`` in order; never raises for a failed action (see :class:`ApplyResult`).
+
+    ``live_endpoints`` is how many webhook endpoints existed when the plan was made: with it,
+    apply orders endpoint work to stay within Stripe's limit (:mod:`.endpoint_budget`).
+    """
+    executor = Executor(
+        client,
+        target,
+        sinks,
+        parallelism=parallelism,
+        on_event=on_event,
+        live_endpoints=live_endpoints,
     )
+    return await executor.run(plan)
 
 
 def _ends_in_its_first_second(request: Request, error: InvalidRequestError) -> bool:

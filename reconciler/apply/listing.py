@@ -9,15 +9,21 @@ every waiting creator's create completed. With ``--parallelism N`` that is about
 
 A waiting creator holds its parallelism slot, so at most ``N - 1`` more creates can start while
 it waits; it never waits for more than those.
+
+A listing that fails hands out ``None`` instead of raising: the creates it serves have
+succeeded, and each holds a signing secret that must reach the sinks whatever the check says.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
 from reconciler.resources.base import LiveObject
+
+logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
 Listing = tuple[LiveObject, ...]
@@ -29,7 +35,7 @@ class SharedListing:
     def __init__(self, fetch: Callable[[], Awaitable[Listing]]) -> None:
         self._fetch = fetch
         self._running = 0
-        self._waiting: list[asyncio.Future[Listing]] = []
+        self._waiting: list[asyncio.Future[Listing | None]] = []
         self._fetches = 0
 
     @property
@@ -37,9 +43,10 @@ class SharedListing:
         """How many listings were sent (for tests and benchmarks)."""
         return self._fetches
 
-    async def create_then_list(self, create: Awaitable[T]) -> tuple[T, Listing]:
-        """Await ``create``, then a listing sent after it completed. A failed create lists
-        nothing and raises; it no longer holds back the creators waiting for a listing."""
+    async def create_then_list(self, create: Awaitable[T]) -> tuple[T, Listing | None]:
+        """Await ``create``, then a listing sent after it completed (``None`` if that listing
+        failed). A failed create lists nothing and raises; it no longer holds back the
+        creators waiting for a listing."""
         self._running += 1
         try:
             result = await create
@@ -48,7 +55,7 @@ class SharedListing:
             self._list_when_idle()
             raise
         self._running -= 1
-        waiter: asyncio.Future[Listing] = asyncio.get_running_loop().create_future()
+        waiter: asyncio.Future[Listing | None] = asyncio.get_running_loop().create_future()
         self._waiting.append(waiter)
         self._list_when_idle()
         return result, await waiter
@@ -61,14 +68,15 @@ class SharedListing:
         task = asyncio.ensure_future(self._fetch())
 
         def hand_out(done: asyncio.Future[Listing]) -> None:
+            error = None if done.cancelled() else done.exception()
+            if error is not None:
+                logger.warning("listing the webhook endpoints after a create failed: %s", error)
             for waiter in waiters:
                 if waiter.done():
                     continue  # its creator was cancelled
                 if done.cancelled():
                     waiter.cancel()
-                elif (error := done.exception()) is not None:
-                    waiter.set_exception(error)
                 else:
-                    waiter.set_result(done.result())
+                    waiter.set_result(None if error is not None else done.result())
 
         task.add_done_callback(hand_out)

@@ -131,6 +131,12 @@ async def apply_session(
         )
         logger.info("applying %d action(s) to %s", len(plan.actions), account_id)
         result = await execute_plan(
-            plan, client, target, sinks, parallelism=parallelism, on_event=on_event
+            plan,
+            client,
+            target,
+            sinks,
+            parallelism=parallelism,
+            on_event=on_event,
+            live_endpoints=len(live.of(ENDPOINTS)),
         )
         return ApplyOutcome(account_id, plan, result)

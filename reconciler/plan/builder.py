@@ -59,16 +59,22 @@ def build_plan(
 def check_endpoint_limit(plan: Plan, live: LiveState) -> None:
     """Refuse a plan whose creates would take the account past Stripe's endpoint limit.
 
-    Apply creates and replaces before it deletes anything, and a replace creates the new
-    endpoint before deleting the old one (the consumers' secret must keep working), so at the
-    peak every live endpoint, ours or not, exists next to every new one. Counting each replace
-    assumes they may run concurrently, which apply does.
+    How apply orders endpoint work (``reconciler.apply.executor``): creates first, then
+    replacements, deletions last. A replace creates the new endpoint before it deletes the old
+    one, because consumers hold the old secret until they switch, so it needs one free place
+    while it runs; at the limit apply runs the replaces one at a time. A replace of an endpoint
+    whose signing secret was never delivered needs no free place: nobody can be using its
+    secret, so when there is no room apply deletes it before creating its successor. So the
+    peak is every live endpoint (ours or not) plus the creates, plus one if any ordinary
+    replace must run.
     """
     endpoints = [a for a in plan.actions if a.kind == "webhook_endpoints"]
     creates = sum(1 for a in endpoints if a.action is ActionType.CREATE)
-    replaces = sum(1 for a in endpoints if a.action is ActionType.REPLACE)
+    replaces = sum(
+        1 for a in endpoints if a.action is ActionType.REPLACE and not replaces_pending_secret(a)
+    )
     existing = live.of("webhook_endpoints")
-    peak = len(existing) + creates + replaces
+    peak = len(existing) + creates + min(replaces, 1)
     if not (creates or replaces) or peak <= MAX_WEBHOOK_ENDPOINTS:
         return
     foreign = sum(1 for obj in existing if tagged_name(obj) is None)
@@ -77,13 +83,19 @@ def check_endpoint_limit(plan: Plan, live: LiveState) -> None:
         if foreign
         else "all managed by stripe-reconciler"
     )
+    needs = f"creates {creates}"
+    if replaces:
+        needs += (
+            f" and replaces {replaces} (a replace creates the new endpoint before it deletes "
+            "the old one, one at a time at the limit)"
+        )
     raise EndpointLimitError(
-        f"{len(existing)} webhook endpoints exist ({whose}) and this plan creates {creates} and "
-        f"replaces {replaces} before any is deleted (apply deletes last, and a replace creates "
-        f"the new endpoint before deleting the old one), so {peak} would exist at once; Stripe "
-        f"allows at most {MAX_WEBHOOK_ENDPOINTS} per account and mode. Delete endpoints you no "
-        "longer need first (in the Dashboard, or with an apply of only the deletions via "
-        "--target), or create and replace fewer at a time with --target"
+        f"{len(existing)} webhook endpoints exist ({whose}) and this plan {needs} before it "
+        f"deletes any, so {peak} would exist at once; Stripe allows at most "
+        f"{MAX_WEBHOOK_ENDPOINTS} per account and mode. Delete endpoints you no longer need "
+        "first (in the Dashboard, or apply only their deletion with --target "
+        "webhook_endpoints.<name> or webhook_endpoints[<id>]), or create fewer at a time with "
+        "--target"
     )
 
 

@@ -121,6 +121,15 @@ class WebhookEndpointHandler(ResourceHandler):
     def describe(self, obj: LiveObject) -> str:
         return f"{obj.get('url')} ({obj.get('status', 'enabled')})"
 
+    def live_address(self, obj: LiveObject) -> str:
+        """``webhook_endpoints.<name>[<id>]`` for an endpoint tagged with a name, so that
+        ``--target webhook_endpoints.<name>`` covers the cleanup of its own duplicates (and of
+        a name no longer declared); ``webhook_endpoints[<id>]`` for an untagged one."""
+        name = tagged_name(obj)
+        if name is None:
+            return super().live_address(obj)
+        return f"{self.address(name)}[{self.live_id(obj)}]"
+
     def match(
         self, declared: Mapping[str, Any], live: tuple[LiveObject, ...], *, now: int
     ) -> Matching:

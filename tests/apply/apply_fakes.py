@@ -11,7 +11,7 @@ import copy
 from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
-from reconciler.errors import APIError, NotFoundError, ReconcilerError
+from reconciler.errors import APIError, InvalidRequestError, NotFoundError, ReconcilerError
 from reconciler.stripe.client import StripeResponse
 
 
@@ -23,6 +23,11 @@ class FakeStripe:
         self.calls: list[tuple[str, str, dict[str, Any] | None, str | None]] = []
         self.replies: dict[str, dict[str, Any]] = {}
         self.fail_on: dict[tuple[str, str], ReconcilerError] = {}
+        #: Stripe's limit of endpoints per account and mode (None: no limit); the fake refuses
+        #: a create past it, so an apply that succeeds never went past it
+        self.max_endpoints: int | None = None
+        #: the most endpoints that ever existed at once
+        self.peak_endpoints = 0
         self._next = 0
 
     def _id(self, prefix: str) -> str:
@@ -57,6 +62,11 @@ class FakeStripe:
     def _handle(self, method: str, path: str, params: dict[str, Any]) -> dict[str, Any]:
         parts = path.strip("/").split("/")
         if path == "/v1/webhook_endpoints" and method == "POST":
+            if self.max_endpoints is not None and len(self.endpoints) >= self.max_endpoints:
+                raise InvalidRequestError(
+                    f"You have reached the maximum of {self.max_endpoints} test webhook endpoints.",
+                    http_status=400,
+                )
             obj_id = self._id("we")
             metadata = {k: v for k, v in (params.get("metadata") or {}).items() if v != ""}
             obj = {
@@ -71,6 +81,7 @@ class FakeStripe:
                 "created": self._next,
             }
             self.endpoints[obj_id] = obj
+            self.peak_endpoints = max(self.peak_endpoints, len(self.endpoints))
             return {**obj, "secret": f"whsec_fake{obj_id}"}
         if parts[:2] == ["v1", "webhook_endpoints"] and len(parts) == 3:
             obj = self.endpoints.get(parts[2])
@@ -124,6 +135,9 @@ class FakeStripe:
         self, path: str, params: Mapping[str, Any] | None = None
     ) -> AsyncIterator[dict[str, Any]]:
         self.calls.append(("GET", path, dict(params or {}), None))
+        failure = self.fail_on.get(("GET", path))
+        if failure is not None:
+            raise failure
         store = self.endpoints if path == "/v1/webhook_endpoints" else self.registrations
         for obj in list(store.values()):
             yield copy.deepcopy(obj)

@@ -150,7 +150,18 @@ def test_the_same_plan_applied_twice_creates_once(tmp_path: Path) -> None:
     assert FileSink(tmp_path / "s.env").read() == secrets_before
 
 
-def test_failure_reports_done_failed_and_never_started(tmp_path: Path) -> None:
+GONE_ENDPOINT = {
+    "id": "we_old",
+    "url": "https://example.com/gone",
+    "enabled_events": ["invoice.paid"],
+    "metadata": {"managed_by": "stripe-reconciler", "reconciler_name": "gone"},
+    "status": "enabled",
+}
+
+
+def test_a_failure_stops_only_the_work_that_depends_on_it(tmp_path: Path) -> None:
+    """A failed registration create stops nothing of the endpoints (issue 13: only dependent
+    work stops); the registration's own later phases would wait for it."""
     fake = FakeStripe()
     fake.fail_on[("POST", "/v1/tax/registrations")] = APIError("boom", http_status=500)
     desired = manifest(
@@ -158,35 +169,66 @@ def test_failure_reports_done_failed_and_never_started(tmp_path: Path) -> None:
         tax_registrations={"us-ca": REGISTRATION},
         webhook_endpoints={"orders": ENDPOINT},
     )
-    live = live_of(fake)
-    live_endpoint = {
-        "id": "we_old",
-        "url": "https://example.com/gone",
-        "enabled_events": ["invoice.paid"],
-        "metadata": {"managed_by": "stripe-reconciler", "reconciler_name": "gone"},
-        "status": "enabled",
-    }
-    fake.endpoints["we_old"] = live_endpoint
-    live = live_of(fake)
-    plan = build_plan(desired, live)
+    fake.endpoints["we_old"] = dict(GONE_ENDPOINT)
+    plan = build_plan(desired, live_of(fake))
     result = run(fake, plan, tmp_path / "s.env", parallelism=1)
     assert not result.ok
     statuses = {r.address: r.status for r in result.results}
     assert statuses == {
         "tax_settings": Status.DONE,
         "webhook_endpoints.orders": Status.DONE,
+        "webhook_endpoints.gone[we_old]": Status.DONE,
         "tax_registrations.us-ca": Status.FAILED,
-        "webhook_endpoints[we_old]": Status.NOT_STARTED,
     }
-    assert "we_old" in fake.endpoints  # the delete phase never ran
+    assert "we_old" not in fake.endpoints
     message = str(result.error())
     assert message.splitlines()[0] == (
-        "apply stopped: 1 failed, 2 done, 1 never started. Fix the cause and run apply again; "
+        "apply stopped: 1 failed, 3 done, 0 never started. Fix the cause and run apply again; "
         "it continues where this run stopped without duplicating anything."
     )
     assert "  failed: tax_registrations.us-ca (create): boom [HTTP 500]" in message
-    assert "  never started: webhook_endpoints[we_old] (delete we_old)" in message
     assert "whsec_" not in message
+
+
+@pytest.mark.parametrize(
+    ("failing", "waiting"),
+    [
+        # an endpoint create fails: the delete of the name it takes over from waits
+        (("POST", "/v1/webhook_endpoints"), {"webhook_endpoints.gone[we_old]"}),
+        # tax settings fail: every registration waits for the head office
+        (("POST", "/v1/tax/settings"), {"tax_registrations.us-ca", "tax_registrations[taxreg_x]"}),
+    ],
+    ids=["endpoint-create", "tax-settings"],
+)
+def test_dependent_work_never_starts_and_says_what_it_waits_for(
+    tmp_path: Path, failing: tuple[str, str], waiting: set[str]
+) -> None:
+    fake = FakeStripe()
+    fake.fail_on[failing] = APIError("boom", http_status=500)
+    fake.endpoints["we_old"] = dict(GONE_ENDPOINT)
+    fake.registrations["taxreg_x"] = {
+        "id": "taxreg_x",
+        "object": "tax.registration",
+        "country": "US",
+        "country_options": {"us": {"type": "state_sales_tax", "state": "NY"}},
+        "active_from": 1,
+        "expires_at": None,
+        "status": "active",
+    }
+    desired = manifest(
+        policy={"unmanaged": "delete"},
+        tax_settings={"defaults": {"tax_behavior": "exclusive"}},
+        tax_registrations={"us-ca": REGISTRATION},
+        webhook_endpoints={"orders": ENDPOINT},
+    )
+    plan = build_plan(desired, live_of(fake), now=1_000)
+    result = run(fake, plan, tmp_path / "s.env", parallelism=1)
+    never = {r.address: r.error for r in result.results if r.status is Status.NOT_STARTED}
+    assert set(never) == waiting
+    (failed,) = result.of(Status.FAILED)
+    assert all(why == f"waits for {failed.address}, which failed" for why in never.values())
+    done = {r.address for r in result.of(Status.DONE)}
+    assert done == {a.address for a in plan.actions} - waiting - {failed.address}
 
 
 def test_sink_failure_stops_before_the_marker_is_removed(tmp_path: Path) -> None:

@@ -139,12 +139,12 @@ def test_a_pending_endpoint_is_planned_as_a_replace(
         # tagged but not declared: deleted as an orphan, not replaced
         (
             (endpoint("we_1", "orders"), endpoint("we_X", "gone", metadata=PENDING)),
-            [("webhook_endpoints[we_X]", "we_X", ActionType.DELETE, [])],
+            [("webhook_endpoints.gone[we_X]", "we_X", ActionType.DELETE, [])],
         ),
         # a pending duplicate: the delivered twin is kept and the duplicate deleted
         (
             (endpoint("we_a", "orders", metadata=PENDING), endpoint("we_b", "orders")),
-            [("webhook_endpoints[we_a]", "we_a", ActionType.DELETE, [])],
+            [("webhook_endpoints.orders[we_a]", "we_a", ActionType.DELETE, [])],
         ),
     ],
     ids=["no-marker", "not-declared", "pending-duplicate"],
@@ -185,13 +185,25 @@ def test_protect_refuses_the_replace_with_the_way_out() -> None:
         )
 
 
-def test_the_endpoint_limit_sees_the_replace_at_plan_time() -> None:
+def test_the_replace_of_an_undelivered_secret_fits_at_the_limit() -> None:
+    # apply deletes it before creating its successor when there is no free place (issue 13.1)
     foreign = [endpoint(f"we_{n:02}", None, url=f"https://o{n}.example.com") for n in range(15)]
-    state = live(*foreign, endpoint("we_P", "orders", metadata=PENDING))
-    with pytest.raises(EndpointLimitError, match="creates 0 and replaces 1 before any"):
-        build_plan(declared(), state)
-    # one endpoint fewer and it fits
-    build_plan(declared(), live(*foreign[1:], endpoint("we_P", "orders", metadata=PENDING)))
+    plan = build_plan(declared(), live(*foreign, endpoint("we_P", "orders", metadata=PENDING)))
+    assert [(a.address, a.action) for a in plan.actions] == [
+        ("webhook_endpoints.orders", ActionType.REPLACE)
+    ]
+    # an ordinary create still needs a place of its own
+    two = Manifest.model_validate(
+        {
+            "version": 1,
+            "webhook_endpoints": {
+                "orders": ENDPOINT,
+                "extra": {**ENDPOINT, "url": "https://extra.example.com/hooks"},
+            },
+        }
+    )
+    with pytest.raises(EndpointLimitError, match="creates 1 before it deletes any, so 17"):
+        build_plan(two, live(*foreign, endpoint("we_P", "orders", metadata=PENDING)))
 
 
 def test_a_saved_plan_and_the_fresh_plan_agree() -> None:

@@ -170,7 +170,7 @@ def test_tagged_but_undeclared_endpoint_is_orphaned_even_when_ignoring_unmanaged
         id="we_3", url="https://old.example/x", metadata={**TAGS, "reconciler_name": "old"}
     )
     report = check(manifest(policy={"unmanaged": "ignore"}), endpoints=[endpoint(), old])
-    assert summary(report) == [("webhook_endpoints[we_3]", "orphaned")]
+    assert summary(report) == [("webhook_endpoints.old[we_3]", "orphaned")]
     assert report.drift[0].message == (
         "tagged as managed (name 'old') but no longer declared: https://old.example/x"
     )

@@ -58,12 +58,26 @@ def scenario(
     return manifest, {"webhook_endpoints": live}
 
 
+ADVICE = (
+    "Stripe allows at most 16 per account and mode. Delete endpoints you no longer need first "
+    "(in the Dashboard, or apply only their deletion with --target webhook_endpoints.<name> or "
+    "webhook_endpoints[<id>]), or create fewer at a time with --target"
+)
+REPLACING = (
+    " (a replace creates the new endpoint before it deletes the old one, one at a time at the "
+    "limit)"
+)
+
+
 @pytest.mark.parametrize(
     ("kept", "untagged", "creates", "replaces", "deletes", "unmanaged", "message"),
     [
         (16, 0, 0, 0, 0, "report", None),  # full, nothing new: fine
         (15, 0, 1, 0, 0, "report", None),  # exactly 16
         (13, 1, 0, 1, 0, "report", None),  # 15 live + 1 replacement = 16
+        # replaces run one at a time at the limit: one free place is enough for all of them
+        (9, 0, 0, 6, 0, "report", None),
+        (0, 0, 0, 15, 0, "report", None),
         (
             15,
             0,
@@ -71,12 +85,20 @@ def scenario(
             1,
             0,
             "report",
-            "16 webhook endpoints exist (all managed by stripe-reconciler) and this plan creates 0 "
-            "and replaces 1 before any is deleted (apply deletes last, and a replace creates the "
-            "new endpoint before deleting the old one), so 17 would exist at once; Stripe allows "
-            "at most 16 per account and mode. Delete endpoints you no longer need first (in the "
-            "Dashboard, or with an apply of only the deletions via --target), or create and "
-            "replace fewer at a time with --target",
+            "16 webhook endpoints exist (all managed by stripe-reconciler) and this plan "
+            f"creates 0 and replaces 1{REPLACING} before it deletes any, so 17 would exist at "
+            f"once; {ADVICE}",
+        ),
+        (
+            10,
+            0,
+            0,
+            6,
+            0,
+            "report",
+            "16 webhook endpoints exist (all managed by stripe-reconciler) and this plan "
+            f"creates 0 and replaces 6{REPLACING} before it deletes any, so 17 would exist at "
+            f"once; {ADVICE}",
         ),
         (
             13,
@@ -85,12 +107,20 @@ def scenario(
             0,
             0,
             "report",
-            "15 webhook endpoints exist (2 not managed by stripe-reconciler) and this plan creates "
-            "2 and replaces 0 before any is deleted (apply deletes last, and a replace creates the "
-            "new endpoint before deleting the old one), so 17 would exist at once; Stripe allows "
-            "at most 16 per account and mode. Delete endpoints you no longer need first (in the "
-            "Dashboard, or with an apply of only the deletions via --target), or create and "
-            "replace fewer at a time with --target",
+            "15 webhook endpoints exist (2 not managed by stripe-reconciler) and this plan "
+            f"creates 2 before it deletes any, so 17 would exist at once; {ADVICE}",
+        ),
+        (
+            # a create and a replace: the creates first, then one free place for the replace
+            14,
+            0,
+            1,
+            1,
+            0,
+            "report",
+            "15 webhook endpoints exist (all managed by stripe-reconciler) and this plan "
+            f"creates 1 and replaces 1{REPLACING} before it deletes any, so 17 would exist at "
+            f"once; {ADVICE}",
         ),
         (
             # deletes of undeclared ones run last, so they free no room for the creates
@@ -100,12 +130,8 @@ def scenario(
             0,
             1,
             "delete",
-            "15 webhook endpoints exist (2 not managed by stripe-reconciler) and this plan creates "
-            "3 and replaces 0 before any is deleted (apply deletes last, and a replace creates the "
-            "new endpoint before deleting the old one), so 18 would exist at once; Stripe allows "
-            "at most 16 per account and mode. Delete endpoints you no longer need first (in the "
-            "Dashboard, or with an apply of only the deletions via --target), or create and "
-            "replace fewer at a time with --target",
+            "15 webhook endpoints exist (2 not managed by stripe-reconciler) and this plan "
+            f"creates 3 before it deletes any, so 18 would exist at once; {ADVICE}",
         ),
     ],
 )
@@ -152,3 +178,29 @@ def test_limits_can_be_left_to_the_caller() -> None:
     )
     plan = build_plan(manifest, live_state(live), check_limits=False)
     assert plan.summary.replace == 1
+
+
+PENDING = {"reconciler_secret_pending": "true"}
+
+
+@pytest.mark.parametrize(("pending", "creates"), [(16, 0), (4, 12), (1, 15)])
+def test_replacing_undelivered_secrets_needs_no_free_place(pending: int, creates: int) -> None:
+    """What an interrupted apply at the limit leaves behind is always plannable (issue 13.1):
+    an endpoint whose secret was never delivered is deleted before its successor when there
+    is no room, so its replace adds nothing to the peak."""
+    manifest, live = scenario(
+        kept=pending, untagged=0, creates=creates, replaces=0, deletes=0, unmanaged="report"
+    )
+    for obj in live["webhook_endpoints"]:
+        obj["metadata"] = {**obj["metadata"], **PENDING}
+    plan = build_plan(manifest, live_state(live))
+    assert (plan.summary.create, plan.summary.replace) == (creates, pending)
+
+
+def test_an_undelivered_secret_next_to_an_ordinary_replace_still_needs_one_place() -> None:
+    manifest, live = scenario(
+        kept=15, untagged=0, creates=0, replaces=1, deletes=0, unmanaged="report"
+    )
+    live["webhook_endpoints"][0]["metadata"].update(PENDING)
+    with pytest.raises(EndpointLimitError, match=r"replaces 1 .* so 17 would exist at once"):
+        build_plan(manifest, live_state(live))

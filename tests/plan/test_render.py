@@ -27,12 +27,12 @@ EXPECTED_TEXT = """\
       metadata.reconciler_connect: (none) → "false"
       metadata.reconciler_name: (none) → "billing"
 
+  - webhook_endpoints.gone[we_gone]: delete
+      # tagged as managed by stripe-reconciler but no longer declared
+
   ~ webhook_endpoints.orders: update (we_orders)
       # fields differ
       enabled_events: ["invoice.paid"] → ["charge.refunded", "invoice.paid"]
-
-  - webhook_endpoints[we_gone]: delete
-      # tagged as managed by stripe-reconciler but no longer declared
 
   x tax_registrations.us-ca: expire (taxreg_ca)
       # expires_at: now ends this registration
@@ -78,7 +78,7 @@ def test_colour_only_when_asked() -> None:
     assert "\x1b[" not in render_text(view)
     coloured = render_text(view, color=True)
     assert "\x1b[32m+ webhook_endpoints.billing\x1b[0m: create" in coloured
-    assert "\x1b[31m- webhook_endpoints[we_gone]\x1b[0m: delete" in coloured
+    assert "\x1b[31m- webhook_endpoints.gone[we_gone]\x1b[0m: delete" in coloured
     assert render(view, "text", color=False) == render_text(view)
 
 
@@ -142,8 +142,8 @@ def test_json_is_versioned_stable_and_byte_identical() -> None:
     }
     assert [a["address"] for a in document["actions"]] == [
         "webhook_endpoints.billing",
+        "webhook_endpoints.gone[we_gone]",
         "webhook_endpoints.orders",
-        "webhook_endpoints[we_gone]",
         "tax_registrations.us-ca",
     ]
     assert document["checksum"] == small_plan().checksum

@@ -1,0 +1,252 @@
+"""Apply stays within Stripe's 16-endpoint limit, and never drops a secret Stripe returned.
+
+Issue 13, defect 1. The fake refuses a create past the limit as Stripe does, so an apply that
+succeeds against it never had 17 endpoints at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+import pytest
+from apply_fakes import FakeStripe
+from test_executor import TARGET, live_of, manifest, run
+
+from reconciler.apply.endpoint_budget import EndpointBudget
+from reconciler.apply.executor import execute_plan
+from reconciler.apply.progress import Status
+from reconciler.apply.secrets import FileSink, SecretSinks
+from reconciler.errors import APIConnectionError, APIError
+from reconciler.plan import build_plan
+
+LIMIT = 16
+
+
+def tagged(
+    fake: FakeStripe, name: str, *, pending: bool = False, version: str = "2024-06-20"
+) -> str:
+    endpoint_id = f"we_{name}"
+    metadata = {
+        "managed_by": "stripe-reconciler",
+        "reconciler_name": name,
+        "reconciler_connect": "false",
+    }
+    if pending:
+        metadata["reconciler_secret_pending"] = "true"
+    fake.endpoints[endpoint_id] = {
+        "id": endpoint_id,
+        "url": f"https://example.com/{name}",
+        "enabled_events": ["invoice.paid"],
+        "metadata": metadata,
+        "status": "enabled",
+        "api_version": version,
+        "created": 1,
+    }
+    return endpoint_id
+
+
+def declared(*names: str, version: str | None = None) -> Any:
+    endpoints: dict[str, Any] = {}
+    for name in names:
+        spec: dict[str, Any] = {
+            "url": f"https://example.com/{name}",
+            "enabled_events": ["invoice.paid"],
+        }
+        if version:
+            spec["api_version"] = version
+        endpoints[name] = spec
+    return manifest(webhook_endpoints=endpoints)
+
+
+def apply_at_the_limit(fake: FakeStripe, desired: Any, sink: Path, parallelism: int = 4) -> Any:
+    fake.max_endpoints = LIMIT
+    plan = build_plan(desired, live_of(fake))
+    sinks = SecretSinks([FileSink(sink)])
+    result = asyncio.run(
+        execute_plan(
+            plan,
+            fake,
+            TARGET,
+            sinks,
+            parallelism=parallelism,
+            live_endpoints=len(fake.endpoints),
+        )
+    )
+    return plan, result
+
+
+@pytest.mark.parametrize(("pending", "creates"), [(16, 0), (4, 12), (1, 15)])
+def test_undelivered_secrets_at_the_limit_are_replaced_without_a_17th(
+    tmp_path: Path, pending: int, creates: int
+) -> None:
+    fake = FakeStripe()
+    old = {tagged(fake, f"p{i:02}", pending=True) for i in range(pending)}
+    names = [f"p{i:02}" for i in range(pending)] + [f"c{i:02}" for i in range(creates)]
+    plan, result = apply_at_the_limit(fake, declared(*names), tmp_path / "s.env")
+    assert result.ok, result.error()
+    assert (plan.summary.replace, plan.summary.create) == (pending, creates)
+    assert len(fake.endpoints) == LIMIT and fake.peak_endpoints == LIMIT
+    assert not old & set(fake.endpoints)
+    assert all("reconciler_secret_pending" not in e["metadata"] for e in fake.endpoints.values())
+    stored = FileSink(tmp_path / "s.env").read()
+    assert len(stored) == LIMIT
+
+
+def test_an_undelivered_secret_with_room_is_replaced_new_before_old(tmp_path: Path) -> None:
+    fake = FakeStripe()
+    old = tagged(fake, "orders", pending=True)
+    _, result = apply_at_the_limit(fake, declared("orders"), tmp_path / "s.env")
+    assert result.ok
+    writes = fake.writes()
+    first_create = writes.index(("POST", "/v1/webhook_endpoints"))
+    assert writes.index(("DELETE", f"/v1/webhook_endpoints/{old}")) > first_create
+    assert fake.peak_endpoints == 2
+
+
+def full_with_one_pending(fake: FakeStripe) -> tuple[Any, str]:
+    for i in range(15):
+        tagged(fake, f"k{i:02}")
+    return declared(*(f"k{i:02}" for i in range(15)), "orders"), tagged(
+        fake, "orders", pending=True
+    )
+
+
+def test_at_the_limit_the_old_one_goes_first_and_a_note_says_why(tmp_path: Path) -> None:
+    fake = FakeStripe()
+    desired, old = full_with_one_pending(fake)
+    fake.max_endpoints = LIMIT
+    plan = build_plan(desired, live_of(fake))
+    events: list[Any] = []
+    result = asyncio.run(
+        execute_plan(
+            plan,
+            fake,
+            TARGET,
+            SecretSinks([FileSink(tmp_path / "s.env")]),
+            live_endpoints=LIMIT,
+            on_event=events.append,
+        )
+    )
+    assert result.ok, result.error()
+    writes = fake.writes()
+    assert writes.index(("DELETE", f"/v1/webhook_endpoints/{old}")) < writes.index(
+        ("POST", "/v1/webhook_endpoints")
+    )
+    assert next(e.message for e in events if e.event == "note") == (
+        f"deleted {old} before creating its successor: its signing secret was never "
+        "delivered, and the account has no free place for both"
+    )
+
+
+def test_without_the_count_the_usual_order_would_need_a_17th(tmp_path: Path) -> None:
+    # what the budget prevents: the same plan, endpoints not counted, runs into Stripe's limit
+    fake = FakeStripe()
+    desired, _ = full_with_one_pending(fake)
+    fake.max_endpoints = LIMIT
+    result = run(fake, build_plan(desired, live_of(fake)), tmp_path / "s.env")
+    assert [r.status for r in result.results] == [Status.FAILED]
+    assert "maximum of 16" in str(result.error())
+
+
+def test_replaces_at_the_limit_run_one_at_a_time(tmp_path: Path) -> None:
+    """15 endpoints, 6 of them replaced (a create-only change): one free place serves all."""
+    fake = FakeStripe()
+    for i in range(9):
+        tagged(fake, f"k{i:02}")
+    old = {tagged(fake, f"r{i:02}") for i in range(6)}
+    desired = manifest(
+        webhook_endpoints={
+            **{
+                f"k{i:02}": {
+                    "url": f"https://example.com/k{i:02}",
+                    "enabled_events": ["invoice.paid"],
+                }
+                for i in range(9)
+            },
+            **{
+                f"r{i:02}": {
+                    "url": f"https://example.com/r{i:02}",
+                    "enabled_events": ["invoice.paid"],
+                    "api_version": "2026-09-30.endive",
+                }
+                for i in range(6)
+            },
+        }
+    )
+    plan, result = apply_at_the_limit(fake, desired, tmp_path / "s.env", parallelism=4)
+    assert plan.summary.replace == 6
+    assert result.ok, result.error()
+    assert fake.peak_endpoints == LIMIT
+    assert not old & set(fake.endpoints) and len(fake.endpoints) == 15
+
+
+def test_a_failed_listing_after_a_create_still_delivers_the_secret(tmp_path: Path) -> None:
+    fake = FakeStripe()
+    fake.fail_on[("GET", "/v1/webhook_endpoints")] = APIConnectionError("connection reset")
+    _, result = apply_at_the_limit(fake, declared("orders"), tmp_path / "s.env")
+    assert result.ok, result.error()
+    (endpoint,) = fake.endpoints.values()
+    assert "reconciler_secret_pending" not in endpoint["metadata"]
+    assert FileSink(tmp_path / "s.env").read() == {
+        "STRIPE_WEBHOOK_SECRET_ORDERS": f"whsec_fake{endpoint['id']}"
+    }
+
+
+def test_a_replay_that_cannot_be_checked_is_trusted_and_its_secret_delivered(
+    tmp_path: Path,
+) -> None:
+    """The same plan applied again replays the create; the GET that checks the replayed
+    endpoint still exists fails, and the secret in the replay is delivered anyway."""
+    fake = FakeStripe()
+    desired = declared("orders")
+    plan = build_plan(desired, live_of(fake))
+    failing_sink = SecretSinks([FileSink(tmp_path / "missing" / "s.env")])
+    first = asyncio.run(execute_plan(plan, fake, TARGET, failing_sink, live_endpoints=0))
+    assert [r.status for r in first.results] == [Status.FAILED]
+    (endpoint_id,) = fake.endpoints
+    fake.fail_on[("GET", f"/v1/webhook_endpoints/{endpoint_id}")] = APIError(
+        "boom", http_status=500
+    )
+    second = run(fake, plan, tmp_path / "s.env")
+    assert second.ok, second.error()
+    assert FileSink(tmp_path / "s.env").read() == {
+        "STRIPE_WEBHOOK_SECRET_ORDERS": f"whsec_fake{endpoint_id}"
+    }
+    assert "reconciler_secret_pending" not in fake.endpoints[endpoint_id]["metadata"]
+
+
+def test_the_budget_waits_only_while_a_replace_will_free_a_place() -> None:
+    async def go() -> list[str]:
+        budget = EndpointBudget(15)
+        order: list[str] = []
+        assert budget.try_take()  # 16
+        assert not budget.try_take()
+
+        async def replace_in_flight() -> None:
+            async with budget.freeing():
+                await asyncio.sleep(0)
+                order.append("old deleted")
+                await budget.give()
+
+        async def waiting_create() -> None:
+            await budget.take()
+            order.append("next created")
+
+        await asyncio.gather(replace_in_flight(), waiting_create())
+        # nothing frees a place any more: a create goes ahead and Stripe decides
+        await budget.take()
+        order.append(f"count {budget.count}")
+        return order
+
+    assert asyncio.run(go()) == ["old deleted", "next created", "count 17"]
+
+
+def test_an_uncounted_budget_never_waits() -> None:
+    async def go() -> bool:
+        budget = EndpointBudget(None)
+        await budget.take()
+        return budget.try_take() and budget.count is None
+
+    assert asyncio.run(go())
