@@ -25,7 +25,7 @@ from reconciler.plan.mask import mask_text
 from reconciler.resources import HANDLERS
 from reconciler.resources.base import LiveObject, LiveState
 from reconciler.resources.tax_registration import CANDIDATE_STATUSES, drop_none, natural_key
-from reconciler.resources.webhook_endpoint import RESERVED_KEYS, tagged_name
+from reconciler.resources.webhook_endpoint import PROTECT_KEY, RESERVED_KEYS, tagged_name
 
 KINDS = ("webhook_endpoints", "tax_settings", "tax_registrations")
 _NAME_LIMIT = 63
@@ -148,8 +148,14 @@ def _endpoint(obj: LiveObject, label: str, warnings: list[str]) -> dict[str, Any
             metadata[key] = escape(value)
     if metadata:
         spec["metadata"] = metadata
+    lifecycle: dict[str, Any] = {}
+    if now["metadata"].get(PROTECT_KEY) == "true":
+        lifecycle["protect"] = True  # recorded by apply: the export keeps the protection
     if ignored:
-        spec["lifecycle"] = {"ignore_changes": sorted(set(ignored))}
+        lifecycle["ignore_changes"] = sorted(set(ignored))
+    if lifecycle:
+        spec["lifecycle"] = lifecycle
+    if ignored:
         warnings.append(
             f"{label}: {', '.join(sorted(set(ignored)))} looks like a key or signing secret; "
             "not exported, and kept as it is via lifecycle.ignore_changes"

@@ -35,6 +35,7 @@ RESERVED_METADATA_KEYS = (
     "reconciler_name",
     "reconciler_connect",
     "reconciler_secret_pending",  # apply's marker of a not-yet-delivered signing secret
+    "reconciler_protect",  # lifecycle.protect, recorded on the endpoint
 )
 _RESERVED_PATHS = frozenset(f"metadata.{key}" for key in RESERVED_METADATA_KEYS)
 MAX_WEBHOOK_ENDPOINTS = 16

@@ -19,6 +19,8 @@ from reconciler.resources import HANDLERS
 from reconciler.resources.base import LiveState
 from reconciler.resources.webhook_endpoint import (
     PENDING_SECRET_PROTECT_HINT,
+    PROTECTED_LEFTOVER_HINT,
+    PROTECTED_LEFTOVER_REASON,
     replaces_pending_secret,
     tagged_name,
 )
@@ -132,6 +134,10 @@ def check_safety(plan: Plan, manifest: Manifest, *, force: bool = False) -> None
         pending = [a.address for a in blocked if replaces_pending_secret(a)]
         if pending:
             message += ". " + PENDING_SECRET_PROTECT_HINT.format(addresses=", ".join(pending))
+        # protection recorded on an endpoint nothing declares: say how to lift it
+        recorded = [a.address for a in blocked if a.reason == PROTECTED_LEFTOVER_REASON]
+        if recorded:
+            message += ". " + PROTECTED_LEFTOVER_HINT.format(addresses=", ".join(recorded))
         raise ProtectedResourceError(message)
     limit = manifest.policy.max_destroy
     count = len(plan.destructive)

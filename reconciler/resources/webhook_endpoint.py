@@ -33,8 +33,11 @@ NAME_KEY = "reconciler_name"
 CONNECT_KEY = "reconciler_connect"
 #: set by apply on a new endpoint until its signing secret is in every sink (apply/executor.py)
 SECRET_PENDING_KEY = "reconciler_secret_pending"
+#: ``lifecycle.protect`` recorded on the endpoint, so that removing a protected endpoint from the
+#: manifests cannot delete it: protection must be lifted in a reviewed change first
+PROTECT_KEY = "reconciler_protect"
 #: metadata keys the tool owns; manifests may not set them
-RESERVED_KEYS = (MANAGED_BY_KEY, NAME_KEY, CONNECT_KEY, SECRET_PENDING_KEY)
+RESERVED_KEYS = (MANAGED_BY_KEY, NAME_KEY, CONNECT_KEY, SECRET_PENDING_KEY, PROTECT_KEY)
 
 PATH = "/v1/webhook_endpoints"
 NEW_SECRET_WARNING = (
@@ -57,12 +60,33 @@ PENDING_SECRET_PROTECT_HINT = (
 )
 
 
-def owner_tags(name: str, connect: bool) -> dict[str, str]:
-    return {
+PROTECTED_LEFTOVER_REASON = (
+    "tagged as managed by stripe-reconciler but no longer declared; it is protected "
+    f"({PROTECT_KEY}=true)"
+)
+PROTECTED_LEFTOVER_HINT = (
+    "{addresses}: no longer declared, but lifecycle.protect is recorded on the endpoint. To "
+    "delete it, declare it again without lifecycle.protect and apply that (a reviewed change "
+    "that lifts the protection), then remove it"
+)
+
+
+def owner_tags(name: str, desired: WebhookEndpoint) -> dict[str, str]:
+    """The metadata tags an endpoint declared as ``name`` carries (the protect tag only while
+    ``lifecycle.protect`` is set, so unprotected endpoints keep their tags as they were)."""
+    tags = {
         MANAGED_BY_KEY: MANAGED_BY_VALUE,
         NAME_KEY: name,
-        CONNECT_KEY: "true" if connect else "false",
+        CONNECT_KEY: "true" if desired.connect else "false",
     }
+    if desired.lifecycle.protect:
+        tags[PROTECT_KEY] = "true"
+    return tags
+
+
+def recorded_protect(obj: LiveObject) -> bool:
+    """True when an endpoint carries the recorded ``lifecycle.protect`` tag."""
+    return (obj.get("metadata") or {}).get(PROTECT_KEY) == "true"
 
 
 def tagged_name(obj: LiveObject) -> str | None:
@@ -184,6 +208,10 @@ class WebhookEndpointHandler(ResourceHandler):
             pairs.append(Pair(name, desired, None))
         for name in sorted(set(tagged) - set(declared)):
             owned_leftovers.extend(tagged[name])
+            for obj in tagged[name]:
+                if recorded_protect(obj):
+                    protected_ids.add(str(obj["id"]))
+                    reasons[str(obj["id"])] = PROTECTED_LEFTOVER_REASON
         leftovers = tuple(o for o in untagged if o["id"] not in adopted_ids)
         return Matching(
             pairs=tuple(pairs),
@@ -241,8 +269,7 @@ class WebhookEndpointHandler(ResourceHandler):
         if desired.disabled != now["disabled"] and not ignored("disabled", life):
             changes.append(change("disabled", now["disabled"], desired.disabled))
             params["disabled"] = desired.disabled
-        tags = owner_tags(name, desired.connect)
-        want = {**desired.metadata, **tags}
+        want = {**desired.metadata, **owner_tags(name, desired)}
         have: dict[str, str] = now["metadata"]
         metadata_params: dict[str, str] = {}
         for key in sorted(set(want) | set(have)):
@@ -318,7 +345,7 @@ class WebhookEndpointHandler(ResourceHandler):
         changes.append(change("connect", None, desired.connect))
         if desired.disabled:
             changes.append(change("disabled", None, True))
-        metadata = {**desired.metadata, **owner_tags(name, desired.connect)}
+        metadata = {**desired.metadata, **owner_tags(name, desired)}
         changes.extend(change(f"metadata.{k}", None, metadata[k]) for k in sorted(metadata))
         return changes
 
@@ -328,7 +355,7 @@ class WebhookEndpointHandler(ResourceHandler):
             "url": desired.url,
             "enabled_events": sorted(set(desired.enabled_events)),
             "connect": desired.connect,
-            "metadata": {**desired.metadata, **owner_tags(name, desired.connect)},
+            "metadata": {**desired.metadata, **owner_tags(name, desired)},
         }
         if desired.description:
             params["description"] = desired.description

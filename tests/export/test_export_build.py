@@ -330,3 +330,17 @@ def test_directory_output_skips_kinds_with_nothing_to_declare(tmp_path: Path) ->
     )
     files = plan_files(build_export(only_hooks, mode="test"), KINDS, tmp_path / "out")
     assert [p.name for p in files] == ["webhook_endpoints.yaml"]
+
+
+def test_recorded_protection_is_exported_and_plans_back_to_no_changes(tmp_path: Path) -> None:
+    guarded = endpoint(
+        "we_g",
+        "https://shop.example.com/guarded",
+        "guarded",
+        metadata={"reconciler_protect": "true", "team": "core"},
+    )
+    live = LiveState(objects={"webhook_endpoints": (guarded,)})
+    export, _, plan = _roundtrip(tmp_path, live, adopt=False)
+    assert export.webhook_endpoints["guarded"]["lifecycle"] == {"protect": True}
+    assert export.webhook_endpoints["guarded"]["metadata"] == {"team": "core"}
+    assert plan.actions == ()
