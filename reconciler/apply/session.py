@@ -25,6 +25,7 @@ from reconciler.apply.progress import ApplyResult, EventCallback, ignore_event
 from reconciler.apply.secrets import SecretSinks
 from reconciler.apply.staleness import check_not_stale, created_since
 from reconciler.errors import AccountMismatchError, SecretSinkError
+from reconciler.guard import check_mode
 from reconciler.manifest.model import Manifest
 from reconciler.plan.builder import build_plan, check_safety
 from reconciler.plan.model import Plan
@@ -99,7 +100,12 @@ async def apply_session(
     on_event: EventCallback = ignore_event,
     transport: httpx.AsyncBaseTransport | None = None,
 ) -> ApplyOutcome:
-    """Plan (or re-check ``saved``), then apply. Failed actions are in ``outcome.result``."""
+    """Plan (or re-check ``saved``), then apply. Failed actions are in ``outcome.result``.
+
+    Refuses before the first request when the key's mode is not the manifests' (the live-mode
+    guard, :mod:`reconciler.guard`), whoever calls it.
+    """
+    check_mode(config.mode, manifest)
     async with StripeClient(config, transport) as client:
         account_id = await client.whoami()
         if saved is not None:

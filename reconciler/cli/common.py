@@ -13,7 +13,8 @@ import click
 
 from reconciler.cli.main import GlobalOptions
 from reconciler.data import pinned_api_version
-from reconciler.errors import AccountMismatchError, LiveModeGuardError
+from reconciler.errors import AccountMismatchError
+from reconciler.guard import check_mode
 from reconciler.manifest import DesiredState, load_manifests
 from reconciler.manifest.model import Manifest
 from reconciler.plan.builder import build_plan
@@ -53,17 +54,7 @@ def load_desired(
 def guard_mode(api_key: str | None, manifest: Manifest) -> str:
     """The key's mode, refusing a live key without ``mode: live`` and the reverse."""
     mode = key_mode(api_key)
-    declared = manifest.account.mode
-    if mode == "live" and declared != "live":
-        raise LiveModeGuardError(
-            "Refusing to use a live-mode key with manifests that declare account.mode: test; "
-            "set account.mode: live if you really mean to manage live mode"
-        )
-    if mode == "test" and declared == "live":
-        raise LiveModeGuardError(
-            "The manifests declare account.mode: live but the key is a test-mode key; "
-            "use a live key (sk_live_/rk_live_) or set account.mode: test"
-        )
+    check_mode(mode, manifest)
     return mode
 
 

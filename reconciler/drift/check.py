@@ -31,6 +31,7 @@ from typing import Any
 from reconciler import __version__
 from reconciler.drift.model import DriftKind, DriftReport, FieldDrift, ResourceDrift
 from reconciler.drift.readonly import ReadOnlyClient
+from reconciler.guard import check_mode
 from reconciler.manifest.model import Manifest
 from reconciler.plan.builder import build_plan
 from reconciler.plan.model import Action, ActionType, Plan, Report
@@ -214,8 +215,11 @@ async def check_drift(
     """Fetch live state (GETs only) and report how it differs from ``manifest``.
 
     Every failure to read raises (a :class:`~reconciler.errors.StripeError`); there is no path
-    on which an unreadable account yields an in-sync report.
+    on which an unreadable account yields an in-sync report. ``mode`` is the key's mode; the
+    live-mode guard (:mod:`reconciler.guard`) refuses it before any request when the manifests
+    declare the other mode.
     """
+    check_mode(mode, manifest)
     live = await fetch_live(client)
     # drift reports what differs; whether apply could fit a 17th endpoint is plan's concern
     plan = build_plan(manifest, live, check_limits=False)

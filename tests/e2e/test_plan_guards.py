@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
+
+import httpx
 import pytest
 
+from reconciler.apply.secrets import SecretSinks
+from reconciler.apply.session import apply_session
 from reconciler.cli.common import guard_mode
+from reconciler.drift.check import check_drift
+from reconciler.drift.readonly import ReadOnlyClient
 from reconciler.errors import LiveModeGuardError, UsageError
 from reconciler.manifest.model import Manifest
+from reconciler.stripe import StripeClient, StripeConfig
 
 TEST_KEY = "sk_test_" + "g" * 16
 LIVE_KEY = "rk_live_" + "g" * 16
@@ -39,3 +47,39 @@ def test_mismatched_modes_are_refused(key: str, mode: str, message: str) -> None
 def test_missing_key_is_a_usage_error() -> None:
     with pytest.raises(UsageError, match="No Stripe API key"):
         guard_mode(None, Manifest.model_validate({"version": 1}))
+
+
+class NoRequests(httpx.AsyncBaseTransport):
+    """A transport that fails the test if anything is sent."""
+
+    def __init__(self) -> None:
+        self.sent: list[str] = []
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        self.sent.append(f"{request.method} {request.url.path}")
+        raise AssertionError(f"a request was sent: {request.method} {request.url.path}")
+
+
+@pytest.mark.parametrize(("key", "mode"), [(LIVE_KEY, "test"), (TEST_KEY, "live")])
+def test_the_library_refuses_the_other_mode_before_any_request(key: str, mode: str) -> None:
+    """Issue 13.12: the guard lives below the CLI, so a script calling the library directly
+    cannot apply (or read) with the key of the other mode."""
+    manifest = Manifest.model_validate({"version": 1, "account": {"mode": mode}})
+    config = StripeConfig(api_key=key, api_base="https://api.stripe.com")
+    transport = NoRequests()
+    with pytest.raises(LiveModeGuardError):
+        asyncio.run(apply_session(config, manifest, SecretSinks([]), transport=transport))
+
+    async def drift() -> None:
+        async with StripeClient(config, transport) as client:
+            await check_drift(
+                manifest,
+                ReadOnlyClient(client),
+                account_id=None,
+                mode=config.mode,
+                stripe_account=None,
+            )
+
+    with pytest.raises(LiveModeGuardError):
+        asyncio.run(drift())
+    assert transport.sent == []
