@@ -23,7 +23,7 @@ from reconciler.apply.executor import (
 )
 from reconciler.apply.progress import ApplyResult, EventCallback, ignore_event
 from reconciler.apply.secrets import SecretSinks
-from reconciler.apply.staleness import check_not_stale, created_since
+from reconciler.apply.staleness import check_consistent, check_not_stale, created_since
 from reconciler.errors import AccountMismatchError, SecretSinkError
 from reconciler.guard import check_mode
 from reconciler.manifest.model import Manifest
@@ -119,6 +119,7 @@ async def apply_session(
         plan = build_plan(manifest, live, targets=targets)
         if saved is not None:
             own = created_since(saved.plan, live.of(ENDPOINTS))
+            check_consistent(saved.plan, plan, live, seen=saved.seen)
             check_not_stale(saved.plan, plan, own_ids=own)
         check_safety(plan, manifest, force=force)
         show_plan(plan)

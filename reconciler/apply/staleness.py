@@ -16,6 +16,12 @@ Saved actions with no recomputed counterpart are done already (an earlier, inter
 this plan, or the same change made elsewhere), so they are not differences: the same saved plan
 can be applied again after a crash and converges. Anything else — a live object that changed
 under an action, a new action, a new unmanaged object — makes the plan stale.
+
+"Done already" must be visible in Stripe, or the file's actions are not what its own manifests
+give and the file was edited (:func:`unexplained_actions`): the same manifests and an unchanged
+live object always give the same action, so a saved action on an object whose fingerprint is
+unchanged must be recomputed, and a saved create with nothing to show for it must be too (the
+object that makes it unneeded was created after the plan was made).
 """
 
 from __future__ import annotations
@@ -23,9 +29,11 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
-from reconciler.errors import StalePlanError
+from reconciler.errors import PlanFileError, StalePlanError
 from reconciler.plan.model import Action, ActionType, Plan, Request, canonical_json
-from reconciler.resources.base import LiveObject
+from reconciler.resources import HANDLERS
+from reconciler.resources.base import LiveObject, LiveState
+from reconciler.resources.tax_registration import natural_key
 from reconciler.resources.webhook_endpoint import tagged_name
 
 ENDPOINTS = "webhook_endpoints"
@@ -109,6 +117,80 @@ def plan_differences(saved: Plan, fresh: Plan, *, own_ids: Collection[str] = ())
     new_reports = {(r.address, r.message) for r in fresh.reports}
     lines.extend(f"{a}: new: {m}" for a, m in sorted(new_reports - old_reports))
     return lines
+
+
+def _created_since(action: Action, live: LiveState, seen: Collection[str]) -> bool:
+    """Whether an object that a create at ``action.address`` would make exists that the plan
+    did not see (its id is not in ``seen``), i.e. it was created after the plan."""
+    name = action.address.split(".", 1)[1] if "." in action.address else ""
+    if action.kind == ENDPOINTS:
+        same = [o for o in live.of(action.kind) if tagged_name(o) == name]
+    else:
+        create = next((r for r in action.requests if r.step == "create"), None)
+        if create is None or "country" not in create.params:
+            return False
+        key = natural_key(str(create.params["country"]), create.params["country_options"])
+        same = [
+            o
+            for o in live.of(action.kind)
+            if natural_key(str(o.get("country")), o.get("country_options") or {}) == key
+        ]
+    return any(str(o.get("id")) not in seen for o in same)
+
+
+def _shown_as_done(old: Action, live: LiveState, seen: Collection[str] | None) -> bool:
+    """Whether Stripe shows ``old`` (a saved action the recomputation lacks) as done."""
+    obj = next((o for o in live.of(old.kind) if o.get("id") == old.live_id), None)
+    if old.action is ActionType.DELETE:
+        return obj is None
+    if old.action is ActionType.EXPIRE:
+        return obj is None or obj.get("status") == "expired"
+    if old.action is ActionType.CREATE:
+        return seen is None or _created_since(old, live, seen)
+    if obj is None:
+        return True  # replaced or deleted since: its recomputation is about the successor
+    handler = HANDLERS.get(old.kind)
+    # an update (adopt, replace) is done once the object changed since the plan saw it
+    return handler is None or handler.fingerprint(obj) != old.fingerprint
+
+
+def unexplained_actions(
+    saved: Plan, fresh: Plan, live: LiveState, *, seen: Collection[str] | None
+) -> list[str]:
+    """Saved actions the recomputation does not have and Stripe does not show as done.
+
+    An action has a counterpart when the fresh plan acts on the same address or the same live
+    object (a half-done replace continues as the delete of its old object). One without a
+    counterpart is done when Stripe shows it: a deleted object is gone, an expired registration
+    expired, a created object was created after the plan was made (its id is not among the
+    ``seen`` ids the file records; unknown for older files), an updated one changed since the
+    fingerprint the plan recorded. Anything else
+    means the file says more than its own manifests do.
+    """
+    addresses = {a.address for a in fresh.actions}
+    ids = {a.live_id for a in fresh.actions if a.live_id}
+    return [
+        f"{old.address}: the file plans {_describe(old)}, but the manifests it carries do not "
+        "need it and Stripe does not show it as done"
+        for old in saved.actions
+        if old.address not in addresses
+        and (old.live_id is None or old.live_id not in ids)
+        and not _shown_as_done(old, live, seen)
+    ]
+
+
+def check_consistent(
+    saved: Plan, fresh: Plan, live: LiveState, *, seen: Collection[str] | None
+) -> None:
+    """Refuse a plan file whose actions are not what its own manifests give (it was edited)."""
+    lines = unexplained_actions(saved, fresh, live, seen=seen)
+    if lines:
+        listed = "\n".join(f"  {line}" for line in lines)
+        raise PlanFileError(
+            "the plan file's actions do not follow from the manifests it carries, so it was "
+            f"modified after plan --out. Nothing was applied.\n{listed}\n"
+            "Run plan --out again and review it."
+        )
 
 
 def check_not_stale(saved: Plan, fresh: Plan, *, own_ids: Collection[str] = ()) -> None:

@@ -78,6 +78,7 @@ def plan(
             desired=run.manifest,
             plan=run.plan,
             targets=targets,
+            seen=run.live.ids(),
         )
         _write_atomically(Path(out), dump_plan_file(plan_file, secrets=secrets))
         click.echo(f"Saved the plan to {out} (checksum {plan_file.checksum[:12]}).", err=True)

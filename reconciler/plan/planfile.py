@@ -9,6 +9,7 @@ Layout (JSON, ``format_version`` 1)::
      "plan": {"actions": [{…, "fingerprint": "<sha256 of the live object>"}], "reports": […],
               "warnings": […], "unchanged": N},
      "targets": ["webhook_endpoints.orders", …],
+     "seen": ["we_…", "taxreg_…", …],
      "plan_checksum": "<Plan.checksum>",
      "checksum": "<sha256 of the canonical JSON of every other top-level field>"}
 
@@ -42,6 +43,9 @@ class PlanFile:
     #: the ``--target`` addresses the plan was restricted to (apply must restrict the same way)
     targets: tuple[str, ...] = ()
     tool_version: str = __version__
+    #: the ids of every live object the plan was made from, so apply can tell what was created
+    #: after it (``None`` in files from before they were recorded)
+    seen: tuple[str, ...] | None = None
 
     def body(self) -> dict[str, Any]:
         return {
@@ -56,6 +60,7 @@ class PlanFile:
             "desired": self.desired.model_dump(mode="json"),
             "plan": self.plan.to_dict(),
             "targets": list(self.targets),
+            "seen": None if self.seen is None else sorted(self.seen),
             "plan_checksum": self.plan.checksum,
         }
 
@@ -75,6 +80,14 @@ def dump_plan_file(plan_file: PlanFile, *, secrets: tuple[str, ...] = ()) -> str
     if any(secret and secret in text for secret in secrets) or "whsec_" in text:
         raise PlanFileError("refusing to write a plan file that would contain a key or secret")
     return text + "\n"
+
+
+def _ids(value: Any) -> tuple[str, ...] | None:
+    if value is None:
+        return None
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        raise ValueError("seen is not a list of object ids")
+    return tuple(value)
 
 
 def load_plan_file(text: str) -> PlanFile:
@@ -106,6 +119,7 @@ def load_plan_file(text: str) -> PlanFile:
             plan=plan,
             targets=tuple(str(t) for t in data.get("targets", ())),
             tool_version=str(data["tool_version"]),
+            seen=_ids(data.get("seen")),
         )
     except (KeyError, TypeError, ValueError, ValidationError) as error:
         raise PlanFileError(f"plan file is incomplete or malformed: {error}") from None

@@ -67,6 +67,17 @@ class LiveState:
     def of(self, kind: str) -> tuple[LiveObject, ...]:
         return self.objects.get(kind, ())
 
+    def ids(self) -> tuple[str, ...]:
+        """The id of every live object that has one (the singleton has none), sorted."""
+        return tuple(
+            sorted(
+                str(obj["id"])
+                for objects in self.objects.values()
+                for obj in objects
+                if isinstance(obj.get("id"), str)
+            )
+        )
+
 
 @dataclass(frozen=True)
 class Pair:

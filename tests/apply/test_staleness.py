@@ -3,12 +3,21 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Any
 
 import pytest
 
-from reconciler.apply.staleness import check_not_stale, created_since, plan_differences
-from reconciler.errors import StalePlanError
+from reconciler.apply.staleness import (
+    check_consistent,
+    check_not_stale,
+    created_since,
+    plan_differences,
+    unexplained_actions,
+)
+from reconciler.errors import PlanFileError, StalePlanError
 from reconciler.plan.model import Action, ActionType, FieldChange, Plan, Report, Request
+from reconciler.resources import HANDLERS
+from reconciler.resources.base import LiveState
 
 EP = "/v1/webhook_endpoints"
 UPDATE = Action(
@@ -157,3 +166,112 @@ def test_created_since_names_only_unknown_endpoints_of_names_being_created() -> 
         tagged("we_3", None),  # untagged
     ]
     assert created_since(SAVED, live) == {"we_new"}
+
+
+# -- a saved action the recomputation lacks must show as done in Stripe (issue 13.13) --------
+
+ORDERS = {
+    "id": "we_1",
+    "url": "https://x",
+    "enabled_events": ["invoice.paid"],
+    "status": "enabled",
+    "metadata": {},
+}
+REGISTRATION = {
+    "id": "taxreg_1",
+    "country": "US",
+    "country_options": {"us": {"type": "state_sales_tax", "state": "CA"}},
+    "status": "active",
+}
+
+
+def live(endpoints: tuple[dict[str, Any], ...] = (), registrations: tuple[Any, ...] = ()) -> Any:
+    return LiveState(objects={"webhook_endpoints": endpoints, "tax_registrations": registrations})
+
+
+def fingerprint_of(obj: dict[str, Any]) -> str | None:
+    return HANDLERS["webhook_endpoints"].fingerprint(obj)
+
+
+US_CA = Request(
+    "create",
+    "POST",
+    "/v1/tax/registrations",
+    {"country": "US", "country_options": {"us": {"type": "state_sales_tax", "state": "CA"}}},
+)
+EXPIRE = Action(
+    kind="tax_registrations",
+    address="tax_registrations[taxreg_1]",
+    action=ActionType.EXPIRE,
+    reason="undeclared",
+    live_id="taxreg_1",
+    requests=(Request("expire", "POST", "/v1/tax/registrations/taxreg_1", {}),),
+)
+
+DONE_CASES = [
+    # (label, saved action, live state, seen ids, unexplained?)
+    ("update, object changed since", UPDATE, live((ORDERS,)), None, False),
+    ("update, object gone", UPDATE, live(), None, False),
+    (
+        "update, object unchanged since",
+        replace(UPDATE, fingerprint=fingerprint_of(ORDERS)),
+        live((ORDERS,)),
+        None,
+        True,
+    ),
+    ("delete, object gone", delete("we_1"), live(), None, False),
+    ("delete, object still there", delete("we_1"), live((ORDERS,)), None, True),
+    (
+        "expire, expired",
+        EXPIRE,
+        live(registrations=({**REGISTRATION, "status": "expired"},)),
+        None,
+        False,
+    ),
+    ("expire, still active", EXPIRE, live(registrations=(REGISTRATION,)), None, True),
+    (
+        "create, made after the plan",
+        replace(CREATE, requests=(US_CA,)),
+        live(registrations=(REGISTRATION,)),
+        ("we_other",),
+        False,
+    ),
+    (
+        "create, it was there when the plan was made",
+        replace(CREATE, requests=(US_CA,)),
+        live(registrations=(REGISTRATION,)),
+        ("taxreg_1",),
+        True,
+    ),
+    ("create, nothing made", replace(CREATE, requests=(US_CA,)), live(), (), True),
+    ("create, file without seen ids", replace(CREATE, requests=(US_CA,)), live(), None, False),
+]
+
+
+@pytest.mark.parametrize(
+    ("saved", "state", "seen", "unexplained"),
+    [case[1:] for case in DONE_CASES],
+    ids=[case[0] for case in DONE_CASES],
+)
+def test_a_saved_action_missing_from_the_recomputation_must_show_as_done(
+    saved: Action, state: LiveState, seen: tuple[str, ...] | None, unexplained: bool
+) -> None:
+    found = unexplained_actions(Plan.of([saved], [], [], 0), Plan(), state, seen=seen)
+    assert bool(found) is unexplained
+    if unexplained:
+        assert found == [
+            f"{saved.address}: the file plans {saved.action.value}"
+            + (f" {saved.live_id}" if saved.live_id else "")
+            + ", but the manifests it carries do not need it and Stripe does not show it as done"
+        ]
+        with pytest.raises(PlanFileError, match="modified after plan --out"):
+            check_consistent(Plan.of([saved], [], [], 0), Plan(), state, seen=seen)
+
+
+def test_a_counterpart_on_the_same_object_explains_a_half_done_replace() -> None:
+    # the replace created its new endpoint; the recomputation deletes the old one
+    saved = Plan.of(
+        [replace(REPLACE, fingerprint=fingerprint_of({**ORDERS, "id": "we_old"}))], [], [], 0
+    )
+    fresh = Plan.of([delete("we_old")], [], [], 0)
+    assert unexplained_actions(saved, fresh, live(({**ORDERS, "id": "we_old"},)), seen=()) == []

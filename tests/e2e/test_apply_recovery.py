@@ -58,29 +58,27 @@ def test_a_pending_secret_is_recovered_with_a_replace(
     assert read_dotenv(sink)["STRIPE_WEBHOOK_SECRET_ORDERS"].startswith("whsec_")
 
 
-def test_recovery_that_would_pass_the_endpoint_limit_is_refused_before_any_write(
+def test_recovery_at_the_endpoint_limit_deletes_the_undelivered_one_first(
     emulator: EmulatorServer, tmp_path: Path
 ) -> None:
     with httpx.Client(base_url=emulator.base_url, auth=(KEY, "")) as api:
         for number in range(15):
             _create(api, f"https://other{number}.example.com/hooks")
-        _create(api, "https://shop.example.com/hooks", **ORDERS)
-    before = len(writes(emulator))
+        pending = _create(api, "https://shop.example.com/hooks", **ORDERS)
+    sink = tmp_path / "s.env"
     run = invoke(
         emulator,
         "apply",
         str(write_manifest(tmp_path, MANIFEST)),
         "--auto-approve",
         "--secrets-file",
-        str(tmp_path / "s.env"),
+        str(sink),
     )
-    assert run.code == 1
-    assert (
-        "16 webhook endpoints exist (15 not managed by stripe-reconciler) and this plan "
-        "creates 0 and replaces 1" in run.stderr
-    )
-    assert len(writes(emulator)) == before
-    assert len(endpoints(emulator)) == 16
+    assert run.code == 0, run.stderr
+    assert f"deleted {pending} before creating its successor" in run.stdout
+    live = endpoints(emulator)
+    assert len(live) == 16 and pending not in {e["id"] for e in live}
+    assert read_dotenv(sink)["STRIPE_WEBHOOK_SECRET_ORDERS"].startswith("whsec_")
 
 
 def test_plan_shows_the_replace_and_the_saved_plan_applies_as_shown(
