@@ -7,7 +7,6 @@ GitHub API (:mod:`fake_api`) for the pull-request comment and fresh ``GITHUB_STE
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import subprocess
@@ -15,13 +14,12 @@ import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import httpx
 import pytest
 import yaml
-from docs_helpers import ROOT
+from docs_helpers import ROOT, run_action
 from fake_api import FakeGitHub, github, serve
 from leakscan import LeakScan
 
@@ -41,18 +39,6 @@ webhook_endpoints:
     enabled_events: [invoice.paid, checkout.session.completed]
     description: Orders
 """
-
-
-def load_script() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("run_action", SCRIPT)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["run_action"] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-run_action = load_script()
 
 
 @dataclass(frozen=True)
