@@ -7,16 +7,32 @@ value (for choices) and positional argument is checked against :data:`reconciler
 
 from __future__ import annotations
 
+import importlib.util
 import re
 import shlex
+import sys
 from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
 
 import click
 
 from reconciler.cli.main import cli
 
 ROOT = Path(__file__).resolve().parents[2]
+
+
+def _load_action_script() -> ModuleType:
+    """``action/run_action.py``, the GitHub Action's logic (a script, not part of the package)."""
+    spec = importlib.util.spec_from_file_location("run_action", ROOT / "action" / "run_action.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["run_action"] = module  # dataclasses look their module up while being built
+    spec.loader.exec_module(module)
+    return module
+
+
+run_action = _load_action_script()
 _PYTHONS = re.compile(r"^(?:.*/)?python(?:3(?:\.\d+)?)?$")
 _OPERATOR = re.compile(r"^[();<>|&]+$")
 _ASSIGNMENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=")

@@ -1,15 +1,21 @@
-"""The wheel builds, carries its data and console script, and works installed on its own.
+"""The sdist and wheel build, carry their data, licence and console script, pass ``twine check``,
+and the wheel works installed on its own.
 
 Runs in the normal suite (so in CI): building takes a few seconds. The build runs on a copy of
-the sources, so it never leaves ``build/`` or egg-info behind in the shared tree.
+the sources, so it never leaves ``build/`` or egg-info behind in the shared tree. ``python -m
+build`` makes the sdist first and the wheel from the unpacked sdist, so a wheel here also proves
+that the sdist carries everything the build needs.
 """
 
 from __future__ import annotations
 
+import email
 import shutil
 import subprocess
 import sys
+import tarfile
 import zipfile
+from email.message import Message
 from pathlib import Path
 
 import pytest
@@ -18,29 +24,46 @@ from reconciler import __version__
 
 ROOT = Path(__file__).resolve().parents[2]
 VENV_BIN = Path(sys.executable).parent
+#: What the build sees: the package and its metadata files, plus the directories the sdist must
+#: leave out (copied so that leaving them out is tested, not assumed).
+SOURCES = ("pyproject.toml", "README.md", "LICENSE", "MANIFEST.in")
+LEFT_OUT = ("tests", "bench", "examples")
+DIST = f"stripe_reconciler-{__version__}"
 
 
 @pytest.fixture(scope="module")
-def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def dists(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     source = tmp_path_factory.mktemp("source")
-    for name in ("pyproject.toml", "README.md"):
+    for name in SOURCES:
         shutil.copy2(ROOT / name, source / name)
-    shutil.copytree(
-        ROOT / "reconciler",
-        source / "reconciler",
-        ignore=shutil.ignore_patterns("__pycache__", "*.pyc"),
-    )
-    out = tmp_path_factory.mktemp("wheelhouse")
+    for name in ("reconciler", *LEFT_OUT):
+        shutil.copytree(
+            ROOT / name,
+            source / name,
+            ignore=shutil.ignore_patterns("__pycache__", "*.pyc", ".hypothesis", "results"),
+        )
+    out = tmp_path_factory.mktemp("dist")
     result = subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(out), str(source)],
+        [sys.executable, "-m", "build", "--outdir", str(out), str(source)],
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=300,
         check=False,
     )
-    assert result.returncode == 0, result.stderr[-2000:]
-    (built,) = out.glob("*.whl")
-    return built
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+    (sdist,) = out.glob("*.tar.gz")
+    (wheel,) = out.glob("*.whl")
+    return {"sdist": sdist, "wheel": wheel}
+
+
+@pytest.fixture(scope="module")
+def wheel(dists: dict[str, Path]) -> Path:
+    return dists["wheel"]
+
+
+def wheel_metadata(wheel: Path) -> Message:
+    with zipfile.ZipFile(wheel) as archive:
+        return email.message_from_bytes(archive.read(f"{DIST}.dist-info/METADATA"))
 
 
 def test_wheel_name_and_contents(wheel: Path) -> None:
@@ -67,6 +90,59 @@ def test_wheel_name_and_contents(wheel: Path) -> None:
     ]
     assert events == (ROOT / "reconciler" / "data" / "enabled-events.txt").read_text()
     assert not [n for n in names if n.startswith(("tests/", "bench/", "examples/"))]
+
+
+def test_sdist_carries_the_package_and_licence_but_no_tests(dists: dict[str, Path]) -> None:
+    """The tests need the repository around them, so the sdist ships none rather than a few
+    ``tests/test_*.py`` files (setuptools' default) that cannot run without their conftest."""
+    with tarfile.open(dists["sdist"]) as archive:
+        names = {name.removeprefix(f"{DIST}/") for name in archive.getnames()}
+        licence = archive.extractfile(f"{DIST}/LICENSE")
+        assert licence is not None
+        assert licence.read() == (ROOT / "LICENSE").read_bytes()
+    assert {"LICENSE", "README.md", "pyproject.toml", "PKG-INFO"} <= names
+    assert "reconciler/data/openapi-subset.json" in names
+    assert [n for n in names if n.split("/")[0] in LEFT_OUT] == []
+
+
+def test_licence_file_matches_the_licence_expression(wheel: Path) -> None:
+    metadata = wheel_metadata(wheel)
+    assert metadata["License-Expression"] == "Apache-2.0"
+    assert metadata.get_all("License-File") == ["LICENSE"]
+    with zipfile.ZipFile(wheel) as archive:
+        shipped = archive.read(f"{DIST}.dist-info/licenses/LICENSE").decode()
+    words = shipped.split()
+    # The full Apache 2.0 text: title, version, all nine sections and the appendix.
+    assert words[:5] == ["Apache", "License", "Version", "2.0,", "January"]
+    assert "TERMS AND CONDITIONS FOR USE, REPRODUCTION, AND DISTRIBUTION" in shipped
+    assert "9. Accepting Warranty or Additional Liability." in shipped
+    assert "END OF TERMS AND CONDITIONS" in shipped
+    assert "APPENDIX: How to apply the Apache License to your work." in shipped
+
+
+def test_metadata_has_classifiers_and_project_urls(wheel: Path) -> None:
+    metadata = wheel_metadata(wheel)
+    classifiers = metadata.get_all("Classifier") or []
+    assert "Typing :: Typed" in classifiers
+    assert "Programming Language :: Python :: 3 :: Only" in classifiers
+    # PEP 639: with a License-Expression, licence classifiers are forbidden.
+    assert [c for c in classifiers if c.startswith("License ::")] == []
+    urls = dict(entry.split(", ", 1) for entry in metadata.get_all("Project-URL") or [])
+    assert set(urls) == {"Homepage", "Repository", "Documentation", "Issues"}
+    assert all(url.startswith(urls["Repository"]) for url in urls.values())
+
+
+def test_twine_check_passes(dists: dict[str, Path]) -> None:
+    """What PyPI's upload checks: metadata and a README that renders."""
+    result = subprocess.run(
+        [sys.executable, "-m", "twine", "check", "--strict", *map(str, dists.values())],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.count("PASSED") == 2
 
 
 def test_installed_wheel_runs_on_its_own(wheel: Path, tmp_path: Path) -> None:
