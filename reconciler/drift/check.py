@@ -81,11 +81,35 @@ def _missing_message(action: Action, manifest: Manifest, live: LiveState) -> str
                 )
             return f"declared {key} has no active or scheduled registration in Stripe"
     if action.kind == "webhook_endpoints":
+        return _missing_endpoint_message(action, manifest, live)
+    return f"declared but not found in Stripe ({action.reason})"
+
+
+def _missing_endpoint_message(action: Action, manifest: Manifest, live: LiveState) -> str:
+    """Why a declared endpoint has no twin: nothing has its URL, or what has it is not it."""
+    desired = manifest.webhook_endpoints.get(action.address.split(".", 1)[1])
+    same_url = [
+        o
+        for o in live.of("webhook_endpoints")
+        if desired is not None and o.get("url") == desired.url
+    ]
+    if not same_url:
         return (
             "declared, but no endpoint is tagged with this name or uses its URL "
             "(deleted in the Dashboard?)"
         )
-    return f"declared but not found in Stripe ({action.reason})"
+    ids = ", ".join(str(o.get("id")) for o in same_url)
+    others = sorted({name for o in same_url if (name := tagged_name(o)) is not None})
+    if others:
+        names = ", ".join(repr(name) for name in others)
+        return (
+            f"declared, but the endpoint with its URL ({ids}) is tagged with another name "
+            f"({names}); apply would create one for this name"
+        )
+    return (
+        f"declared, but {len(same_url)} untagged endpoints use its URL ({ids}), so none is "
+        "adopted; apply would create one for this name"
+    )
 
 
 _TAG_PATHS = frozenset(f"metadata.{key}" for key in RESERVED_KEYS)
@@ -118,11 +142,17 @@ def _action_drift(action: Action, manifest: Manifest, live: LiveState) -> Resour
         )
     if action.action in (ActionType.DELETE, ActionType.EXPIRE) and not declared:
         obj = _find(live, action.kind, action.live_id)
-        if obj is not None and action.kind == "webhook_endpoints" and tagged_name(obj):
+        name = tagged_name(obj) if obj is not None and action.kind == "webhook_endpoints" else None
+        if obj is not None and name is not None and name in manifest.webhook_endpoints:
             return drift(
                 DriftKind.ORPHANED,
-                f"tagged as managed (name {tagged_name(obj)!r}) but no longer declared: "
-                f"{obj.get('url')}",
+                f"another endpoint tagged with the declared name {name!r}: {action.reason}; "
+                f"apply would delete it ({obj.get('url')})",
+            )
+        if obj is not None and name is not None:
+            return drift(
+                DriftKind.ORPHANED,
+                f"tagged as managed (name {name!r}) but no longer declared: {obj.get('url')}",
             )
         what = HANDLERS[action.kind].describe(obj) if obj is not None else action.address
         return drift(DriftKind.UNMANAGED, f"not declared: {what} (policy.unmanaged: delete)")

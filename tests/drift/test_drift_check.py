@@ -265,3 +265,41 @@ def test_drift_still_reports_when_the_account_is_at_the_endpoint_limit() -> None
     kinds = summary(report)
     assert ("webhook_endpoints.orders", "missing") in kinds
     assert len([k for k in kinds if k[1] == "unmanaged"]) == 16
+
+
+@pytest.mark.parametrize(
+    ("endpoints", "message"),
+    [
+        (
+            [],
+            "declared, but no endpoint is tagged with this name or uses its URL "
+            "(deleted in the Dashboard?)",
+        ),
+        (
+            [endpoint(id="we_9", metadata={**TAGS, "reconciler_name": "billing"})],
+            "declared, but the endpoint with its URL (we_9) is tagged with another name "
+            "('billing'); apply would create one for this name",
+        ),
+        (
+            [endpoint(id="we_8", metadata={}), endpoint(id="we_9", metadata={})],
+            "declared, but 2 untagged endpoints use its URL (we_8, we_9), so none is adopted; "
+            "apply would create one for this name",
+        ),
+    ],
+    ids=["nothing", "tagged-elsewhere", "two-untagged"],
+)
+def test_a_missing_endpoint_says_what_has_its_url(endpoints: list[Any], message: str) -> None:
+    report = check(manifest(policy={"unmanaged": "ignore"}), endpoints=endpoints)
+    missing = [d for d in report.drift if d.address == "webhook_endpoints.orders"]
+    assert [(d.drift.value, d.message) for d in missing] == [("missing", message)]
+
+
+def test_a_duplicate_of_a_declared_name_is_not_called_undeclared() -> None:
+    twin = endpoint(id="we_2", created=1)
+    report = check(manifest(), endpoints=[endpoint(created=2), twin])
+    (item,) = report.drift
+    assert item.address == "webhook_endpoints.orders[we_2]"
+    assert item.message == (
+        "another endpoint tagged with the declared name 'orders': duplicate of we_1 (orders); "
+        "apply would delete it (https://example.com/hook)"
+    )
