@@ -1,12 +1,15 @@
 """The long chaos run: many seeds of faults, SIGKILLs and concurrent applies, and their figures.
 
     .venv/bin/python -m bench.chaos [--seeds 20] [--first-seed 1000] [--kinds faults,crash]
+                                    [--workloads limit,mix]
 
-Per seed: every workload (create; a mix of update, replace, delete and expire; adoption) under
-every fault profile (latency jitter, 429s, 500/503 storms, connections dropped before and after
-the write, answers slower than the client timeout, all of them at once); one SIGKILL run per
-workload (after a seeded write, or after a seeded delay); and concurrent applies of one saved
-plan, one manifest and different saved plans (2-4 at once) on every workload. Each run ends with
+Per seed: every workload (create; a mix of update, replace, delete and expire; adoption; all 16
+endpoints Stripe allows) under every fault profile (latency jitter, 429s, 500/503 storms,
+connections dropped before and after the write, answers slower than the client timeout, all of
+them at once); one SIGKILL run per workload (after a seeded write, or after a seeded delay);
+concurrent applies of one saved plan, one manifest and different saved plans (2-4 at once); a
+secrets sink that fails at a seeded delivery; and one ``--target`` at a time (with duplicates
+an interrupted replace leaves behind), on every workload. Each run ends with
 the invariant check of ``tests/chaos/chaos_workloads.py`` (the same code the CI-sized suite
 uses). The table gives runs, faults injected, retries, idempotent replays, duplicates, lost
 changes (runs whose final plan was not ``No changes.``), answers slower than the client timeout
@@ -35,20 +38,27 @@ from chaos_runs import (  # noqa: E402
     concurrent_run,
     crash_run,
     fault_run,
+    sink_run,
+    target_run,
 )
 from chaos_workloads import PROFILES, WORKLOADS  # noqa: E402
 
 from bench.harness import table, write_result  # noqa: E402
 from reconciler.emulator.server import EmulatorServer  # noqa: E402
 
-KINDS = ("faults", "crash", "concurrent")
+KINDS = ("faults", "crash", "concurrent", "sink", "target")
 
 
 def runs_for_seed(
-    emulator: EmulatorServer, directory: Path, seed: int, kinds: tuple[str, ...]
+    emulator: EmulatorServer,
+    directory: Path,
+    seed: int,
+    kinds: tuple[str, ...],
+    workloads: tuple[str, ...] = tuple(WORKLOADS),
 ) -> list[RunStats]:
     results: list[RunStats] = []
-    for index, workload in enumerate(WORKLOADS.values()):
+    profiles = list(PROFILES.values())
+    for index, workload in enumerate(WORKLOADS[name] for name in workloads):
         if "faults" in kinds:
             for profile in PROFILES.values():
                 results.append(fault_run(emulator, directory, workload, profile, seed))
@@ -61,6 +71,11 @@ def runs_for_seed(
                 results.append(
                     concurrent_run(emulator, directory, workload, seed, kind=kind, count=count)
                 )
+        profile = profiles[(seed + index) % len(profiles)]
+        if "sink" in kinds:
+            results.append(sink_run(emulator, directory, workload, seed, profile=profile))
+        if "target" in kinds:
+            results.append(target_run(emulator, directory, workload, seed, profile=profile))
     return results
 
 
@@ -69,6 +84,10 @@ def group_of(stats: RunStats) -> str:
         return f"faults: {stats.profile}"
     if stats.kind == "crash":
         return "crash + re-apply"
+    if stats.kind == "sink":
+        return "failing sink + re-apply"
+    if stats.kind == "target":
+        return "--target one at a time"
     return "concurrent: " + stats.kind.removeprefix("concurrent-").split("x")[0]
 
 
@@ -86,6 +105,8 @@ def summarise(rows: list[RunStats]) -> dict[str, Any]:
         "secret_problems": sum(len(r.verdict.secrets) for r in rows),
         "leaks": sum(len(r.verdict.leaks) for r in rows),
         "seconds": round(sum(r.seconds for r in rows), 1),
+        # applies after the first one that a run needed before it converged
+        "max_reruns": max((r.applies - 1 for r in rows), default=0),
     }
 
 
@@ -101,6 +122,7 @@ COLUMNS = (
     "lost_changes",
     "secret_problems",
     "leaks",
+    "max_reruns",
     "seconds",
 )
 
@@ -109,17 +131,22 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=20, help="how many seeds (default 20)")
     parser.add_argument("--first-seed", type=int, default=1000)
-    parser.add_argument("--kinds", default=",".join(KINDS), help="faults,crash,concurrent")
+    parser.add_argument("--kinds", default=",".join(KINDS), help=",".join(KINDS))
+    parser.add_argument("--workloads", default=",".join(WORKLOADS), help=",".join(WORKLOADS))
     options = parser.parse_args(argv)
     kinds = tuple(k for k in options.kinds.split(",") if k)
     unknown = set(kinds) - set(KINDS)
     if unknown:
         parser.error(f"unknown kinds: {', '.join(sorted(unknown))}")
+    workloads = tuple(w for w in options.workloads.split(",") if w)
+    strange = set(workloads) - set(WORKLOADS)
+    if strange:
+        parser.error(f"unknown workloads: {', '.join(sorted(strange))}")
     started = time.monotonic()
     everything: list[RunStats] = []
     with tempfile.TemporaryDirectory() as tmp, EmulatorServer() as emulator:
         for seed in range(options.first_seed, options.first_seed + options.seeds):
-            done = runs_for_seed(emulator, Path(tmp) / "run", seed, kinds)
+            done = runs_for_seed(emulator, Path(tmp) / "run", seed, kinds, workloads)
             everything.extend(done)
             bad = [r for r in done if r.verdict.problems]
             print(
@@ -149,6 +176,7 @@ def main(argv: list[str] | None = None) -> int:
             "seeds": options.seeds,
             "first_seed": options.first_seed,
             "kinds": list(kinds),
+            "workloads": list(workloads),
             "summary": summary,
             "runs": [
                 {

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import e2e_support
+import httpx
 from chaos_workloads import (
     KEY,
     PROFILES,
@@ -40,10 +41,10 @@ from leakscan import LeakScan, _RecordCollector
 
 from reconciler.apply.executor import CRASH_HOOK_ENV
 from reconciler.apply.progress import ProgressEvent
-from reconciler.apply.secrets import FileSink, SecretSink, SecretSinks
+from reconciler.apply.secrets import FileSink, NewSecret, SecretSink, SecretSinks
 from reconciler.apply.session import apply_session
 from reconciler.emulator.server import EmulatorServer
-from reconciler.errors import ReconcilerError, StalePlanError
+from reconciler.errors import ReconcilerError, SecretSinkError, StalePlanError
 from reconciler.manifest import load_manifests
 from reconciler.plan.planfile import load_plan_file
 from reconciler.stripe import StripeConfig
@@ -197,7 +198,7 @@ def spawn_cli(
 
 
 #: roughly how many writes and secret deliveries each workload's apply makes (kill points)
-WRITES = {"create": 20, "mix": 14, "adopt": 7}
+WRITES = {"create": 20, "mix": 14, "adopt": 7, "limit": 50}
 
 
 def crash_run(
@@ -265,6 +266,198 @@ def crash_run(
     stats.verdict = check_invariants(
         emulator, manifest, recorded_commands(log), sink, scan, untouched=before
     )
+    stats.seconds = time.monotonic() - started
+    return stats
+
+
+class FailingSink:
+    """A secret sink that fails its ``fail_at``-th delivery and every one after it (a vault
+    that went down mid-apply); it goes first, so a failed delivery reaches no other sink."""
+
+    def __init__(self, fail_at: int) -> None:
+        self.fail_at = fail_at
+        self.calls = 0
+
+    def describe(self) -> str:
+        return "failing sink"
+
+    def check(self) -> None:
+        return None
+
+    def deliver(self, secret: NewSecret) -> None:
+        self.calls += 1
+        if self.calls >= self.fail_at:
+            raise SecretSinkError("the secrets vault is down (chaos)")
+
+
+def _converge(
+    emulator: EmulatorServer,
+    desired: Any,
+    sinks: SecretSinks,
+    stats: RunStats,
+    scan: LeakScan,
+    *,
+    targets: tuple[str, ...] = (),
+    attempts: int = 3,
+) -> bool:
+    """Apply (fault-free, as a CI re-run) until it succeeds, at most ``attempts`` times."""
+    config = client_config(emulator, PROFILES["jitter"])
+    for _ in range(attempts):
+        stats.applies += 1
+        try:
+            outcome = asyncio.run(
+                apply_session(
+                    config,
+                    desired,
+                    sinks,
+                    targets=targets,
+                    force=True,
+                    on_event=_scan_event(scan),
+                )
+            )
+        except ReconcilerError as error:
+            scan.scan_stream("apply error", str(error))
+            stats.outcomes.append(type(error).__name__)
+            continue
+        if outcome.result is None or outcome.result.ok:
+            stats.outcomes.append("ok")
+            return True
+        scan.scan_stream("apply error", str(outcome.result.error()))
+        stats.outcomes.append("partial")
+    return False
+
+
+def sink_run(
+    emulator: EmulatorServer,
+    directory: Path,
+    workload: Workload,
+    seed: int,
+    *,
+    profile: FaultProfile | None = None,
+) -> RunStats:
+    """The secrets sink fails at a seeded delivery (and after), under faults; then apply again
+    with a working sink, at most three times: converged, every live secret delivered once."""
+    started = time.monotonic()
+    rng = random.Random(seed)
+    manifest = _prepare(emulator, directory, workload)
+    desired = load_manifests([str(manifest)]).manifest
+    before = frozenset(e["id"] for e in list_all(emulator, "/v1/webhook_endpoints"))
+    sink, recorder, scan = directory / "secrets.env", Deliveries(), LeakScan(keys={KEY})
+    failing = FailingSink(rng.randint(1, 8))
+    since = len(emulator.requests())
+    profile = profile or FaultProfile("calm", latency_ms=3, jitter_ms=6)
+    emulator.configure(**profile.knobs(seed))
+    stats = RunStats("sink", workload.name, profile.name, seed, Verdict([], [], [], []))
+    with watching(scan) as counter:
+        stats.applies += 1
+        try:
+            first = asyncio.run(
+                apply_session(
+                    client_config(emulator, profile),
+                    desired,
+                    SecretSinks([failing, FileSink(sink), recorder]),
+                    force=True,
+                    parallelism=rng.choice((1, 2, 4)),
+                    on_event=_scan_event(scan),
+                )
+            )
+            ok = first.result is None or first.result.ok
+            stats.outcomes.append(f"fail_at={failing.fail_at}:" + ("ok" if ok else "partial"))
+        except ReconcilerError as error:
+            stats.outcomes.append(f"fail_at={failing.fail_at}:{type(error).__name__}")
+        emulator.configure(rates={}, latency_ms=0, jitter_ms=0)
+        _converge(emulator, desired, SecretSinks([FileSink(sink), recorder]), stats, scan)
+        stats.retries, stats.timeouts = counter.retries, counter.timeouts
+    _measure(emulator, stats, since)
+    stats.verdict = check_invariants(
+        emulator, manifest, recorder.received, sink, scan, untouched=before
+    )
+    stats.seconds = time.monotonic() - started
+    return stats
+
+
+def _seed_duplicates(emulator: EmulatorServer, name: str, url: str) -> None:
+    """Two endpoints tagged ``name``, both with an undelivered secret: what a replace leaves
+    behind when it is interrupted after its create (issue 13.2)."""
+    tags = {
+        "managed_by": "stripe-reconciler",
+        "reconciler_name": name,
+        "reconciler_connect": "false",
+        "reconciler_secret_pending": "true",
+    }
+    data = {"url": url, "enabled_events[0]": "invoice.paid"}
+    data |= {f"metadata[{key}]": value for key, value in tags.items()}
+    with httpx.Client(base_url=emulator.base_url, auth=(KEY, "")) as api:
+        for _ in range(2):
+            api.post("/v1/webhook_endpoints", data=data).raise_for_status()
+
+
+def target_run(
+    emulator: EmulatorServer,
+    directory: Path,
+    workload: Workload,
+    seed: int,
+    *,
+    profile: FaultProfile | None = None,
+) -> RunStats:
+    """``apply --target`` one declared address at a time (seeded order, under faults), each
+    re-run until it succeeds (three tries), then one full apply: a target must end where a
+    full apply would for its address, so none may livelock, and the end is converged."""
+    started = time.monotonic()
+    rng = random.Random(seed)
+    manifest = _prepare(emulator, directory, workload)
+    desired = load_manifests([str(manifest)]).manifest
+    live_names = {
+        e["metadata"].get("reconciler_name") for e in list_all(emulator, "/v1/webhook_endpoints")
+    }
+    # a declared name with nothing live yet: its duplicates must be replaced, not just deleted
+    fresh = sorted(set(desired.webhook_endpoints) - live_names)
+    if fresh:
+        _seed_duplicates(emulator, fresh[0], desired.webhook_endpoints[fresh[0]].url)
+    before = frozenset(e["id"] for e in list_all(emulator, "/v1/webhook_endpoints"))
+    seeded = frozenset(
+        e["id"]
+        for e in list_all(emulator, "/v1/webhook_endpoints")
+        if e["metadata"].get("reconciler_secret_pending")
+    )
+    before -= seeded  # the seeded duplicates are ours to clean up, not to leave alone
+    sink, recorder, scan = directory / "secrets.env", Deliveries(), LeakScan(keys={KEY})
+    sinks = SecretSinks([FileSink(sink), recorder])
+    addresses = [f"webhook_endpoints.{name}" for name in desired.webhook_endpoints]
+    addresses += [f"tax_registrations.{name}" for name in desired.tax_registrations]
+    addresses.append("tax_settings")
+    rng.shuffle(addresses)
+    since = len(emulator.requests())
+    profile = profile or PROFILES["jitter"]
+    stats = RunStats("target", workload.name, profile.name, seed, Verdict([], [], [], []))
+    stuck: list[str] = []
+    with watching(scan) as counter:
+        for address in addresses:
+            emulator.configure(**profile.knobs(seed))
+            stats.applies += 1
+            try:
+                asyncio.run(
+                    apply_session(
+                        client_config(emulator, profile),
+                        desired,
+                        sinks,
+                        targets=(address,),
+                        force=True,
+                        on_event=_scan_event(scan),
+                    )
+                )
+            except ReconcilerError as error:
+                scan.scan_stream("apply error", str(error))
+            emulator.configure(rates={}, latency_ms=0, jitter_ms=0)
+            if not _converge(emulator, desired, sinks, stats, scan, targets=(address,)):
+                stuck.append(address)
+        _converge(emulator, desired, sinks, stats, scan)
+        stats.retries, stats.timeouts = counter.retries, counter.timeouts
+    _measure(emulator, stats, since)
+    stats.verdict = check_invariants(
+        emulator, manifest, recorder.received, sink, scan, untouched=before
+    )
+    stats.verdict.plan += [f"--target {address} did not converge in 3 applies" for address in stuck]
     stats.seconds = time.monotonic() - started
     return stats
 
@@ -378,4 +571,13 @@ def concurrent_run(
     return stats
 
 
-__all__ = ["CONCURRENCY_KINDS", "PROFILES", "RunStats", "concurrent_run", "crash_run", "fault_run"]
+__all__ = [
+    "CONCURRENCY_KINDS",
+    "PROFILES",
+    "RunStats",
+    "concurrent_run",
+    "crash_run",
+    "fault_run",
+    "sink_run",
+    "target_run",
+]

@@ -164,6 +164,10 @@ ADOPT_ENDPOINTS = {
 }
 
 
+#: Stripe's limit: 16 endpoints per account and mode, every place taken (issue 13.1)
+LIMIT_ENDPOINTS = {f"ep{i:02}": _hook(f"{i + 10}") for i in range(16)}
+
+
 @dataclass(frozen=True)
 class Workload:
     """``setup`` prepares the account fault-free; ``target`` is the manifest to converge on."""
@@ -230,6 +234,7 @@ WORKLOADS: dict[str, Workload] = {
             _manifest(ADOPT_ENDPOINTS, {"us-ca": _us("CA"), "us-ny": _us("NY")}),
             _seed_untagged,
         ),
+        Workload("limit", _manifest(LIMIT_ENDPOINTS, {"us-ca": _us("CA")}), _no_setup),
     )
 }
 
