@@ -106,7 +106,7 @@ def summarise(rows: list[RunStats]) -> dict[str, Any]:
         "leaks": sum(len(r.verdict.leaks) for r in rows),
         "seconds": round(sum(r.seconds for r in rows), 1),
         # applies after the first one that a run needed before it converged
-        "max_reruns": max((r.applies - 1 for r in rows), default=0),
+        "max_reruns": max((r.reruns for r in rows), default=0),
     }
 
 

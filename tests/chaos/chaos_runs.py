@@ -58,6 +58,9 @@ class RunStats:
     seed: int
     verdict: Verdict
     applies: int = 0
+    #: the most applies any one change needed after the damage (faults, a kill, a failing sink,
+    #: a concurrent apply) before it converged: the "within three re-runs" figure
+    reruns: int = 0
     requests: int = 0
     faults: int = 0
     retries: int = 0
@@ -181,6 +184,7 @@ def fault_run(
             scan.scan_stream("apply error", str(outcome.result.error()))
             stats.outcomes.append("partial")
         stats.retries, stats.timeouts = counter.retries, counter.timeouts
+        stats.reruns = stats.applies - 1
     _measure(emulator, stats, since)
     stats.verdict = check_invariants(
         emulator, manifest, recorder.received, sink, scan, untouched=before
@@ -262,6 +266,7 @@ def crash_run(
         stats.outcomes.append(str(run.exit_code))
         if run.exit_code == 0:
             break
+    stats.reruns = stats.applies - 1
     _measure(emulator, stats, since)
     stats.verdict = check_invariants(
         emulator, manifest, recorded_commands(log), sink, scan, untouched=before
@@ -299,10 +304,11 @@ def _converge(
     *,
     targets: tuple[str, ...] = (),
     attempts: int = 3,
-) -> bool:
-    """Apply (fault-free, as a CI re-run) until it succeeds, at most ``attempts`` times."""
+) -> int | None:
+    """Apply (fault-free, as a CI re-run) until it succeeds, at most ``attempts`` times; how
+    many applies it took (``None``: it never succeeded)."""
     config = client_config(emulator, PROFILES["jitter"])
-    for _ in range(attempts):
+    for attempt in range(1, attempts + 1):
         stats.applies += 1
         try:
             outcome = asyncio.run(
@@ -321,10 +327,10 @@ def _converge(
             continue
         if outcome.result is None or outcome.result.ok:
             stats.outcomes.append("ok")
-            return True
+            return attempt
         scan.scan_stream("apply error", str(outcome.result.error()))
         stats.outcomes.append("partial")
-    return False
+    return None
 
 
 def sink_run(
@@ -366,7 +372,8 @@ def sink_run(
         except ReconcilerError as error:
             stats.outcomes.append(f"fail_at={failing.fail_at}:{type(error).__name__}")
         emulator.configure(rates={}, latency_ms=0, jitter_ms=0)
-        _converge(emulator, desired, SecretSinks([FileSink(sink), recorder]), stats, scan)
+        needed = _converge(emulator, desired, SecretSinks([FileSink(sink), recorder]), stats, scan)
+        stats.reruns = needed or 3
         stats.retries, stats.timeouts = counter.retries, counter.timeouts
     _measure(emulator, stats, since)
     stats.verdict = check_invariants(
@@ -449,8 +456,10 @@ def target_run(
             except ReconcilerError as error:
                 scan.scan_stream("apply error", str(error))
             emulator.configure(rates={}, latency_ms=0, jitter_ms=0)
-            if not _converge(emulator, desired, sinks, stats, scan, targets=(address,)):
+            needed = _converge(emulator, desired, sinks, stats, scan, targets=(address,))
+            if needed is None:
                 stuck.append(address)
+            stats.reruns = max(stats.reruns, needed or 3)
         _converge(emulator, desired, sinks, stats, scan)
         stats.retries, stats.timeouts = counter.retries, counter.timeouts
     _measure(emulator, stats, since)
@@ -561,6 +570,7 @@ def concurrent_run(
     stats.outcomes.append(
         "converge:" + ("ok" if converge.result is None or converge.result.ok else "partial")
     )
+    stats.reruns = 1
     _measure(emulator, stats, since)
     deliveries = [d for r in [*recorders, final] for d in r.received]
     stats.verdict = check_invariants(
