@@ -240,6 +240,14 @@ def _check_metadata(entry: Entry, metadata: dict[str, Any]) -> list[Diagnostic |
             out.append(entry.diagnostic(where, "metadata keys cannot contain '[' or ']'", key=True))
         if not key:
             out.append(entry.diagnostic(where, "metadata keys cannot be empty", key=True))
+        if value == "":
+            out.append(
+                entry.diagnostic(
+                    where,
+                    'empty value: Stripe treats an empty metadata value as "delete this key", '
+                    "so it could never be kept; remove the key or give it a value",
+                )
+            )
         if isinstance(value, str) and len(value) > MAX_METADATA_VALUE_LENGTH:
             out.append(
                 entry.diagnostic(

@@ -39,6 +39,8 @@ def manifest_json_schema() -> dict[str, Any]:
         "maxLength": MAX_METADATA_KEY_LENGTH,
         "pattern": r"^[^\[\]]*$",
     }
+    # Stripe deletes a key whose value is "", so an empty value could never be kept
+    metadata["additionalProperties"]["minLength"] = 1
     metadata["additionalProperties"]["maxLength"] = MAX_METADATA_VALUE_LENGTH
     registration = generated["$defs"]["TaxRegistration"]["properties"]
     for name in ("active_from", "expires_at"):

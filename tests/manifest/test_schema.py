@@ -59,6 +59,10 @@ def test_examples_validate_against_the_schema(example: Path) -> None:
             "should be non-empty",
         ),
         ({"version": 1, "colour": "blue"}, "Additional properties are not allowed"),
+        (
+            {"version": 1, "webhook_endpoints": {"x": {"metadata": {"owner": ""}}}},
+            "should be non-empty",
+        ),
     ],
 )
 def test_schema_rejects_what_the_loader_rejects(document: dict[str, Any], complaint: str) -> None:
