@@ -90,6 +90,14 @@ def test_environment_is_used_for_expansion() -> None:
         ("costs $5", {}, "costs $5"),
         ("$", {}, "$"),
         ("${A}${B}", {"A": "1", "B": "2"}, "12"),
+        # a default may hold references, as in a POSIX shell
+        ("${A:-${B}}", {"B": "b"}, "b"),
+        ("${A:-${B}}", {"A": "a"}, "a"),  # an unused default is not expanded: B may be unset
+        ("${A:-${B}}", {"A": "", "B": "b"}, "b"),
+        ("${A:-${B:-c}}", {}, "c"),
+        ("${A:-x${B}y}-z", {"B": "2"}, "x2y-z"),
+        ("${A:-$$}", {}, "$"),
+        ("${A:-a}b}", {}, "ab}"),
     ],
 )
 def test_expand_values(text: str, environ: dict[str, str], expected: str) -> None:
@@ -104,6 +112,12 @@ def test_expand_values(text: str, environ: dict[str, str], expected: str) -> Non
         ("${", 0, "unterminated '${': add the closing '}'"),
         ("a${}", 1, "invalid variable reference '${}': use ${NAME} or ${NAME:-default} "
          "(write $$ for a literal $)"),
+        ("${A:-${B}}", 5, "environment variable B is not set; set it or give a default "
+         "with ${B:-default}"),
+        ("${A:-${B}", 0, "unterminated '${': add the closing '}'"),
+        ("x${A:-${B:-c}", 1, "unterminated '${': add the closing '}'"),
+        ("${A:-${1X}}", 5, "invalid variable reference '${1X}': use ${NAME} or "
+         "${NAME:-default} (write $$ for a literal $)"),
     ],
 )  # fmt: skip
 def test_expand_problems(text: str, offset: int, message: str) -> None:
@@ -121,6 +135,26 @@ def test_expansion_error_column_inside_a_quoted_string(tmp_path: Path) -> None:
     assert _errors([path]) == [
         "4:30: webhook_endpoints.a.url: environment variable P is not set; set it or give a "
         "default with ${P:-default}"
+    ]
+
+
+def test_nested_default_in_a_manifest(tmp_path: Path) -> None:
+    text = (
+        "version: 1\nwebhook_endpoints:\n  a:\n    url: https://${H:-${FALLBACK}}/x\n"
+        "    enabled_events: ['*']\n"
+    )
+    path = _write(tmp_path, "m.yaml", text)
+    state = load_manifests([path], environ={"FALLBACK": "b.example.com"})
+    assert state.manifest.webhook_endpoints["a"].url == "https://b.example.com/x"
+    state = load_manifests([path], environ={"H": "a.example.com"})
+    assert state.manifest.webhook_endpoints["a"].url == "https://a.example.com/x"
+    assert _errors([path]) == [
+        "4:23: webhook_endpoints.a.url: environment variable FALLBACK is not set; set it or "
+        "give a default with ${FALLBACK:-default}"
+    ]
+    path = _write(tmp_path, "m.yaml", text.replace("}}/x", "}/x"))
+    assert _errors([path]) == [
+        "4:18: webhook_endpoints.a.url: unterminated '${': add the closing '}'"
     ]
 
 
