@@ -15,7 +15,20 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+#: A string that is one reference (for the JSON Schema of typed fields; nesting not checked).
+REFERENCE_PATTERN = r"^\$\{[A-Za-z_][A-Za-z0-9_]*(:-.*)?\}$"
 _UNTERMINATED = "unterminated '${': add the closing '}'"
+
+
+class EnvScalar(str):
+    """The expansion of a plain (unquoted) YAML scalar that was exactly one ``${…}`` reference.
+
+    Only such a value may fill a boolean or integer field, read by YAML's rules (``true``,
+    ``42``): written there directly it would have been one, and a quoted ``"${VAR}"`` says
+    "string" as plainly as ``"true"`` does. Everywhere else it is an ordinary ``str``.
+    """
+
+    __slots__ = ()
 
 
 @dataclass(frozen=True)

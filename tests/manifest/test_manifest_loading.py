@@ -163,14 +163,95 @@ def test_yaml_12_booleans_keep_norway_and_names_as_strings(tmp_path: Path) -> No
         tmp_path,
         "m.yaml",
         "version: 1\nwebhook_endpoints:\n  yes:\n    url: https://example.com/a\n"
-        "    enabled_events: ['*']\n    disabled: yes\n  2024:\n    url: https://example.com/b\n"
+        "    enabled_events: ['*']\n    disabled: false\n  2024:\n    url: https://example.com/b\n"
         "    enabled_events: ['*']\n    disabled: true\ntax_registrations:\n  no:\n"
         "    country: NO\n    country_options: {no: {type: standard}}\n",
     )
     manifest = load_manifests([path], environ={}).manifest
-    assert manifest.webhook_endpoints["yes"].disabled is True  # pydantic reads "yes" as true
+    assert manifest.webhook_endpoints["yes"].disabled is False
     assert manifest.webhook_endpoints["2024"].disabled is True
     assert manifest.tax_registrations["no"].country == "NO"
+
+
+_TYPED = (
+    "version: 1\npolicy:\n  max_destroy: MAX\nwebhook_endpoints:\n  a:\n"
+    "    url: https://example.com/a\n    enabled_events: ['*']\n    disabled: DISABLED\n"
+    "    metadata:\n      build: ${BUILD}\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("disabled", "max_destroy", "environ", "expected"),
+    [
+        ("${D}", "${M}", {"D": "true", "M": "3"}, (True, 3)),
+        ("${D}", "${M}", {"D": "False", "M": "+0"}, (False, 0)),
+        ("${D:-false}", "${M:-${FALLBACK:-2}}", {}, (False, 2)),
+    ],
+)
+def test_a_whole_unquoted_reference_is_typed_by_yaml_rules(
+    tmp_path: Path,
+    disabled: str,
+    max_destroy: str,
+    environ: dict[str, str],
+    expected: tuple[bool, int],
+) -> None:
+    text = _TYPED.replace("DISABLED", disabled).replace("MAX", max_destroy)
+    path = _write(tmp_path, "m.yaml", text)
+    manifest = load_manifests([path], environ={**environ, "BUILD": "42"}).manifest
+    endpoint = manifest.webhook_endpoints["a"]
+    assert (endpoint.disabled, manifest.policy.max_destroy) == expected
+    assert endpoint.metadata == {"build": "42"}  # a string field keeps the text
+    assert type(endpoint.metadata["build"]) is str
+
+
+@pytest.mark.parametrize(
+    ("disabled", "max_destroy", "environ", "errors"),
+    [
+        (
+            "${D}",
+            "${M}",
+            {"D": "yes", "M": "3.0"},
+            [
+                "3:16: policy.max_destroy: expected a whole number, got '3.0'; write the number "
+                "without quotes",
+                "8:15: webhook_endpoints.a.disabled: expected true or false, got 'yes' (only "
+                "these two words, unquoted, are booleans)",
+            ],
+        ),
+        (
+            '"${D}"',
+            "'${M}'",
+            {"D": "true", "M": "3"},
+            [
+                "3:16: policy.max_destroy: expected a whole number, got '3'; write the number "
+                "without quotes",
+                "8:15: webhook_endpoints.a.disabled: expected true or false, got 'true' (only "
+                "these two words, unquoted, are booleans)",
+            ],
+        ),
+        (
+            "x${D}",
+            "${M}0",
+            {"D": "true", "M": "3"},
+            [
+                "3:16: policy.max_destroy: expected a whole number, got '30'; write the number "
+                "without quotes",
+                "8:15: webhook_endpoints.a.disabled: expected true or false, got 'xtrue' (only "
+                "these two words, unquoted, are booleans)",
+            ],
+        ),
+    ],
+)
+def test_other_strings_never_fill_a_boolean_or_integer(
+    tmp_path: Path, disabled: str, max_destroy: str, environ: dict[str, str], errors: list[str]
+) -> None:
+    text = _TYPED.replace("DISABLED", disabled).replace("MAX", max_destroy)
+    path = _write(tmp_path, "m.yaml", text)
+    with pytest.raises(ManifestError) as caught:
+        load_manifests([path], environ={**environ, "BUILD": "42"})
+    assert [f"{d.line}:{d.column}: {d.path}: {d.message}" for d in caught.value.diagnostics] == (  # type: ignore[attr-defined]
+        errors
+    )
 
 
 def test_anchors_and_merge_keys(tmp_path: Path) -> None:

@@ -63,6 +63,12 @@ def test_examples_validate_against_the_schema(example: Path) -> None:
             {"version": 1, "webhook_endpoints": {"x": {"metadata": {"owner": ""}}}},
             "should be non-empty",
         ),
+        (
+            {"version": 1, "webhook_endpoints": {"x": {"disabled": "yes"}}},
+            "'yes' is not valid under any of the given schemas",
+        ),
+        ({"version": 1, "policy": {"max_destroy": "3"}}, "'3' is not valid under any"),
+        ({"version": 1, "policy": {"max_destroy": -1}}, "-1 is not valid under any"),
     ],
 )
 def test_schema_rejects_what_the_loader_rejects(document: dict[str, Any], complaint: str) -> None:
@@ -76,3 +82,20 @@ def test_country_options_in_schema_come_from_stripe_spec() -> None:
     assert sorted(options) == sorted(country_option_schemas())
     assert options["us"]["required"] == ["state", "type"]
     assert "x-stripeBypassValidation" not in json.dumps(options)
+
+
+def test_a_whole_reference_may_stand_for_a_boolean_or_integer() -> None:
+    """As the loader allows (an unquoted ${VAR} is typed after expansion)."""
+    document = {
+        "version": 1,
+        "policy": {"max_destroy": "${MAX_DESTROY:-3}"},
+        "webhook_endpoints": {
+            "x": {
+                "url": "https://example.com/x",
+                "enabled_events": ["*"],
+                "disabled": "${DISABLED}",
+                "lifecycle": {"protect": "${PROTECT:-true}"},
+            }
+        },
+    }
+    assert [error.message for error in _validator().iter_errors(document)] == []
