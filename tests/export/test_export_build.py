@@ -238,6 +238,24 @@ def test_secrets_are_never_written(tmp_path: Path) -> None:
         load_manifests([path], environ={})
 
 
+def test_a_url_with_credentials_is_read_from_a_variable() -> None:
+    """Manifests refuse a user name or password in a URL, and output masks it: export must
+    neither write it nor write a manifest that validate refuses."""
+    live = LiveState(
+        objects={
+            "webhook_endpoints": (endpoint("we_1", "https://deploy:hunter2@x.example/h", "creds"),)
+        }
+    )
+    export = build_export(live, mode="test")
+    assert "hunter2" not in render_manifest(export, KINDS, "s.json")
+    assert export.webhook_endpoints["creds"]["url"] == "${STRIPE_EXPORT_CREDS_URL}"
+    assert export.warnings == (
+        "webhook_endpoints.creds: its URL contains a user name or password, which manifests "
+        "refuse; the manifest reads it from ${STRIPE_EXPORT_CREDS_URL}: set that variable to the "
+        "URL without them (plan then shows the change) before plan or apply",
+    )
+
+
 def test_kinds_filter() -> None:
     export = build_export(LIVE, kinds=["tax_settings"], mode="live", stripe_account="acct_9")
     assert export.webhook_endpoints == {} and export.tax_registrations == {}

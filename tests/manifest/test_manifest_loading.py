@@ -158,6 +158,39 @@ def test_nested_default_in_a_manifest(tmp_path: Path) -> None:
     ]
 
 
+def test_a_url_broken_by_a_variable_is_refused(tmp_path: Path) -> None:
+    """A trailing newline (``$(cat host.txt)``) or a space in a variable: urlsplit would drop
+    the newline silently, so the check runs on the characters first."""
+    path = _write(
+        tmp_path,
+        "m.yaml",
+        "version: 1\nwebhook_endpoints:\n  a:\n    url: https://${HOST}/hooks\n"
+        "    enabled_events: ['*']\n",
+    )
+    with pytest.raises(ManifestError) as caught:
+        load_manifests([path], environ={"HOST": "example.com\n"})
+    assert [d.message for d in caught.value.diagnostics] == [  # type: ignore[attr-defined]
+        "the URL contains a line break (U+000A) at character 20; remove it"
+    ]
+    with pytest.raises(ManifestError) as caught:
+        load_manifests([path], environ={"HOST": "deploy:hunter2@example.com"})
+    assert "hunter2" not in str(caught.value)
+    assert "must not carry a user name or password" in str(caught.value)
+
+
+def test_credentials_are_never_echoed(tmp_path: Path) -> None:
+    path = _write(
+        tmp_path,
+        "m.yaml",
+        "version: 1\nwebhook_endpoints:\n  a:\n    url: deploy:hunter2@example.com/hooks\n"
+        "    enabled_events: ['*']\n",
+    )
+    assert _errors([path]) == [
+        "4:10: webhook_endpoints.a.url: the URL is not an absolute https URL "
+        "(e.g. https://example.com/stripe/webhooks)"
+    ]
+
+
 def test_yaml_12_booleans_keep_norway_and_names_as_strings(tmp_path: Path) -> None:
     path = _write(
         tmp_path,
