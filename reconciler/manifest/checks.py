@@ -7,7 +7,6 @@ resource with one schema error still gets its other problems reported in the sam
 
 from __future__ import annotations
 
-import datetime as dt
 import fnmatch
 import re
 import time
@@ -29,6 +28,7 @@ from reconciler.manifest.merge import Entry, ManifestSet
 from reconciler.manifest.model import TaxRegistration, WebhookEndpoint
 from reconciler.manifest.names import secret_variable
 from reconciler.manifest.suggest import did_you_mean
+from reconciler.timestamps import iso_utc
 
 #: Metadata keys the tool writes on the endpoints it manages (PRODUCT.md §4.1).
 RESERVED_METADATA_KEYS = (
@@ -357,7 +357,8 @@ def _check_registration(entry: Entry, raw: dict[str, Any]) -> list[Diagnostic | 
             out.append(
                 entry.diagnostic(
                     ("expires_at",),
-                    f"expires_at ({_iso(end)}) must be later than active_from ({_iso(start)})",
+                    f"expires_at ({iso_utc(end)}) must be later than active_from "
+                    f"({iso_utc(start)})",
                 )
             )
     out.extend(_check_ignore_changes(entry, raw, TaxRegistration))
@@ -397,7 +398,3 @@ def _check_overlaps(registrations: dict[str, Entry]) -> list[Diagnostic | None]:
                 break
         seen.setdefault(key, []).append((name, entry, start, end))
     return out
-
-
-def _iso(timestamp: int) -> str:
-    return dt.datetime.fromtimestamp(timestamp, tz=dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")

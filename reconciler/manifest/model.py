@@ -22,8 +22,10 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, StrictInt
 from pydantic.json_schema import WithJsonSchema
+from pydantic_core import PydanticCustomError
 
 from reconciler.manifest.expand import REFERENCE_PATTERN, EnvScalar
+from reconciler.timestamps import MAX_TIMESTAMP, iso_utc
 
 #: The manifest format version this tool reads.
 MANIFEST_VERSION = 1
@@ -36,7 +38,22 @@ class StrictModel(BaseModel):
 
 
 def _to_timestamp(value: Any) -> Any:
-    """Accept ``now``, unix seconds, a YAML date-time or an ISO-8601 string; return int or "now"."""
+    """Accept ``now``, unix seconds, a YAML date-time or an ISO-8601 string; return int or "now".
+
+    A time after 9999-12-31T23:59:59Z is refused here: no date can show it, so every plan,
+    drift report and export would have to print it as a bare number, or fail.
+    """
+    seconds = _seconds(value)
+    if isinstance(seconds, int) and not isinstance(seconds, bool) and seconds > MAX_TIMESTAMP:
+        raise PydanticCustomError(
+            "timestamp_too_late",
+            "{seconds} is after {last}, the last second a date can show; use an earlier time",
+            {"seconds": seconds, "last": iso_utc(MAX_TIMESTAMP)},
+        )
+    return seconds
+
+
+def _seconds(value: Any) -> Any:
     if isinstance(value, bool):
         return value  # let pydantic reject it with its own message
     if isinstance(value, dt.datetime):
@@ -49,7 +66,7 @@ def _to_timestamp(value: Any) -> Any:
         )
     if isinstance(value, str) and value != "now":
         text = value.strip()
-        if text.isdigit():
+        if text.isascii() and text.isdigit():
             return int(text)
         try:
             parsed = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
@@ -62,7 +79,8 @@ def _to_timestamp(value: Any) -> Any:
 
 
 Timestamp = Annotated[
-    Literal["now"] | Annotated[StrictInt, Field(ge=0)], BeforeValidator(_to_timestamp)
+    Literal["now"] | Annotated[StrictInt, Field(ge=0, le=MAX_TIMESTAMP)],
+    BeforeValidator(_to_timestamp),
 ]
 
 _YAML_TRUE = frozenset({"true", "True", "TRUE"})

@@ -137,6 +137,8 @@ def test_export_then_plan_has_no_changes(tmp_path: Path) -> None:
         "de-standard",
         "us-state-sales-tax-ca",
     ]
+    # timestamps are written as the UTC date-times plan shows, and read back to the same second
+    assert "    active_from: 2030-03-17T17:46:40Z\n    expires_at: 2031-10-17T10:40:00Z\n" in text
     # the untagged ones are shown, commented out, and the plan only reports them
     assert "#   other-example-a-b:\n#     url: https://other.example/a/b\n" in text
     assert [r.address for r in plan.reports] == [
