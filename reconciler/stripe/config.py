@@ -76,19 +76,23 @@ def validate_api_base(api_base: str) -> str:
     Plain ``http`` is allowed only for loopback hosts (the local emulator): anywhere else it
     would send the API key in clear text.
     """
+    # a base that is not a URL may still hold a password ("user:pw@host"): never echo one
+    shown = "given" if "@" in api_base else repr(api_base)
     try:
         url = httpx.URL(api_base)
     except (httpx.InvalidURL, TypeError) as error:
-        raise UsageError(f"Invalid API base {api_base!r}: {error}") from None
-    if url.scheme not in ("https", "http") or not url.host:
-        raise UsageError(
-            f"Invalid API base {api_base!r}: expected an https:// URL such as {DEFAULT_API_BASE}."
-        )
+        raise UsageError(f"Invalid API base {shown}: {error}") from None
     if url.userinfo or url.query or url.fragment:
         raise UsageError(
             f"Invalid API base {url.copy_with(username=None, password=None)!s}: "
             "it must not carry credentials, a query or a fragment."
         )
+    if url.scheme not in ("https", "http") or not url.host:
+        raise UsageError(
+            f"Invalid API base {shown}: expected an https:// URL such as {DEFAULT_API_BASE}."
+        )
+    if url.port is not None and not 1 <= url.port <= 65535:
+        raise UsageError(f"Invalid API base {shown}: the port must be from 1 to 65535.")
     if url.scheme == "http" and not is_loopback_host(url.host):
         raise UsageError(
             f"Refusing plain-http API base {api_base!r}: the API key would travel unencrypted. "

@@ -153,6 +153,18 @@ def test_allowed_api_bases(base: str, normalised: str) -> None:
             "Invalid API base https://api.stripe.com: it must not carry credentials, a query "
             "or a fragment.",
         ),
+        (
+            "http://127.0.0.1:99999",
+            "Invalid API base 'http://127.0.0.1:99999': the port must be from 1 to 65535.",
+        ),
+        (
+            "user:hunter2@api.stripe.com",
+            "Invalid API base given: expected an https:// URL such as https://api.stripe.com.",
+        ),
+        (
+            "https://api.stripe.com:0",
+            "Invalid API base 'https://api.stripe.com:0': the port must be from 1 to 65535.",
+        ),
     ],
 )
 def test_refused_api_bases(base: str, message: str) -> None:
