@@ -29,6 +29,7 @@ from reconciler.manifest.model import Manifest
 from reconciler.plan.builder import build_plan, check_safety
 from reconciler.plan.model import Plan
 from reconciler.plan.planfile import PlanFile
+from reconciler.plan.targets import check_targets
 from reconciler.resources import fetch_live
 from reconciler.stripe import StripeClient, StripeConfig
 
@@ -107,6 +108,8 @@ async def apply_session(
             targets = tuple(getattr(saved, "targets", ()) or ())
         _check_pinned_account(manifest, account_id, config)
         live = await fetch_live(client)
+        if saved is None:  # a saved plan's targets were checked when it was made
+            check_targets(targets, manifest, live)
         # The plan already replaces an endpoint whose secret was never delivered (the webhook
         # endpoint handler reads the marker), so apply runs what plan showed, and the endpoint
         # limit was checked on that replace while building it.

@@ -18,6 +18,7 @@ from reconciler.manifest import DesiredState, load_manifests
 from reconciler.manifest.model import Manifest
 from reconciler.plan.builder import build_plan
 from reconciler.plan.model import Plan
+from reconciler.plan.targets import check_targets
 from reconciler.resources import fetch_live
 from reconciler.resources.base import LiveState
 from reconciler.stripe import StripeClient, StripeConfig, key_mode
@@ -107,6 +108,7 @@ async def plan_run(
     async with StripeClient(config) as client:
         account_id = await check_account(client, manifest, need_id=need_account_id)
         live = await fetch_live(client)
+    check_targets(targets, manifest, live)
     plan = build_plan(manifest, live, targets=targets)
     logger.info("plan: %s", plan.summary.line())
     return PlannedRun(
