@@ -38,6 +38,7 @@ _SECRET_PREFIXES: dict[str, Mode] = {
 # error quoting the header value, i.e. the key. Refusing it here keeps the key out of messages.
 _KEY_CHARS = re.compile(r"[A-Za-z0-9_]+")
 _LOOPBACK_NAMES = frozenset({"localhost"})
+_ACCOUNT_ID = re.compile(r"acct_[A-Za-z0-9]+")
 
 
 def key_mode(api_key: str | None) -> Mode:
@@ -155,9 +156,12 @@ class StripeConfig:
         ):
             if count < 1:
                 raise UsageError(f"StripeConfig.{name} must be at least 1, got {count!r}.")
-        if self.stripe_account is not None and not self.stripe_account.startswith("acct_"):
+        # It travels as the Stripe-Account header: anything but acct_ + letters and digits
+        # would be an illegal (or non-ASCII) header value, refused deep inside httpx.
+        if self.stripe_account is not None and not _ACCOUNT_ID.fullmatch(self.stripe_account):
             raise UsageError(
-                f"Invalid connected account {self.stripe_account!r}: expected an id like acct_…."
+                f"Invalid connected account {self.stripe_account!r}: expected an id like "
+                "acct_1A2b3C (letters and digits after acct_)."
             )
 
     @property

@@ -202,7 +202,13 @@ def test_is_loopback_host(host: str, loopback: bool) -> None:
         ({"max_concurrency": 0}, "StripeConfig.max_concurrency must be at least 1, got 0."),
         (
             {"stripe_account": "123"},
-            "Invalid connected account '123': expected an id like acct_….",
+            "Invalid connected account '123': expected an id like acct_1A2b3C (letters and "
+            "digits after acct_).",
+        ),
+        (
+            {"stripe_account": "acct_1\nX: y"},
+            "Invalid connected account 'acct_1\\nX: y': expected an id like acct_1A2b3C "
+            "(letters and digits after acct_).",
         ),
     ],
 )
