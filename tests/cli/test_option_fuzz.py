@@ -45,7 +45,14 @@ BODIES: dict[str, Any] = {
 }
 
 
+def _socket_port(port: int | None) -> None:
+    """What a real socket says to a port it cannot use (the stand-ins must not be kinder)."""
+    if port is not None and not 0 <= port <= 65535:
+        raise OverflowError("port must be 0-65535.")
+
+
 def _handle(request: httpx.Request) -> httpx.Response:
+    _socket_port(request.url.port)
     body = BODIES.get(request.url.path)
     if request.method != "GET" or body is None:
         return httpx.Response(404, json={"error": {"type": "invalid_request_error"}})
@@ -76,9 +83,12 @@ def offline() -> Iterator[list[tuple[str, int]]]:
         patch.setattr(cli_common, "StripeClient", _OfflineClient)
         patch.setattr(cli_drift, "StripeClient", _OfflineClient)
         patch.setattr(apply_session, "StripeClient", _OfflineClient)
-        patch.setattr(
-            cli_emulator, "_serve", lambda _config, host, port: served.append((host, port))
-        )
+
+        def serve(config: Any, host: str, port: int) -> None:
+            _socket_port(port)
+            served.append((host, port))
+
+        patch.setattr(cli_emulator, "_serve", serve)
         yield served
 
 
