@@ -168,7 +168,7 @@ def apply(
             paths, recursive=recursive, allow_unknown_events=allow_unknown_events
         )
         manifest = desired.manifest
-    guard_mode(options.api_key, manifest)
+    guard_mode(options.api_key, manifest, key_source=options.api_key_source)
     config = client_config(options, manifest)
     sinks = _sinks(secrets_file, secrets_command)
     secrets = (options.api_key or "",)

@@ -78,6 +78,35 @@ def test_unusable_keys_are_refused_without_echoing_them(key: str | None, message
         StripeConfig(api_key=key or "")
 
 
+@pytest.mark.parametrize(
+    ("key", "message"),
+    [
+        (
+            "pk_test_" + TAIL,
+            "A publishable key (pk_…) cannot manage webhook endpoints or Tax settings: "
+            "pass --api-key a secret (sk_…) or restricted (rk_…) key.",
+        ),
+        (
+            "whsec_" + TAIL,
+            "--api-key does not hold a Stripe secret key: expected one starting with "
+            "sk_test_, sk_live_, rk_test_ or rk_live_.",
+        ),
+        (
+            "sk_test_" + TAIL + " ",
+            "The Stripe API key in --api-key contains characters a key never has "
+            "(spaces, quotes or line breaks?); check how it was copied.",
+        ),
+    ],
+)
+def test_messages_name_where_the_key_came_from(key: str, message: str) -> None:
+    with pytest.raises(UsageError) as caught:
+        key_mode(key, source="--api-key")
+    assert str(caught.value) == message
+    with pytest.raises(UsageError) as caught:
+        StripeConfig(api_key=key, key_source="--api-key")
+    assert str(caught.value) == message
+
+
 def test_defaults_resolve_from_mode_and_pinned_version() -> None:
     test = StripeConfig(api_key=TEST_KEY)
     live = StripeConfig(api_key=LIVE_KEY)
