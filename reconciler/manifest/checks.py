@@ -10,10 +10,8 @@ from __future__ import annotations
 import fnmatch
 import re
 import time
-import unicodedata
 from functools import cache
 from typing import Any
-from urllib.parse import urlsplit
 
 from pydantic import BaseModel
 
@@ -28,6 +26,7 @@ from reconciler.manifest.merge import Entry, ManifestSet
 from reconciler.manifest.model import TaxRegistration, WebhookEndpoint
 from reconciler.manifest.names import secret_variable
 from reconciler.manifest.suggest import did_you_mean
+from reconciler.manifest.urls import url_problem
 from reconciler.timestamps import iso_utc
 
 #: Metadata keys the tool writes on the endpoints it manages (PRODUCT.md §4.1).
@@ -42,7 +41,6 @@ MAX_WEBHOOK_ENDPOINTS = 16
 MAX_METADATA_KEYS = 50
 MAX_METADATA_KEY_LENGTH = 40
 MAX_METADATA_VALUE_LENGTH = 500
-LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
 
 
 @cache
@@ -126,7 +124,7 @@ def _check_endpoint(
     out: list[Diagnostic | None] = [_check_api_version(entry, raw)]
     url = raw.get("url")
     if isinstance(url, str):
-        message = _url_problem(url, mode)
+        message = url_problem(url, mode)
         if message:
             out.append(entry.diagnostic(("url",), message))
     events = raw.get("enabled_events")
@@ -184,68 +182,6 @@ def _check_head_office(entry: Entry, raw: dict[str, Any]) -> Diagnostic | None:
         return entry.diagnostic(
             ("head_office", "address", "country"),
             f"'{country}' is not an upper-case two-letter ISO 3166-1 country code (e.g. US)",
-        )
-    return None
-
-
-_CHARACTER_NAMES = {" ": "a space", "\t": "a tab (U+0009)", "\n": "a line break (U+000A)"}
-
-
-def _odd_character(url: str) -> str | None:
-    """Whitespace, control and invisible format characters: never part of a URL as written, and
-    Python's ``urlsplit`` silently drops tabs and line breaks, so they must be refused first."""
-    for index, char in enumerate(url, start=1):
-        category = unicodedata.category(char)
-        if not (char.isspace() or category in ("Cc", "Cf")):
-            continue
-        code = f"U+{ord(char):04X}"
-        if char in _CHARACTER_NAMES:
-            what = _CHARACTER_NAMES[char]
-        elif category == "Cf":
-            what = f"the invisible character {code}"
-        elif category == "Cc":
-            what = f"the control character {code}"
-        else:
-            what = f"the whitespace character {code}"
-        fix = "remove it or percent-encode it (%20)" if char == " " else "remove it"
-        return f"the URL contains {what} at character {index}; {fix}"
-    return None
-
-
-def _url_problem(url: str, mode: str) -> str | None:
-    odd = _odd_character(url)
-    if odd:
-        return odd
-    try:
-        parts = urlsplit(url)
-        host = parts.hostname
-    except ValueError as error:
-        return f"invalid URL: {error}"
-    if "@" in parts.netloc:
-        # checked before any message that quotes the URL, which would then show the password
-        return (
-            "a webhook URL must not carry a user name or password ('…@' before the host): plan "
-            "output and pull-request comments would show them; Stripe authenticates deliveries "
-            "with the endpoint's signing secret"
-        )
-    if parts.scheme not in ("https", "http") or not host:
-        shown = "the URL" if "@" in url else f"'{url}'"  # "user:pw@host" parses as a scheme
-        return f"{shown} is not an absolute https URL (e.g. https://example.com/stripe/webhooks)"
-    try:
-        port = parts.port
-    except ValueError:  # not a number, or above 65535
-        port = -1
-    if port is not None and not 1 <= port <= 65535:
-        given = parts.netloc.rpartition(":")[2]
-        return f"invalid port '{given}': expected a number from 1 to 65535"
-    if parts.scheme == "http":
-        if host in LOOPBACK_HOSTS and mode == "test":
-            return None
-        if host in LOOPBACK_HOSTS:
-            return "plain http is only allowed in test mode; use https"
-        return (
-            "Stripe delivers webhooks over https only "
-            "(http is allowed just for localhost in test mode)"
         )
     return None
 
