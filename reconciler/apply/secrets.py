@@ -11,7 +11,8 @@ hands it to every configured sink before it does anything else. Sinks:
   Permissions: the written file is always 0600. An existing file that is readable by group or
   others is *fixed*, not refused, because the atomic replace produces a 0600 file anyway; apply
   logs a warning so the user knows the older entries were exposed. Writers on one machine are
-  serialised with ``flock`` on a sidecar ``<file>.lock`` so concurrent applies never lose an entry.
+  serialised with ``flock`` on a sidecar ``.<file>.lock`` so concurrent applies never lose an
+  entry; the sidecar is removed again when the write is done (see ``FileSink._locked``).
 * :class:`CommandSink` (``--secrets-command CMD``): runs ``CMD`` through the shell with a JSON
   object ``{"name", "address", "webhook_endpoint_id", "url", "secret"}`` on stdin, in the
   caller's environment without ``STRIPE_API_KEY``; a non-zero exit is a
@@ -152,22 +153,36 @@ class FileSink:
 
     @contextlib.contextmanager
     def _locked(self) -> Iterator[None]:
+        """Hold an exclusive ``flock`` on the sidecar ``.<name>.lock`` and remove it when done.
+
+        Removing a lock file others may be waiting on is safe only this way: it is unlinked
+        while still locked, and a writer that obtains a lock first checks that its file is
+        still the one at the path. If it is not (the previous holder removed it meanwhile), it
+        locks afresh; otherwise two writers could each hold a lock on a different file.
+        """
         if sys.platform == "win32":  # pragma: no cover
             yield
             return
         lock_path = self.path.with_name(f".{self.path.name}.lock")
-        try:
-            fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
-        except OSError as error:
-            raise SecretSinkError(f"cannot lock {self.path}: {error.strerror}") from None
-        try:
+        while True:
             try:
-                fcntl.flock(fd, fcntl.LOCK_EX)
+                fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
             except OSError as error:
                 raise SecretSinkError(f"cannot lock {self.path}: {error.strerror}") from None
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX)
+                if _same_file(fd, lock_path):
+                    break
+            except OSError as error:
+                os.close(fd)
+                raise SecretSinkError(f"cannot lock {self.path}: {error.strerror}") from None
+            os.close(fd)  # locked a file that is gone: try again with the current one
+        try:
             yield
         finally:
-            os.close(fd)  # closing releases the lock
+            with contextlib.suppress(OSError):
+                os.unlink(lock_path)
+            os.close(fd)  # closing releases the lock, after the file is gone
 
     def _replace(self, content: str) -> None:
         directory = self.path.parent
@@ -189,6 +204,16 @@ class FileSink:
                 os.fsync(dir_fd)
             finally:
                 os.close(dir_fd)
+
+
+def _same_file(fd: int, path: Path) -> bool:
+    """Whether the open ``fd`` is still the file at ``path`` (not removed or replaced)."""
+    try:
+        on_disk = os.stat(path)
+    except FileNotFoundError:
+        return False
+    held = os.fstat(fd)
+    return (held.st_dev, held.st_ino) == (on_disk.st_dev, on_disk.st_ino)
 
 
 # --- the command sink ---------------------------------------------------------------------------

@@ -30,6 +30,7 @@ from reconciler.manifest.model import Manifest
 from reconciler.plan.builder import build_plan, check_safety
 from reconciler.plan.model import Plan
 from reconciler.plan.planfile import PlanFile
+from reconciler.plan.targets import check_targets
 from reconciler.resources import fetch_live
 from reconciler.stripe import StripeClient, StripeConfig
 
@@ -47,31 +48,50 @@ class ApplyOutcome:
 
 
 def _check_saved_account(saved: PlanFile, account_id: str, config: StripeConfig) -> None:
+    """Refuse a plan made for another mode, connected account or account, saying how to reach
+    the right one. The connected account is compared first: under ``Stripe-Account`` the
+    account the key "reaches" is the connected one, whose fix is ``--stripe-account`` with the
+    platform's key, not another key."""
     if saved.mode != config.mode:
         raise AccountMismatchError(
             f"the plan was made in {saved.mode} mode but the key is a {config.mode}-mode key; "
             "use the key the plan was made with"
         )
+    planned, acting = saved.stripe_account, config.stripe_account
+    if planned != acting:
+        if planned is None:
+            raise AccountMismatchError(
+                f"the plan was made for the key's own account but this run acts on connected "
+                f"account {acting} (--stripe-account or STRIPE_ACCOUNT); unset it to apply this "
+                f"plan, or make a new plan for {acting}"
+            )
+        here = f"connected account {acting}" if acting else "the key's own account"
+        raise AccountMismatchError(
+            f"the plan was made for connected account {planned} but this run acts on {here}; "
+            f"pass --stripe-account {planned} (or set STRIPE_ACCOUNT) with the platform's key "
+            "to apply it, or make a new plan"
+        )
     if saved.account_id is not None and saved.account_id != account_id:
         raise AccountMismatchError(
             f"the plan was made for account {saved.account_id} but the key reaches "
-            f"{account_id}; use that account's key or make a new plan"
-        )
-    if saved.stripe_account != config.stripe_account:
-        raise AccountMismatchError(
-            f"the plan was made for connected account {saved.stripe_account or '(none)'} but "
-            f"this run acts on {config.stripe_account or '(none)'}; set --stripe-account / "
-            "STRIPE_ACCOUNT to match the plan"
+            f"{account_id}; use the key of {saved.account_id} or make a new plan with this one"
         )
 
 
-def _check_pinned_account(manifest: Manifest, account_id: str, config: StripeConfig) -> None:
+def check_pinned_account(manifest: Manifest, account_id: str, stripe_account: str | None) -> None:
+    """Refuse a key that reaches another account than ``account.id`` pins.
+
+    Under ``Stripe-Account`` Stripe answers the account lookup with the connected account, so
+    that one is accepted too. Shared by apply and by the CLI's plan and drift.
+    """
     pinned = manifest.account.id
-    if pinned is not None and account_id not in {pinned, config.stripe_account}:
-        raise AccountMismatchError(
-            f"the API key reaches account {account_id} but the manifests pin account.id "
-            f"{pinned}; use the key of {pinned} or change account.id"
-        )
+    if pinned is None or account_id in {pinned, stripe_account}:
+        return
+    raise AccountMismatchError(
+        f"the API key reaches account {account_id} but the manifests pin account.id {pinned}; "
+        f"use the key of {pinned} (or, if {pinned} is a connected account, the platform's key "
+        f"with account.stripe_account or --stripe-account {pinned}), or change account.id"
+    )
 
 
 def require_sink(plan: Plan, sinks: SecretSinks) -> None:
@@ -111,8 +131,10 @@ async def apply_session(
         if saved is not None:
             _check_saved_account(saved, account_id, config)
             targets = tuple(getattr(saved, "targets", ()) or ())
-        _check_pinned_account(manifest, account_id, config)
+        check_pinned_account(manifest, account_id, config.stripe_account)
         live = await fetch_live(client)
+        if saved is None:  # a saved plan's targets were checked when it was made
+            check_targets(targets, manifest, live)
         # The plan already replaces an endpoint whose secret was never delivered (the webhook
         # endpoint handler reads the marker), so apply runs what plan showed, and the endpoint
         # limit was checked on that replace while building it.

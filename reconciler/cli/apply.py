@@ -52,10 +52,10 @@ _VERBS = {
 
 def _read_plan_file(path: str) -> PlanFile:
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        raw = Path(path).read_bytes()  # decoded (or refused) by load_plan_file
     except OSError as error:
         raise PlanFileError(f"cannot read the plan file {path}: {error.strerror}") from None
-    return load_plan_file(text)
+    return load_plan_file(raw)
 
 
 def _sinks(secrets_file: str | None, secrets_command: str | None) -> SecretSinks:
@@ -168,7 +168,7 @@ def apply(
             paths, recursive=recursive, allow_unknown_events=allow_unknown_events
         )
         manifest = desired.manifest
-    guard_mode(options.api_key, manifest)
+    guard_mode(options.api_key, manifest, key_source=options.api_key_source)
     config = client_config(options, manifest)
     sinks = _sinks(secrets_file, secrets_command)
     secrets = (options.api_key or "",)

@@ -11,17 +11,19 @@ from dataclasses import dataclass
 
 import click
 
+from reconciler.apply.session import check_pinned_account
 from reconciler.cli.main import GlobalOptions
 from reconciler.data import pinned_api_version
-from reconciler.errors import AccountMismatchError
 from reconciler.guard import check_mode
 from reconciler.manifest import DesiredState, load_manifests
 from reconciler.manifest.model import Manifest
 from reconciler.plan.builder import build_plan
 from reconciler.plan.model import Plan
+from reconciler.plan.targets import check_targets
 from reconciler.resources import fetch_live
 from reconciler.resources.base import LiveState
 from reconciler.stripe import StripeClient, StripeConfig, key_mode
+from reconciler.stripe.config import KEY_ENV_VAR
 
 logger = logging.getLogger(__name__)
 
@@ -51,9 +53,9 @@ def load_desired(
     return state
 
 
-def guard_mode(api_key: str | None, manifest: Manifest) -> str:
+def guard_mode(api_key: str | None, manifest: Manifest, *, key_source: str = KEY_ENV_VAR) -> str:
     """The key's mode, refusing a live key without ``mode: live`` and the reverse."""
-    mode = key_mode(api_key)
+    mode = key_mode(api_key, source=key_source)
     check_mode(mode, manifest)
     return mode
 
@@ -63,6 +65,7 @@ def client_config(options: GlobalOptions, manifest: Manifest) -> StripeConfig:
     assert options.api_key is not None  # guard_mode has refused a missing key already
     return StripeConfig(
         api_key=options.api_key,
+        key_source=options.api_key_source,
         api_base=options.api_base,
         api_version=manifest.account.api_version,
         stripe_account=options.stripe_account or manifest.account.stripe_account,
@@ -71,17 +74,10 @@ def client_config(options: GlobalOptions, manifest: Manifest) -> StripeConfig:
 
 async def check_account(client: StripeClient, manifest: Manifest, *, need_id: bool) -> str | None:
     """Look the account up when it is pinned or must be recorded; refuse a mismatch."""
-    pinned = manifest.account.id
-    if pinned is None and not need_id:
+    if manifest.account.id is None and not need_id:
         return None
     account_id = await client.whoami()
-    # under Stripe-Account the lookup answers with the connected account
-    allowed = {pinned, client.config.stripe_account} - {None}
-    if pinned is not None and account_id not in allowed:
-        raise AccountMismatchError(
-            f"The API key reaches account {account_id} but the manifests pin account.id "
-            f"{pinned}; use the key of {pinned} or change account.id"
-        )
+    check_pinned_account(manifest, account_id, client.config.stripe_account)
     return account_id
 
 
@@ -93,11 +89,12 @@ async def plan_run(
     need_account_id: bool = False,
 ) -> PlannedRun:
     """Guard the key, read live state concurrently and build the (targeted) plan."""
-    mode = guard_mode(options.api_key, manifest)
+    mode = guard_mode(options.api_key, manifest, key_source=options.api_key_source)
     config = client_config(options, manifest)
     async with StripeClient(config) as client:
         account_id = await check_account(client, manifest, need_id=need_account_id)
         live = await fetch_live(client)
+    check_targets(targets, manifest, live)
     plan = build_plan(manifest, live, targets=targets)
     logger.info("plan: %s", plan.summary.line())
     return PlannedRun(

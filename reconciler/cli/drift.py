@@ -76,7 +76,7 @@ async def read_only_session(
 
 
 async def _check(options: GlobalOptions, manifest: Manifest) -> DriftReport:
-    mode = guard_mode(options.api_key, manifest)
+    mode = guard_mode(options.api_key, manifest, key_source=options.api_key_source)
     async with read_only_session(client_config(options, manifest), manifest) as session:
         return await check_drift(
             manifest,

@@ -13,7 +13,13 @@ import click
 
 @click.command("emulator")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind.")
-@click.option("--port", default=12111, show_default=True, type=int, help="Port (0 = any free).")
+@click.option(
+    "--port",
+    default=12111,
+    show_default=True,
+    type=click.IntRange(0, 65535),
+    help="Port (0 = any free).",
+)
 @click.option(
     "--state-file",
     type=click.Path(dir_okay=False),

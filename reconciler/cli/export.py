@@ -39,7 +39,10 @@ def parse_kinds(value: str) -> tuple[str, ...]:
 async def _read(options: GlobalOptions, kinds: tuple[str, ...]) -> tuple[LiveState, str | None]:
     assert options.api_key is not None
     config = StripeConfig(
-        api_key=options.api_key, api_base=options.api_base, stripe_account=options.stripe_account
+        api_key=options.api_key,
+        key_source=options.api_key_source,
+        api_base=options.api_base,
+        stripe_account=options.stripe_account,
     )
     async with read_only_session(config) as session:
         fetched = await asyncio.gather(*(HANDLERS[kind].fetch(session.client) for kind in kinds))
@@ -86,7 +89,7 @@ def _summary(export: Export, kinds: tuple[str, ...]) -> str:
 def export(options: GlobalOptions, out: Path | None, kinds: str, adopt: bool, force: bool) -> int:
     """Write manifests describing the live account, ready to commit and plan."""
     chosen = parse_kinds(kinds)
-    mode = key_mode(options.api_key)
+    mode = key_mode(options.api_key, source=options.api_key_source)
     live, account_id = asyncio.run(_read(options, chosen))
     result = build_export(
         live,

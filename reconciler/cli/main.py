@@ -59,6 +59,8 @@ class GlobalOptions:
     stripe_account: str | None
     log_level: str
     color: bool
+    #: where the key came from, as messages name it: the variable or ``--api-key``
+    api_key_source: str = "STRIPE_API_KEY"
 
 
 class ReconcilerGroup(click.Group):
@@ -189,12 +191,14 @@ def cli(
     color = not no_color and not os.environ.get("NO_COLOR") and sys.stdout.isatty()
     if emulator_state:
         api_key, api_base = _start_embedded_emulator(ctx, emulator_state, api_key or None)
+    from_option = ctx.get_parameter_source("api_key") is click.core.ParameterSource.COMMANDLINE
     ctx.obj = GlobalOptions(
         api_key=api_key or None,
         api_base=api_base,
         stripe_account=stripe_account or None,
         log_level=log_level.lower(),
         color=color,
+        api_key_source="--api-key" if from_option else "STRIPE_API_KEY",
     )
 
 

@@ -39,6 +39,7 @@ from reconciler.resources import HANDLERS, fetch_live
 from reconciler.resources.base import LiveObject, LiveState
 from reconciler.resources.tax_registration import natural_key
 from reconciler.resources.webhook_endpoint import RESERVED_KEYS, tagged_name
+from reconciler.timestamps import iso_utc
 
 logger = logging.getLogger(__name__)
 
@@ -49,9 +50,7 @@ def _fields(action: Action) -> tuple[FieldDrift, ...]:
 
 
 def _iso(timestamp: Any) -> str:
-    if isinstance(timestamp, int):
-        return dt.datetime.fromtimestamp(timestamp, dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-    return str(timestamp)
+    return iso_utc(timestamp) or str(timestamp)
 
 
 def _find(live: LiveState, kind: str, live_id: str | None) -> LiveObject | None:

@@ -18,6 +18,7 @@ from reconciler.drift.model import (
     account_label,
     summary_line,
 )
+from reconciler.plan.render import format_value
 
 FORMATS = ("text", "json", "markdown", "github")
 
@@ -25,13 +26,6 @@ FORMATS = ("text", "json", "markdown", "github")
 MARKDOWN_LIMIT = 60_000
 
 _COLORS = {"~": "33", "!": "31", "-": "31", "+": "35", "?": "36", "…": "33"}
-
-
-def format_value(value: Any) -> str:
-    """A compact, unambiguous rendering: JSON for scalars and maps, ``(none)`` for null."""
-    if value is None:
-        return "(none)"
-    return json.dumps(value, sort_keys=True, ensure_ascii=False)
 
 
 def describe_change(change: FieldDrift) -> str:
@@ -47,7 +41,8 @@ def describe_change(change: FieldDrift) -> str:
             parts.append(f"live lacks {', '.join(lacking)}")
         if parts:
             return f"{change.path}: {'; '.join(parts)}"
-    return f"{change.path}: declared {format_value(declared)}, live {format_value(live)}"
+    path = change.path  # timestamps get their date, as in plan
+    return f"{path}: declared {format_value(declared, path)}, live {format_value(live, path)}"
 
 
 def _heading(item: ResourceDrift) -> str:

@@ -91,6 +91,13 @@ def _looks_sensitive(value: str) -> bool:
     return mask_text(value) != value
 
 
+def _has_credentials(url: str) -> bool:
+    try:
+        return "@" in urllib.parse.urlsplit(url).netloc
+    except ValueError:  # a live URL can be anything; this one is masked either way
+        return False
+
+
 def escape(value: Any) -> Any:
     """Escape ``$`` as ``$$`` in every string value, so ``${…}`` expansion gives it back as is."""
     if isinstance(value, str):
@@ -115,10 +122,18 @@ def _endpoint(obj: LiveObject, label: str, warnings: list[str]) -> dict[str, Any
     if _looks_sensitive(str(now["url"])):
         variable = "STRIPE_EXPORT_" + label.split(".", 1)[1].upper().replace("-", "_") + "_URL"
         url = f"${{{variable}}}"
-        warnings.append(
-            f"{label}: its URL contains something that looks like a key or signing secret; the "
-            f"manifest reads it from ${{{variable}}}: set that variable before plan or apply"
-        )
+        if _has_credentials(str(now["url"])):
+            what = (
+                "a user name or password, which manifests refuse; the manifest reads it from "
+                f"${{{variable}}}: set that variable to the URL without them (plan then shows "
+                "the change)"
+            )
+        else:
+            what = (
+                "something that looks like a key or signing secret; the manifest reads it from "
+                f"${{{variable}}}: set that variable"
+            )
+        warnings.append(f"{label}: its URL contains {what} before plan or apply")
     spec: dict[str, Any] = {"url": url, "enabled_events": list(now["enabled_events"])}
     unknown = sorted(set(now["enabled_events"]) - enabled_events())
     if unknown:

@@ -27,6 +27,7 @@ from reconciler import __version__
 from reconciler.atomic import write_text_atomically
 from reconciler.errors import UsageError
 from reconciler.export.build import KINDS, Export
+from reconciler.timestamps import iso_utc
 
 SCHEMA_RELPATH = Path("schemas") / "manifest.schema.json"
 _KIND_FILES = {kind: f"{kind}.yaml" for kind in KINDS}
@@ -47,10 +48,43 @@ def schema_ref(target_dir: Path, *, cwd: Path | None = None) -> str:
     return Path(os.path.relpath(origin / SCHEMA_RELPATH, base)).as_posix()
 
 
+class _Moment(int):
+    """A unix timestamp to be written as the UTC date-time plan shows (``2026-01-01T00:00:00Z``);
+    the loader reads that back as the same second."""
+
+
+class _Dumper(yaml.SafeDumper):
+    """``safe_dump`` that also writes :class:`_Moment` values as plain YAML timestamps."""
+
+
+def _represent_moment(dumper: yaml.SafeDumper, value: _Moment) -> yaml.ScalarNode:
+    return dumper.represent_scalar("tag:yaml.org,2002:timestamp", iso_utc(int(value)) or "")
+
+
+_Dumper.add_representer(_Moment, _represent_moment)
+
+
+def _dated(spec: Mapping[str, Any]) -> dict[str, Any]:
+    """A registration with its timestamps as :class:`_Moment` (one no date can show stays a
+    number, which validate then refuses with its reason)."""
+    out = dict(spec)
+    for name in ("active_from", "expires_at"):
+        value = out.get(name)
+        if isinstance(value, int) and not isinstance(value, bool) and iso_utc(value):
+            out[name] = _Moment(value)
+    return out
+
+
 def _dump(data: Mapping[str, Any]) -> str:
-    return yaml.safe_dump(
-        dict(data), sort_keys=False, allow_unicode=True, default_flow_style=False, width=100
+    text: str = yaml.dump(
+        dict(data),
+        Dumper=_Dumper,
+        sort_keys=False,
+        allow_unicode=True,
+        default_flow_style=False,
+        width=100,
     )
+    return text
 
 
 def _header(export: Export, ref: str) -> list[str]:
@@ -88,7 +122,7 @@ def render_manifest(export: Export, kinds: Iterable[str], ref: str) -> str:
     if "webhook_endpoints" in wanted and export.webhook_endpoints:
         doc["webhook_endpoints"] = {k: dict(v) for k, v in export.webhook_endpoints.items()}
     if "tax_registrations" in wanted and export.tax_registrations:
-        doc["tax_registrations"] = {k: dict(v) for k, v in export.tax_registrations.items()}
+        doc["tax_registrations"] = {k: _dated(v) for k, v in export.tax_registrations.items()}
     lines = [*_header(export, ref), *_dump(doc).splitlines()]
     if "webhook_endpoints" in wanted:
         lines.extend(_untagged_comment(export.untagged))

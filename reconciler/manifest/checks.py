@@ -7,13 +7,11 @@ resource with one schema error still gets its other problems reported in the sam
 
 from __future__ import annotations
 
-import datetime as dt
 import fnmatch
 import re
 import time
 from functools import cache
 from typing import Any
-from urllib.parse import urlsplit
 
 from pydantic import BaseModel
 
@@ -28,6 +26,8 @@ from reconciler.manifest.merge import Entry, ManifestSet
 from reconciler.manifest.model import TaxRegistration, WebhookEndpoint
 from reconciler.manifest.names import secret_variable
 from reconciler.manifest.suggest import did_you_mean
+from reconciler.manifest.urls import url_problem
+from reconciler.timestamps import iso_utc
 
 #: Metadata keys the tool writes on the endpoints it manages (PRODUCT.md §4.1).
 RESERVED_METADATA_KEYS = (
@@ -42,7 +42,6 @@ MAX_WEBHOOK_ENDPOINTS = 16
 MAX_METADATA_KEYS = 50
 MAX_METADATA_KEY_LENGTH = 40
 MAX_METADATA_VALUE_LENGTH = 500
-LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
 
 
 @cache
@@ -126,7 +125,7 @@ def _check_endpoint(
     out: list[Diagnostic | None] = [_check_api_version(entry, raw)]
     url = raw.get("url")
     if isinstance(url, str):
-        message = _url_problem(url, mode)
+        message = url_problem(url, mode)
         if message:
             out.append(entry.diagnostic(("url",), message))
     events = raw.get("enabled_events")
@@ -188,26 +187,6 @@ def _check_head_office(entry: Entry, raw: dict[str, Any]) -> Diagnostic | None:
     return None
 
 
-def _url_problem(url: str, mode: str) -> str | None:
-    try:
-        parts = urlsplit(url)
-        host = parts.hostname
-    except ValueError as error:
-        return f"invalid URL: {error}"
-    if parts.scheme not in ("https", "http") or not host:
-        return f"'{url}' is not an absolute https URL (e.g. https://example.com/stripe/webhooks)"
-    if parts.scheme == "http":
-        if host in LOOPBACK_HOSTS and mode == "test":
-            return None
-        if host in LOOPBACK_HOSTS:
-            return "plain http is only allowed in test mode; use https"
-        return (
-            "Stripe delivers webhooks over https only "
-            "(http is allowed just for localhost in test mode)"
-        )
-    return None
-
-
 def _check_metadata(entry: Entry, metadata: dict[str, Any]) -> list[Diagnostic | None]:
     out: list[Diagnostic | None] = []
     if len(metadata) > MAX_METADATA_KEYS:
@@ -241,6 +220,14 @@ def _check_metadata(entry: Entry, metadata: dict[str, Any]) -> list[Diagnostic |
             out.append(entry.diagnostic(where, "metadata keys cannot contain '[' or ']'", key=True))
         if not key:
             out.append(entry.diagnostic(where, "metadata keys cannot be empty", key=True))
+        if value == "":
+            out.append(
+                entry.diagnostic(
+                    where,
+                    'empty value: Stripe treats an empty metadata value as "delete this key", '
+                    "so it could never be kept; remove the key or give it a value",
+                )
+            )
         if isinstance(value, str) and len(value) > MAX_METADATA_VALUE_LENGTH:
             out.append(
                 entry.diagnostic(
@@ -307,7 +294,8 @@ def _check_registration(entry: Entry, raw: dict[str, Any]) -> list[Diagnostic | 
             out.append(
                 entry.diagnostic(
                     ("expires_at",),
-                    f"expires_at ({_iso(end)}) must be later than active_from ({_iso(start)})",
+                    f"expires_at ({iso_utc(end)}) must be later than active_from "
+                    f"({iso_utc(start)})",
                 )
             )
     out.extend(_check_ignore_changes(entry, raw, TaxRegistration))
@@ -347,7 +335,3 @@ def _check_overlaps(registrations: dict[str, Entry]) -> list[Diagnostic | None]:
                 break
         seen.setdefault(key, []).append((name, entry, start, end))
     return out
-
-
-def _iso(timestamp: int) -> str:
-    return dt.datetime.fromtimestamp(timestamp, tz=dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -121,9 +121,11 @@ def _message(item: dict[str, Any], model: type[BaseModel], real: DataPath) -> st
             tip = f'; quote it: "{shown}"'
         return f"expected a string, got {_kind(value)}{tip}"
     if kind in ("int_type", "int_parsing", "int_from_float"):
-        return f"expected a whole number, got {_show(value)}"
+        tip = "; write the number without quotes" if isinstance(value, str) else ""
+        return f"expected a whole number, got {_show(value)}{tip}"
     if kind in ("bool_type", "bool_parsing"):
-        return f"expected true or false, got {_show(value)}"
+        tip = " (only these two words, unquoted, are booleans)" if isinstance(value, str) else ""
+        return f"expected true or false, got {_show(value)}{tip}"
     if kind in ("dict_type", "model_type", "model_attributes_type"):
         return f"expected a mapping, got {_kind(value)}"
     if kind in ("tuple_type", "list_type"):

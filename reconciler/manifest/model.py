@@ -4,14 +4,28 @@ The tool adds only ``version``, ``account``, ``policy``, the logical names (mapp
 ``lifecycle``; every other field mirrors the Stripe API so Stripe's docs describe it.
 Models are frozen and forbid unknown keys. Timestamps are normalised to unix seconds (``int``)
 or the literal ``"now"``.
+
+Booleans and integers are strict: ``disabled: yes``, ``"true"``, ``1`` or ``max_destroy: "3"``
+are errors, as README and the JSON Schema say, because pydantic's lax coercion would silently
+read ``"no"`` as false and ``"0"`` as a number someone quoted for a reason. The one string that
+is typed is a plain (unquoted) scalar that is exactly one ``${VAR}`` reference
+(:class:`~reconciler.manifest.expand.EnvScalar`): after expansion it is read by YAML's own rules
+(``true``/``false``, decimal integers), so ``disabled: ${DISABLE_HOOK:-false}`` works as if the
+value had been written there.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, StrictInt
+from pydantic.json_schema import WithJsonSchema
+from pydantic_core import PydanticCustomError
+
+from reconciler.manifest.expand import REFERENCE_PATTERN, EnvScalar
+from reconciler.timestamps import MAX_TIMESTAMP, iso_utc
 
 #: The manifest format version this tool reads.
 MANIFEST_VERSION = 1
@@ -24,7 +38,22 @@ class StrictModel(BaseModel):
 
 
 def _to_timestamp(value: Any) -> Any:
-    """Accept ``now``, unix seconds, a YAML date-time or an ISO-8601 string; return int or "now"."""
+    """Accept ``now``, unix seconds, a YAML date-time or an ISO-8601 string; return int or "now".
+
+    A time after 9999-12-31T23:59:59Z is refused here: no date can show it, so every plan,
+    drift report and export would have to print it as a bare number, or fail.
+    """
+    seconds = _seconds(value)
+    if isinstance(seconds, int) and not isinstance(seconds, bool) and seconds > MAX_TIMESTAMP:
+        raise PydanticCustomError(
+            "timestamp_too_late",
+            "{seconds} is after {last}, the last second a date can show; use an earlier time",
+            {"seconds": seconds, "last": iso_utc(MAX_TIMESTAMP)},
+        )
+    return seconds
+
+
+def _seconds(value: Any) -> Any:
     if isinstance(value, bool):
         return value  # let pydantic reject it with its own message
     if isinstance(value, dt.datetime):
@@ -37,7 +66,7 @@ def _to_timestamp(value: Any) -> Any:
         )
     if isinstance(value, str) and value != "now":
         text = value.strip()
-        if text.isdigit():
+        if text.isascii() and text.isdigit():
             return int(text)
         try:
             parsed = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
@@ -49,7 +78,46 @@ def _to_timestamp(value: Any) -> Any:
     return value
 
 
-Timestamp = Annotated[Literal["now"] | Annotated[int, Field(ge=0)], BeforeValidator(_to_timestamp)]
+Timestamp = Annotated[
+    Literal["now"] | Annotated[StrictInt, Field(ge=0, le=MAX_TIMESTAMP)],
+    BeforeValidator(_to_timestamp),
+]
+
+_YAML_TRUE = frozenset({"true", "True", "TRUE"})
+_YAML_FALSE = frozenset({"false", "False", "FALSE"})
+_YAML_INT = re.compile(r"[-+]?[0-9]+")
+
+
+def _env_bool(value: Any) -> Any:
+    """``${VAR}`` written as the whole plain scalar: typed as YAML would type the text."""
+    if isinstance(value, EnvScalar):
+        if value in _YAML_TRUE:
+            return True
+        if value in _YAML_FALSE:
+            return False
+    return value
+
+
+def _env_int(value: Any) -> Any:
+    if isinstance(value, EnvScalar) and _YAML_INT.fullmatch(value):
+        return int(value)
+    return value
+
+
+def _env_schema(schema: dict[str, Any]) -> WithJsonSchema:
+    """The value's own schema, or a string that is one ``${VAR}`` reference (see above)."""
+    return WithJsonSchema({"anyOf": [schema, {"type": "string", "pattern": REFERENCE_PATTERN}]})
+
+
+#: ``true``/``false`` only (or a whole ``${VAR}`` expanding to one of them)
+Bool = Annotated[StrictBool, BeforeValidator(_env_bool), _env_schema({"type": "boolean"})]
+#: a whole number ≥ 0, never a string, float or boolean (or a whole ``${VAR}`` expanding to one)
+Count = Annotated[
+    StrictInt,
+    Field(ge=0),
+    BeforeValidator(_env_int),
+    _env_schema({"type": "integer", "minimum": 0}),
+]
 
 
 class Account(StrictModel):
@@ -81,9 +149,8 @@ class Policy(StrictModel):
         "report",
         description="report | ignore | delete (delete means expire for tax registrations).",
     )
-    max_destroy: int | None = Field(
+    max_destroy: Count | None = Field(
         None,
-        ge=0,
         description="Refuse plans with more delete/replace/expire actions unless --force.",
     )
 
@@ -91,7 +158,7 @@ class Policy(StrictModel):
 class Lifecycle(StrictModel):
     """Per-resource safety and ownership settings (not sent to Stripe)."""
 
-    protect: bool = Field(False, description="Never delete, replace or expire this resource.")
+    protect: Bool = Field(False, description="Never delete, replace or expire this resource.")
     ignore_changes: tuple[str, ...] = Field(
         (), description="Field paths (e.g. description, metadata.owner) whose drift is ignored."
     )
@@ -106,10 +173,10 @@ class WebhookEndpoint(StrictModel):
     api_version: str | None = Field(
         None, description="Create-only: a change plans a replace (new endpoint, new secret)."
     )
-    connect: bool = Field(
+    connect: Bool = Field(
         False, description="Create-only and never returned by Stripe; recorded in metadata."
     )
-    disabled: bool = Field(False, description="Compared against the live status.")
+    disabled: Bool = Field(False, description="Compared against the live status.")
     metadata: dict[str, str] = Field(default_factory=dict)
     lifecycle: Lifecycle = Field(default_factory=Lifecycle)
 

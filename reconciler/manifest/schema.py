@@ -3,7 +3,7 @@
 
 A few rules that the loader enforces as semantic checks (so they get located, friendly messages)
 are added to the generated schema too, so editors flag them while typing: logical-name pattern,
-metadata limits and the 16-endpoint cap.
+metadata limits, URL characters and credentials, and the 16-endpoint cap.
 """
 
 from __future__ import annotations
@@ -23,6 +23,14 @@ from reconciler.manifest.model import Manifest
 
 SCHEMA_ID = "urn:stripe-reconciler:manifest:v1"
 
+#: What a pattern can say of the loader's URL checks: no whitespace, control or invisible
+#: characters, and no user name or password before the host (ports are left to the loader).
+#: Lookaheads only: "$" would also match before a trailing newline in Python's ``re``.
+URL_PATTERN = (
+    r"^(?![A-Za-z][A-Za-z0-9+.-]*://[^/?#]*@)"
+    r"(?![\s\S]*[\s\x00-\x1f\x7f-\x9f\u00ad\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff])"
+)
+
 
 def manifest_json_schema() -> dict[str, Any]:
     """The JSON Schema (draft 2020-12) of one manifest file."""
@@ -32,13 +40,17 @@ def manifest_json_schema() -> dict[str, Any]:
     properties["webhook_endpoints"]["propertyNames"] = names
     properties["webhook_endpoints"]["maxProperties"] = MAX_WEBHOOK_ENDPOINTS
     properties["tax_registrations"]["propertyNames"] = names
-    metadata = generated["$defs"]["WebhookEndpoint"]["properties"]["metadata"]
+    endpoint = generated["$defs"]["WebhookEndpoint"]["properties"]
+    endpoint["url"]["pattern"] = URL_PATTERN
+    metadata = endpoint["metadata"]
     metadata["maxProperties"] = MAX_METADATA_KEYS
     metadata["propertyNames"] = {
         "minLength": 1,
         "maxLength": MAX_METADATA_KEY_LENGTH,
         "pattern": r"^[^\[\]]*$",
     }
+    # Stripe deletes a key whose value is "", so an empty value could never be kept
+    metadata["additionalProperties"]["minLength"] = 1
     metadata["additionalProperties"]["maxLength"] = MAX_METADATA_VALUE_LENGTH
     registration = generated["$defs"]["TaxRegistration"]["properties"]
     for name in ("active_from", "expires_at"):

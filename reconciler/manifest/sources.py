@@ -1,13 +1,17 @@
 """Finding and reading manifest files: paths → decoded text, or located diagnostics.
 
 A directory means its ``*.yaml``/``*.yml`` files, sorted (recursively on request); a file named
-explicitly is read whatever its extension. Files are capped at :data:`MAX_FILE_BYTES` because a
+explicitly is read whatever its extension. An entry that cannot be inspected is an error, never
+silently skipped (see :func:`discover`). Files are capped at :data:`MAX_FILE_BYTES` because a
 manifest set is a few kilobytes and a multi-megabyte input is a mistake (a log, a dump, a binary).
 """
 
 from __future__ import annotations
 
+import errno
 import logging
+import os
+import stat
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,43 +37,109 @@ def _file_error(file: str, message: str, line: int = 1, column: int = 1) -> Diag
 
 
 def discover(paths: Sequence[str | Path], *, recursive: bool) -> tuple[list[str], list[Diagnostic]]:
-    """Expand ``paths`` into manifest files (each once, in order) and problems with the paths."""
+    """Expand ``paths`` into manifest files (each once, in order) and problems with the paths.
+
+    An entry that might be a manifest but cannot be inspected (a broken symbolic link, a link
+    loop, a permission problem) is a problem naming it, never skipped: a skipped file is a file
+    whose resources plan would delete. Without ``recursive`` only ``*.yaml``/``*.yml`` entries
+    might be manifests; with it any entry might be a directory holding some.
+    """
     files: list[str] = []
-    seen: set[Path] = set()
+    seen: set[str] = set()
     problems: list[Diagnostic] = []
     if not paths:
         problems.append(_file_error("<arguments>", "no manifest paths given"))
     for given in paths:
         path = Path(given)
         shown = str(given)
-        if path.is_dir():
-            pattern = "**/*" if recursive else "*"
-            # Hidden files and directories (.github/workflows/*.yml, .venv) are never manifests.
-            found = sorted(
-                p
-                for p in path.glob(pattern)
-                if p.suffix in YAML_SUFFIXES
-                and p.is_file()
-                and not any(part.startswith(".") for part in p.relative_to(path).parts)
-            )
-            if not found:
+        status = _status(path)
+        if isinstance(status, str):
+            problems.append(_file_error(shown, status))
+            continue
+        if stat.S_ISDIR(status.st_mode):
+            found, trouble = _walk(path, recursive=recursive)
+            problems.extend(trouble)
+            if not found and not trouble:
                 where = " (searched recursively)" if recursive else ""
                 hint = "" if recursive else "; pass --recursive to search subdirectories"
                 problems.append(
                     _file_error(shown, f"directory contains no *.yaml or *.yml files{where}{hint}")
                 )
-            candidates = [(p, str(p)) for p in found]
-        elif path.exists() or path.is_symlink():
-            candidates = [(path, shown)]
+            candidates = [(str(p), str(p)) for p in found]
         else:
-            problems.append(_file_error(shown, "no such file or directory"))
-            continue
+            candidates = [(shown, shown)]
         for candidate, name in candidates:
-            key = candidate.resolve()
+            key = os.path.realpath(candidate)  # unlike Path.resolve, never raises on a loop
             if key not in seen:
                 seen.add(key)
                 files.append(name)
     return files, problems
+
+
+def _status(path: Path) -> os.stat_result | str:
+    """``stat`` of what ``path`` leads to, or why it cannot be had (for a diagnostic)."""
+    try:
+        return os.stat(path)
+    except OSError as error:
+        if error.errno == errno.ELOOP:
+            return "symbolic link loop: the link leads back to itself"
+        if isinstance(error, FileNotFoundError) and path.is_symlink():
+            try:
+                target = os.readlink(path)
+            except OSError:
+                target = "(unreadable)"
+            return f"broken symbolic link: its target {target} does not exist"
+        if isinstance(error, FileNotFoundError):
+            return "no such file or directory"
+        if isinstance(error, PermissionError):
+            return "permission denied"
+        return f"cannot read: {error.strerror or type(error).__name__}"
+
+
+def _walk(root: Path, *, recursive: bool) -> tuple[list[Path], list[Diagnostic]]:
+    """The manifest files below ``root`` (sorted) and every entry that could not be inspected.
+
+    Hidden files and directories (.github/workflows/*.yml, .venv) are never manifests. Linked
+    directories are followed, each real directory once, so a link back up the tree ends.
+    """
+    found: list[Path] = []
+    problems: list[Diagnostic] = []
+    visited: set[str] = set()
+
+    def visit(directory: Path) -> None:
+        real = os.path.realpath(directory)
+        if real in visited:
+            return
+        visited.add(real)
+        try:
+            with os.scandir(directory) as entries:
+                names = sorted(entry.name for entry in entries)
+        except OSError as error:
+            reason = "permission denied" if isinstance(error, PermissionError) else error.strerror
+            problems.append(_file_error(str(directory), f"cannot read directory: {reason}"))
+            return
+        for name in names:
+            if name.startswith("."):
+                continue
+            entry = directory / name
+            is_yaml = entry.suffix in YAML_SUFFIXES
+            if not (is_yaml or recursive):
+                continue
+            status = _status(entry)
+            if isinstance(status, str):
+                problems.append(_file_error(str(entry), status))
+            elif stat.S_ISDIR(status.st_mode):
+                if recursive:
+                    visit(entry)
+            elif not is_yaml:
+                continue
+            elif stat.S_ISREG(status.st_mode):
+                found.append(entry)
+            else:
+                problems.append(_file_error(str(entry), "not a regular file"))
+
+    visit(root)
+    return sorted(found), problems
 
 
 def read_source(file: str) -> SourceText | Diagnostic:

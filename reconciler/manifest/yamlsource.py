@@ -20,7 +20,7 @@ import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from reconciler.manifest.diagnostics import SECRET_PATTERN, DataPath, Diagnostic, format_path
-from reconciler.manifest.expand import expand
+from reconciler.manifest.expand import EnvScalar, expand, is_single_reference
 
 #: Walking more nodes than this means an alias bomb ("billion laughs"), not a manifest.
 MAX_NODES = 100_000
@@ -288,6 +288,8 @@ class _Builder:
         if problems:
             self.smap.tainted.add(path)
             return value
+        if not node.style and is_single_reference(value):  # plain: None (PyYAML) or "" (libyaml)
+            return EnvScalar(expanded)  # may fill a boolean or integer field (see the model)
         return expanded
 
     def _column_of(self, node: ScalarNode, value: str, offset: int) -> tuple[int, int]:

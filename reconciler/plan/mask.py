@@ -2,7 +2,8 @@
 
 API keys and webhook signing secrets must never appear in a plan in any format. Live objects can
 carry them in unexpected places (a ``secret`` field on a create response, a metadata value someone
-pasted in the Dashboard), so every string that looks like one is replaced, wherever it sits.
+pasted in the Dashboard), so every string that looks like one is replaced, wherever it sits; so
+is the ``user:password`` part of a URL.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from typing import Any
 MASK = "(sensitive)"
 
 _SENSITIVE = re.compile(r"(?:whsec|[sr]k_(?:test|live))_[A-Za-z0-9_]+")
+#: the ``user:password`` of a URL (manifests refuse them; a live URL may still carry them)
+_USERINFO = re.compile(r"(?<=://)[^/?#@\s]+(?=@)")
 
 
 def mask_text(text: str, extra: Iterable[str] = ()) -> str:
@@ -21,7 +24,7 @@ def mask_text(text: str, extra: Iterable[str] = ()) -> str:
     for secret in extra:
         if secret:
             text = text.replace(secret, MASK)
-    return _SENSITIVE.sub(MASK, text)
+    return _USERINFO.sub(MASK, _SENSITIVE.sub(MASK, text))
 
 
 def mask(value: Any, extra: Iterable[str] = ()) -> Any:

@@ -146,19 +146,24 @@ class Plan:
         return sha256_of(self.to_dict())
 
     def only(self, targets: tuple[str, ...]) -> Plan:
-        """The plan restricted to ``--target`` addresses (an address or a whole kind)."""
+        """The plan restricted to ``--target`` addresses: an address (and what is addressed
+        under it, ``webhook_endpoints.orders[we_…]``), a whole kind, or ``kind[id]`` for the
+        action on that live object."""
         if not targets:
             return self
 
-        def wanted(kind: str, address: str) -> bool:
+        def wanted(kind: str, address: str, live_id: str | None) -> bool:
             return any(
-                t in (address, kind) or address.startswith(t + ".") or address.startswith(t + "[")
+                t in (address, kind)
+                or address.startswith(t + ".")
+                or address.startswith(t + "[")
+                or (live_id is not None and t == f"{kind}[{live_id}]")
                 for t in targets
             )
 
         return Plan(
-            actions=tuple(a for a in self.actions if wanted(a.kind, a.address)),
-            reports=tuple(r for r in self.reports if wanted(r.kind, r.address)),
+            actions=tuple(a for a in self.actions if wanted(a.kind, a.address, a.live_id)),
+            reports=tuple(r for r in self.reports if wanted(r.kind, r.address, r.live_id)),
             warnings=self.warnings,
             unchanged=self.unchanged,
         )

@@ -20,13 +20,15 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any, Literal
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ConfigDict, Field, JsonValue, ValidationError
 
 from reconciler import __version__
 from reconciler.errors import PlanFileError
+from reconciler.manifest.humanize import model_diagnostics
 from reconciler.manifest.model import Manifest
+from reconciler.manifest.yamlsource import SourceMap
 from reconciler.plan.model import Plan, sha256_of
 
 PLAN_FILE_VERSION = 1
@@ -82,20 +84,110 @@ def dump_plan_file(plan_file: PlanFile, *, secrets: tuple[str, ...] = ()) -> str
     return text + "\n"
 
 
-def _ids(value: Any) -> tuple[str, ...] | None:
-    if value is None:
-        return None
-    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
-        raise ValueError("seen is not a list of object ids")
-    return tuple(value)
+class _Shape(BaseModel):
+    """Base of the plan file's shape: exact JSON types, no unknown keys."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
 
 
-def load_plan_file(text: str) -> PlanFile:
-    """Parse and verify a plan file; :class:`PlanFileError` if unreadable, tampered or foreign."""
+_AccountId = Annotated[str, Field(pattern=r"^acct_[A-Za-z0-9]+$")]
+
+
+class _AccountShape(_Shape):
+    id: _AccountId | None
+    mode: Literal["test", "live"]
+    stripe_account: _AccountId | None
+
+
+class _ChangeShape(_Shape):
+    path: str
+    before: JsonValue
+    after: JsonValue
+
+
+class _RequestShape(_Shape):
+    step: str
+    method: Literal["GET", "POST", "DELETE"]
+    path: Annotated[str, Field(pattern=r"^/v1/")]
+    params: dict[str, JsonValue]
+
+
+_Kind = Literal["tax_settings", "webhook_endpoints", "tax_registrations"]
+
+
+class _ActionShape(_Shape):
+    kind: _Kind
+    address: str
+    action: Literal["create", "update", "adopt", "replace", "delete", "expire"]
+    reason: str
+    live_id: str | None
+    changes: list[_ChangeShape]
+    requests: list[_RequestShape]
+    warnings: list[str]
+    fingerprint: str | None
+    protected: bool
+
+
+class _ReportShape(_Shape):
+    kind: _Kind
+    address: str
+    live_id: str | None
+    message: str
+
+
+class _PlanShape(_Shape):
+    actions: list[_ActionShape]
+    reports: list[_ReportShape]
+    warnings: list[str]
+    unchanged: Annotated[int, Field(ge=0)]
+
+
+class _PlanFileShape(_Shape):
+    """Every field of :meth:`PlanFile.body`; ``desired`` is checked by :class:`Manifest`."""
+
+    format_version: Literal[1]
+    tool_version: str
+    account: _AccountShape
+    api_version: str
+    desired: dict[str, JsonValue]
+    plan: _PlanShape
+    targets: list[str]
+    seen: list[str] | None = None
+    plan_checksum: str
+
+
+def _malformed(error: ValidationError, model: type[BaseModel], raw: Any, base: str = "") -> str:
+    """The first problem, located and phrased as validate phrases manifest problems."""
+    found = model_diagnostics(error, model, raw, SourceMap("plan file"), ())
+    first = found[0]
+    where = f"{first.path}: " if first.path else ""
+    more = f" (and {len(found) - 1} more)" if len(found) > 1 else ""
+    return f"plan file is malformed (edited by hand?): {base}{where}{first.message}{more}"
+
+
+def load_plan_file(text: str | bytes) -> PlanFile:
+    """Parse and verify a plan file; :class:`PlanFileError` if unreadable, tampered or foreign.
+
+    Beyond the checksums (which only say the file is what some writer wrote), the whole
+    structure is validated, so a hand-edited file with recomputed checksums is refused with the
+    place of its first problem instead of failing later in apply.
+    """
+    if isinstance(text, bytes):
+        try:
+            text = text.decode("utf-8")
+        except UnicodeDecodeError as error:
+            raise PlanFileError(
+                f"plan file is not UTF-8 text (byte 0x{text[error.start]:02x} at offset "
+                f"{error.start}); give apply --plan the file plan --out wrote"
+            ) from None
     try:
         data = json.loads(text)
+        claimed = data.pop("checksum", None) if isinstance(data, dict) else None
+        actual = sha256_of(data) if isinstance(data, dict) else None
     except json.JSONDecodeError as error:
         raise PlanFileError(f"plan file is not valid JSON: {error}") from None
+    except RecursionError:
+        raise PlanFileError("plan file is nested too deeply to be a plan file") from None
     if not isinstance(data, dict):
         raise PlanFileError("plan file is not a JSON object")
     version = data.get("format_version")
@@ -104,25 +196,27 @@ def load_plan_file(text: str) -> PlanFile:
             f"plan file format_version {version!r} is not supported "
             f"(this tool reads {PLAN_FILE_VERSION}); re-run plan with this version"
         )
-    claimed = data.pop("checksum", None)
-    if claimed != sha256_of(data):
+    if claimed != actual:
         raise PlanFileError("plan file checksum does not match its content: it was modified")
     try:
-        account = data["account"]
-        plan = Plan.from_dict(data["plan"])
-        plan_file = PlanFile(
-            account_id=account.get("id"),
-            mode=str(account["mode"]),
-            stripe_account=account.get("stripe_account"),
-            api_version=str(data["api_version"]),
-            desired=Manifest.model_validate(data["desired"]),
-            plan=plan,
-            targets=tuple(str(t) for t in data.get("targets", ())),
-            tool_version=str(data["tool_version"]),
-            seen=_ids(data.get("seen")),
-        )
-    except (KeyError, TypeError, ValueError, ValidationError) as error:
-        raise PlanFileError(f"plan file is incomplete or malformed: {error}") from None
-    if plan.checksum != data.get("plan_checksum"):
+        shape = _PlanFileShape.model_validate(data)
+    except ValidationError as error:
+        raise PlanFileError(_malformed(error, _PlanFileShape, data)) from None
+    try:
+        desired = Manifest.model_validate(data["desired"])
+    except ValidationError as error:
+        raise PlanFileError(_malformed(error, Manifest, data["desired"], "desired: ")) from None
+    plan = Plan.from_dict(data["plan"])
+    if plan.checksum != shape.plan_checksum:
         raise PlanFileError("plan file actions do not match their checksum")
-    return plan_file
+    return PlanFile(
+        account_id=shape.account.id,
+        mode=shape.account.mode,
+        stripe_account=shape.account.stripe_account,
+        api_version=shape.api_version,
+        desired=desired,
+        plan=plan,
+        targets=tuple(shape.targets),
+        tool_version=shape.tool_version,
+        seen=None if shape.seen is None else tuple(shape.seen),
+    )

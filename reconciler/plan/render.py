@@ -6,13 +6,13 @@ can leak an API key or a signing secret.
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 from dataclasses import dataclass
 from typing import Any
 
 from reconciler.plan.mask import mask
 from reconciler.plan.model import FORMAT_VERSION, ActionType, Plan, Summary
+from reconciler.timestamps import iso_utc
 
 #: GitHub rejects comments of 65,536 characters or more
 MARKDOWN_LIMIT = 65_536
@@ -91,14 +91,15 @@ _TIMESTAMP_FIELDS = ("active_from", "expires_at")
 
 
 def format_value(value: Any, path: str = "") -> str:
-    """JSON for the value; unix timestamps also as UTC date-times so reviewers can read them."""
+    """JSON for the value; unix timestamps also as UTC date-times so reviewers can read them.
+
+    The one rendering of a field value for people: drift's renderers use it too.
+    """
     if value is None:
         return "(none)"
     text = json.dumps(value, ensure_ascii=False, sort_keys=True)
-    if path.endswith(_TIMESTAMP_FIELDS) and isinstance(value, int) and not isinstance(value, bool):
-        moment = dt.datetime.fromtimestamp(value, tz=dt.timezone.utc)
-        text += f" ({moment.strftime('%Y-%m-%dT%H:%M:%SZ')})"
-    return text
+    date = iso_utc(value) if path.endswith(_TIMESTAMP_FIELDS) else None
+    return f"{text} ({date})" if date else text
 
 
 def _target(action: ActionView) -> str:

@@ -38,34 +38,37 @@ _SECRET_PREFIXES: dict[str, Mode] = {
 # error quoting the header value, i.e. the key. Refusing it here keeps the key out of messages.
 _KEY_CHARS = re.compile(r"[A-Za-z0-9_]+")
 _LOOPBACK_NAMES = frozenset({"localhost"})
+_ACCOUNT_ID = re.compile(r"acct_[A-Za-z0-9]+")
 
 
-def key_mode(api_key: str | None) -> Mode:
+def key_mode(api_key: str | None, *, source: str = KEY_ENV_VAR) -> Mode:
     """Return ``"test"`` or ``"live"`` from a secret or restricted key's prefix.
 
     Raises :class:`UsageError` for a missing key, a publishable (``pk_``) key, or anything that
-    is not an ``sk_``/``rk_`` key. Messages never contain the key.
+    is not an ``sk_``/``rk_`` key. Messages never contain the key; they name ``source``, where
+    the key came from (``STRIPE_API_KEY`` or ``--api-key``), so the user fixes the right one.
     """
     if not api_key:
         raise UsageError(
             f"No Stripe API key: set the {KEY_ENV_VAR} environment variable "
             "(or pass --api-key) to a secret (sk_) or restricted (rk_) key."
         )
+    fix = f"set {source} to" if source == KEY_ENV_VAR else f"pass {source}"
     if api_key.startswith("pk_"):
         raise UsageError(
             "A publishable key (pk_…) cannot manage webhook endpoints or Tax settings: "
-            f"set {KEY_ENV_VAR} to a secret (sk_…) or restricted (rk_…) key."
+            f"{fix} a secret (sk_…) or restricted (rk_…) key."
         )
     for prefix, mode in _SECRET_PREFIXES.items():
         if api_key.startswith(prefix) and len(api_key) > len(prefix):
             if _KEY_CHARS.fullmatch(api_key) is None:
                 raise UsageError(
-                    f"The Stripe API key in {KEY_ENV_VAR} contains characters a key never has "
+                    f"The Stripe API key in {source} contains characters a key never has "
                     "(spaces, quotes or line breaks?); check how it was copied."
                 )
             return mode
     raise UsageError(
-        f"{KEY_ENV_VAR} does not hold a Stripe secret key: expected one starting with "
+        f"{source} does not hold a Stripe secret key: expected one starting with "
         "sk_test_, sk_live_, rk_test_ or rk_live_."
     )
 
@@ -76,19 +79,23 @@ def validate_api_base(api_base: str) -> str:
     Plain ``http`` is allowed only for loopback hosts (the local emulator): anywhere else it
     would send the API key in clear text.
     """
+    # a base that is not a URL may still hold a password ("user:pw@host"): never echo one
+    shown = "given" if "@" in api_base else repr(api_base)
     try:
         url = httpx.URL(api_base)
     except (httpx.InvalidURL, TypeError) as error:
-        raise UsageError(f"Invalid API base {api_base!r}: {error}") from None
-    if url.scheme not in ("https", "http") or not url.host:
-        raise UsageError(
-            f"Invalid API base {api_base!r}: expected an https:// URL such as {DEFAULT_API_BASE}."
-        )
+        raise UsageError(f"Invalid API base {shown}: {error}") from None
     if url.userinfo or url.query or url.fragment:
         raise UsageError(
             f"Invalid API base {url.copy_with(username=None, password=None)!s}: "
             "it must not carry credentials, a query or a fragment."
         )
+    if url.scheme not in ("https", "http") or not url.host:
+        raise UsageError(
+            f"Invalid API base {shown}: expected an https:// URL such as {DEFAULT_API_BASE}."
+        )
+    if url.port is not None and not 1 <= url.port <= 65535:
+        raise UsageError(f"Invalid API base {shown}: the port must be from 1 to 65535.")
     if url.scheme == "http" and not is_loopback_host(url.host):
         raise UsageError(
             f"Refusing plain-http API base {api_base!r}: the API key would travel unencrypted. "
@@ -113,6 +120,7 @@ class StripeConfig:
 
     ``api_version=None`` means the version pinned in the packaged OpenAPI subset;
     ``rate_limit=None`` means 24 requests/s with a test key and 80/s with a live key.
+    ``key_source`` names where the key came from in messages (``--api-key`` or the variable).
     ``deadline`` bounds one logical request including all its retries, in seconds, counted
     from its first attempt (time queued behind the rate limiter before that is not counted);
     ``timeout`` bounds each attempt and shrinks to whatever is left of the deadline.
@@ -130,9 +138,10 @@ class StripeConfig:
     max_concurrency: int = 8
     backoff_initial: float = 0.5
     backoff_max: float = 8.0
+    key_source: str = KEY_ENV_VAR
 
     def __post_init__(self) -> None:
-        key_mode(self.api_key)
+        key_mode(self.api_key, source=self.key_source)
         object.__setattr__(self, "api_base", validate_api_base(self.api_base))
         positive = {
             "timeout": self.timeout,
@@ -151,15 +160,18 @@ class StripeConfig:
         ):
             if count < 1:
                 raise UsageError(f"StripeConfig.{name} must be at least 1, got {count!r}.")
-        if self.stripe_account is not None and not self.stripe_account.startswith("acct_"):
+        # It travels as the Stripe-Account header: anything but acct_ + letters and digits
+        # would be an illegal (or non-ASCII) header value, refused deep inside httpx.
+        if self.stripe_account is not None and not _ACCOUNT_ID.fullmatch(self.stripe_account):
             raise UsageError(
-                f"Invalid connected account {self.stripe_account!r}: expected an id like acct_…."
+                f"Invalid connected account {self.stripe_account!r}: expected an id like "
+                "acct_1A2b3C (letters and digits after acct_)."
             )
 
     @property
     def mode(self) -> Mode:
         """``"test"`` or ``"live"``, from the key prefix."""
-        return key_mode(self.api_key)
+        return key_mode(self.api_key, source=self.key_source)
 
     @property
     def effective_api_version(self) -> str:

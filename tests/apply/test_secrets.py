@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import multiprocessing
 import os
 import stat
 import sys
@@ -64,9 +65,8 @@ def test_dotenv_created_with_0600(tmp_path: Path) -> None:
     sink.deliver(new_secret())
     assert path.read_text() == f"STRIPE_WEBHOOK_SECRET_ORDERS={SECRET}\n"
     assert mode_of(path) == 0o600
-    # no temp files or other leftovers except the lock file
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["..env.stripe.lock", ".env.stripe"]
-    assert mode_of(tmp_path / "..env.stripe.lock") == 0o600
+    # no temp files or other leftovers, the lock file included
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".env.stripe"]
 
 
 def test_dotenv_merge_keeps_everything_and_replaces_in_place(tmp_path: Path) -> None:
@@ -198,6 +198,32 @@ def test_concurrent_writers_lose_nothing(tmp_path: Path) -> None:
     for thread in threads:
         thread.join()
     assert FileSink(path).read() == {secret_variable(n): f"whsec_{n}" for n in names}
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["s.env"]  # the lock is gone too
+
+
+def _deliver_many(path: str, prefix: str, count: int) -> None:
+    for i in range(count):
+        FileSink(path).deliver(new_secret(f"{prefix}{i}", f"whsec_{prefix}{i}"))
+
+
+def test_concurrent_processes_lose_nothing_and_leave_no_lock(tmp_path: Path) -> None:
+    """flock serialises processes; the lock file is removed by whoever holds it last, and a
+    writer that waited on a removed lock file locks the new one instead (else two writers
+    would each hold a lock on a different file and one entry would be lost)."""
+    path = tmp_path / "s.env"
+    context = multiprocessing.get_context("spawn")  # fork with threads is deprecated
+    workers = [
+        context.Process(target=_deliver_many, args=(str(path), f"p{w}x", 12)) for w in range(6)
+    ]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(timeout=60)
+    assert [worker.exitcode for worker in workers] == [0] * 6
+    names = [f"p{w}x{i}" for w in range(6) for i in range(12)]
+    expected = {secret_variable(name): f"whsec_{name}" for name in names}
+    assert FileSink(path).read() == expected
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["s.env"]
 
 
 def test_command_sink_receives_json_on_stdin(tmp_path: Path) -> None:
@@ -286,7 +312,7 @@ def test_write_failure_leaves_no_temp_file(tmp_path: Path, monkeypatch: pytest.M
     monkeypatch.setattr(os, "replace", refuse)
     with pytest.raises(SecretSinkError, match=f"^cannot write {path}: No space left on device$"):
         FileSink(path).deliver(new_secret())
-    assert sorted(p.name for p in tmp_path.iterdir()) == [".s.env.lock", "s.env"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["s.env"]
     assert path.read_text() == "A=1\n"
 
 

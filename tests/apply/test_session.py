@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from reconciler.apply.secrets import CommandSink, GitHubMaskSink, SecretSinks
-from reconciler.apply.session import _check_pinned_account, _check_saved_account, require_sink
+from reconciler.apply.session import _check_saved_account, check_pinned_account, require_sink
 from reconciler.errors import AccountMismatchError, SecretSinkError
 from reconciler.manifest.model import Manifest
 from reconciler.plan.model import Action, ActionType, Plan
@@ -50,22 +50,34 @@ def config(key: str = TEST_KEY, connected: str | None = None) -> StripeConfig:
             saved(),
             "acct_B",
             config(),
-            "the plan was made for account acct_A but the key reaches acct_B; use that "
-            "account's key or make a new plan",
+            "the plan was made for account acct_A but the key reaches acct_B; use the key of "
+            "acct_A or make a new plan with this one",
         ),
         (
             saved(connected="acct_C"),
             "acct_A",
             config(),
-            "the plan was made for connected account acct_C but this run acts on (none); set "
-            "--stripe-account / STRIPE_ACCOUNT to match the plan",
+            "the plan was made for connected account acct_C but this run acts on the key's own "
+            "account; pass --stripe-account acct_C (or set STRIPE_ACCOUNT) with the platform's "
+            "key to apply it, or make a new plan",
         ),
         (
             saved(),
             "acct_A",
             config(connected="acct_C"),
-            "the plan was made for connected account (none) but this run acts on acct_C; set "
-            "--stripe-account / STRIPE_ACCOUNT to match the plan",
+            "the plan was made for the key's own account but this run acts on connected account "
+            "acct_C (--stripe-account or STRIPE_ACCOUNT); unset it to apply this plan, or make a "
+            "new plan for acct_C",
+        ),
+        (
+            # under Stripe-Account the lookup answers with the connected account: the fix is
+            # --stripe-account, never "that account's key"
+            saved(account="acct_C", connected="acct_C"),
+            "acct_D",
+            config(connected="acct_D"),
+            "the plan was made for connected account acct_C but this run acts on connected "
+            "account acct_D; pass --stripe-account acct_C (or set STRIPE_ACCOUNT) with the "
+            "platform's key to apply it, or make a new plan",
         ),
         (saved(mode="live"), "acct_A", config(LIVE_KEY), None),
     ],
@@ -83,9 +95,15 @@ def test_saved_plan_account_checks(
 
 def test_pinned_account_mismatch() -> None:
     pinned = Manifest.model_validate({"version": 1, "account": {"id": "acct_A"}})
-    _check_pinned_account(pinned, "acct_A", config())
-    with pytest.raises(AccountMismatchError, match="reaches account acct_B but the manifests pin"):
-        _check_pinned_account(pinned, "acct_B", config())
+    check_pinned_account(pinned, "acct_A", None)
+    check_pinned_account(pinned, "acct_C", "acct_C")  # the connected account under the header
+    with pytest.raises(AccountMismatchError) as caught:
+        check_pinned_account(pinned, "acct_B", None)
+    assert str(caught.value) == (
+        "the API key reaches account acct_B but the manifests pin account.id acct_A; use the key "
+        "of acct_A (or, if acct_A is a connected account, the platform's key with "
+        "account.stripe_account or --stripe-account acct_A), or change account.id"
+    )
 
 
 CREATE = Action(

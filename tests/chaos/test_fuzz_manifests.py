@@ -70,6 +70,10 @@ urls = st.sampled_from(
         "https://",
         "https://${HOST}/x",
         "https://${UNSET_VARIABLE_FOR_FUZZ}/x",
+        "https://deploy:hunter2@a.example.com/x",
+        "https://a.example.com:99999/x",
+        "https://a.example.com/a b",
+        "https://${NEWLINE_HOST}/x",
     ]
 )
 events = st.lists(
@@ -79,7 +83,7 @@ events = st.lists(
 scalars = st.none() | st.booleans() | st.integers(-5, 10**10) | st.text(max_size=6)
 metadata = st.dictionaries(st.text(max_size=42), scalars, max_size=3) | scalars
 timestamps = st.sampled_from(
-    ["now", 1_700_000_000, 4_000_000_000, "2027-12-31T00:00:00Z", "soon", -1]
+    ["now", 1_700_000_000, 4_000_000_000, "2027-12-31T00:00:00Z", "soon", -1, 253402300800]
 )
 countries = st.sampled_from(["US", "GB", "DE", "CA", "us", "XX", "FR"])
 options = st.fixed_dictionaries(
@@ -91,14 +95,14 @@ endpoint = st.fixed_dictionaries(
     {"url": urls, "enabled_events": events},
     optional={
         "description": st.text(max_size=8) | st.none(),
-        "disabled": st.booleans() | st.just("yes"),
+        "disabled": st.booleans() | st.sampled_from(["yes", "true", 1, "Off"]),
         "api_version": st.sampled_from(["2026-08-26.dahlia", "2026-09-30.endive", "1999-01-01"]),
-        "connect": st.booleans(),
+        "connect": st.booleans() | st.just("false"),
         "metadata": metadata,
         "lifecycle": st.fixed_dictionaries(
             {},
             optional={
-                "protect": st.booleans(),
+                "protect": st.booleans() | st.just("yes"),
                 "ignore_changes": st.lists(
                     st.sampled_from(["description", "metadata.team", "nope"])
                 ),
@@ -128,7 +132,7 @@ manifests = st.fixed_dictionaries(
             {},
             optional={
                 "unmanaged": st.sampled_from(["report", "ignore", "delete", "explode"]),
-                "max_destroy": st.integers(-1, 5),
+                "max_destroy": st.integers(-1, 5) | st.just("3"),
             },
         ),
         "webhook_endpoints": st.dictionaries(names, endpoint, max_size=3),
@@ -147,6 +151,27 @@ manifests = st.fixed_dictionaries(
         "tax_registrations": st.dictionaries(names, registration, max_size=3),
     },
 )
+
+
+def _must_be_refused(document: dict[str, Any]) -> str | None:
+    """Inputs validate must refuse (issue 13), whatever else the manifest holds: a plan made of
+    them never converges, misreads the user, leaks a password or crashes later."""
+    policy = document.get("policy") or {}
+    if "max_destroy" in policy and not isinstance(policy["max_destroy"], int):
+        return "a quoted max_destroy"
+    for endpoint in (document.get("webhook_endpoints") or {}).values():
+        flags = [endpoint.get(k) for k in ("disabled", "connect")]
+        flags.append((endpoint.get("lifecycle") or {}).get("protect"))
+        if any(flag is not None and not isinstance(flag, bool) for flag in flags):
+            return "a boolean that is not true/false"
+        if isinstance(endpoint.get("metadata"), dict) and "" in endpoint["metadata"].values():
+            return "an empty metadata value"
+        if any(bad in endpoint["url"] for bad in ("hunter2@", ":99999", " ", "NEWLINE")):
+            return f"the URL {endpoint['url']!r}"
+    for registration in (document.get("tax_registrations") or {}).values():
+        if 253402300800 in (registration.get("active_from"), registration.get("expires_at")):
+            return "a timestamp after year 9999"
+    return None
 
 
 def _transport(populated: bool) -> httpx.MockTransport:
@@ -195,7 +220,12 @@ def test_any_manifest_plans_or_fails_with_a_located_message(
 
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(cli_common, "StripeClient", MockedClient)
-        env = {"STRIPE_API_KEY": KEY, "NO_COLOR": "1", "HOST": "h.example.com"}
+        env = {
+            "STRIPE_API_KEY": KEY,
+            "NO_COLOR": "1",
+            "HOST": "h.example.com",
+            "NEWLINE_HOST": "h.example.com\n",
+        }
         result = CliRunner().invoke(cli, ["plan", str(path)], env=env)
     assert result.exception is None or isinstance(result.exception, SystemExit), repr(
         result.exception
@@ -203,8 +233,11 @@ def test_any_manifest_plans_or_fails_with_a_located_message(
     assert "Traceback" not in result.output
     event(f"exit {result.exit_code}")
     assert result.exit_code in (0, 1), result.output
+    refusal = _must_be_refused(document)
     if result.exit_code == 0:
+        assert refusal is None, f"planned a manifest with {refusal}"
         assert result.stdout.strip().splitlines()[-1].startswith(("Plan: ", "No changes."))
+        assert "hunter2" not in result.output
     else:
         assert result.stderr.strip(), "exit 1 without a message"
         assert str(path) in result.stderr or result.stderr.startswith("Error: ")

@@ -177,6 +177,11 @@ def malformed(tmp_path: Path) -> Path:
     (tmp_path / "latin1.yaml").write_bytes(b"version: 1\naccount: {mode: t\xe9st}\n")
     (tmp_path / "no-yaml").mkdir()
     (tmp_path / "no-yaml" / "notes.txt").write_text("hello", encoding="utf-8")
+    (tmp_path / "loop.yaml").symlink_to("loop.yaml")
+    (tmp_path / "broken.yaml").symlink_to("gone.yaml")
+    (tmp_path / "with-broken-link").mkdir()
+    (tmp_path / "with-broken-link" / "a.yaml").write_text("version: 1\n", encoding="utf-8")
+    (tmp_path / "with-broken-link" / "b.yaml").symlink_to("../moved-away.yaml")
     return tmp_path
 
 
@@ -202,6 +207,11 @@ def malformed(tmp_path: Path) -> Path:
         ("no-yaml", "no-yaml:1:1: directory contains no *.yaml or *.yml files; pass --recursive "
          "to search subdirectories"),
         ("missing.yaml", "missing.yaml:1:1: no such file or directory"),
+        ("loop.yaml", "loop.yaml:1:1: symbolic link loop: the link leads back to itself"),
+        ("broken.yaml", "broken.yaml:1:1: broken symbolic link: its target gone.yaml does not "
+         "exist"),
+        ("with-broken-link", "with-broken-link/b.yaml:1:1: broken symbolic link: its target "
+         "../moved-away.yaml does not exist"),
     ],
 )  # fmt: skip
 def test_console_script_malformed_input(malformed: Path, name: str, first_line: str) -> None:

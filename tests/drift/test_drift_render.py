@@ -101,6 +101,16 @@ def test_text_colour_only_when_asked() -> None:
         (FieldDrift("enabled_events", ["a"], ["a", "b"]), 'enabled_events: live adds "b"'),
         # same set in another order: nothing to add or lack, fall back to the plain form
         (FieldDrift("e", ["a", "b"], ["b", "a"]), 'e: declared ["a", "b"], live ["b", "a"]'),
+        # timestamps as plan shows them
+        (
+            FieldDrift("expires_at", 1830211200, 1767225600),
+            "expires_at: declared 1830211200 (2027-12-31T00:00:00Z), "
+            "live 1767225600 (2026-01-01T00:00:00Z)",
+        ),
+        (
+            FieldDrift("active_from", "now", 1767225600),
+            'active_from: declared "now", live 1767225600 (2026-01-01T00:00:00Z)',
+        ),
     ],
 )
 def test_describe_change(change: FieldDrift, expected: str) -> None:

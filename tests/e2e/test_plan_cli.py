@@ -275,3 +275,26 @@ def test_stripe_account_option_sets_the_header(emulator: EmulatorServer, manifes
     assert result.returncode == 2, result.stderr
     accounts = {r["account"] for r in emulator.requests()[before:]}
     assert accounts == {"acct_Conn1"}
+
+
+def test_a_broken_link_in_the_manifest_directory_stops_plan(
+    emulator: EmulatorServer, tmp_path: Path
+) -> None:
+    """Skipping the file behind the link would plan to delete every endpoint it declares."""
+    seed(emulator)
+    directory = tmp_path / "stripe"
+    directory.mkdir()
+    (tmp_path / "stripe.yaml").write_text(MANIFEST, encoding="utf-8")
+    (directory / "main.yaml").symlink_to(tmp_path / "stripe.yaml")
+    (directory / "account.yaml").write_text("version: 1\naccount: {mode: test}\n", "utf-8")
+    assert run_plan(emulator, str(directory)).stdout.endswith("No changes.\n")
+    (tmp_path / "stripe.yaml").rename(tmp_path / "moved.yaml")
+    before = len(emulator.requests())
+    result = run_plan(emulator, str(directory))
+    assert result.returncode == 1
+    assert result.stdout == ""
+    assert result.stderr == (
+        f"Error: {directory}/main.yaml:1:1: broken symbolic link: its target "
+        f"{tmp_path}/stripe.yaml does not exist\n"
+    )
+    assert plan_requests(emulator, before) == []  # nothing read, nothing planned

@@ -96,6 +96,8 @@ def test_fault_flags_reach_the_operator_config() -> None:
         (["--fault", "429"], "Error: --fault expects KIND=PROBABILITY"),
         (["--schedule", "x=500"], "Error: --schedule expects N=KIND"),
         (["--fault", "429=2"], "Error: rates[429] must be a probability between 0 and 1"),
+        (["--port", "99999"], "Error: Invalid value for '--port': 99999 is not in the range"),
+        (["--port", "-1"], "Error: Invalid value for '--port': -1 is not in the range"),
     ],
 )
 def test_bad_flags_are_clear_errors(args: list[str], message: str) -> None:

@@ -137,6 +137,8 @@ def test_export_then_plan_has_no_changes(tmp_path: Path) -> None:
         "de-standard",
         "us-state-sales-tax-ca",
     ]
+    # timestamps are written as the UTC date-times plan shows, and read back to the same second
+    assert "    active_from: 2030-03-17T17:46:40Z\n    expires_at: 2031-10-17T10:40:00Z\n" in text
     # the untagged ones are shown, commented out, and the plan only reports them
     assert "#   other-example-a-b:\n#     url: https://other.example/a/b\n" in text
     assert [r.address for r in plan.reports] == [
@@ -236,6 +238,24 @@ def test_secrets_are_never_written(tmp_path: Path) -> None:
     assert build_plan(load_manifests([path], environ=env).manifest, leaky).actions == ()
     with pytest.raises(ManifestError, match="STRIPE_EXPORT_LEAKY_URL is not set"):
         load_manifests([path], environ={})
+
+
+def test_a_url_with_credentials_is_read_from_a_variable() -> None:
+    """Manifests refuse a user name or password in a URL, and output masks it: export must
+    neither write it nor write a manifest that validate refuses."""
+    live = LiveState(
+        objects={
+            "webhook_endpoints": (endpoint("we_1", "https://deploy:hunter2@x.example/h", "creds"),)
+        }
+    )
+    export = build_export(live, mode="test")
+    assert "hunter2" not in render_manifest(export, KINDS, "s.json")
+    assert export.webhook_endpoints["creds"]["url"] == "${STRIPE_EXPORT_CREDS_URL}"
+    assert export.warnings == (
+        "webhook_endpoints.creds: its URL contains a user name or password, which manifests "
+        "refuse; the manifest reads it from ${STRIPE_EXPORT_CREDS_URL}: set that variable to the "
+        "URL without them (plan then shows the change) before plan or apply",
+    )
 
 
 def test_kinds_filter() -> None:

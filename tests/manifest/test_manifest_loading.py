@@ -90,6 +90,14 @@ def test_environment_is_used_for_expansion() -> None:
         ("costs $5", {}, "costs $5"),
         ("$", {}, "$"),
         ("${A}${B}", {"A": "1", "B": "2"}, "12"),
+        # a default may hold references, as in a POSIX shell
+        ("${A:-${B}}", {"B": "b"}, "b"),
+        ("${A:-${B}}", {"A": "a"}, "a"),  # an unused default is not expanded: B may be unset
+        ("${A:-${B}}", {"A": "", "B": "b"}, "b"),
+        ("${A:-${B:-c}}", {}, "c"),
+        ("${A:-x${B}y}-z", {"B": "2"}, "x2y-z"),
+        ("${A:-$$}", {}, "$"),
+        ("${A:-a}b}", {}, "ab}"),
     ],
 )
 def test_expand_values(text: str, environ: dict[str, str], expected: str) -> None:
@@ -104,6 +112,12 @@ def test_expand_values(text: str, environ: dict[str, str], expected: str) -> Non
         ("${", 0, "unterminated '${': add the closing '}'"),
         ("a${}", 1, "invalid variable reference '${}': use ${NAME} or ${NAME:-default} "
          "(write $$ for a literal $)"),
+        ("${A:-${B}}", 5, "environment variable B is not set; set it or give a default "
+         "with ${B:-default}"),
+        ("${A:-${B}", 0, "unterminated '${': add the closing '}'"),
+        ("x${A:-${B:-c}", 1, "unterminated '${': add the closing '}'"),
+        ("${A:-${1X}}", 5, "invalid variable reference '${1X}': use ${NAME} or "
+         "${NAME:-default} (write $$ for a literal $)"),
     ],
 )  # fmt: skip
 def test_expand_problems(text: str, offset: int, message: str) -> None:
@@ -124,19 +138,153 @@ def test_expansion_error_column_inside_a_quoted_string(tmp_path: Path) -> None:
     ]
 
 
+def test_nested_default_in_a_manifest(tmp_path: Path) -> None:
+    text = (
+        "version: 1\nwebhook_endpoints:\n  a:\n    url: https://${H:-${FALLBACK}}/x\n"
+        "    enabled_events: ['*']\n"
+    )
+    path = _write(tmp_path, "m.yaml", text)
+    state = load_manifests([path], environ={"FALLBACK": "b.example.com"})
+    assert state.manifest.webhook_endpoints["a"].url == "https://b.example.com/x"
+    state = load_manifests([path], environ={"H": "a.example.com"})
+    assert state.manifest.webhook_endpoints["a"].url == "https://a.example.com/x"
+    assert _errors([path]) == [
+        "4:23: webhook_endpoints.a.url: environment variable FALLBACK is not set; set it or "
+        "give a default with ${FALLBACK:-default}"
+    ]
+    path = _write(tmp_path, "m.yaml", text.replace("}}/x", "}/x"))
+    assert _errors([path]) == [
+        "4:18: webhook_endpoints.a.url: unterminated '${': add the closing '}'"
+    ]
+
+
+def test_a_url_broken_by_a_variable_is_refused(tmp_path: Path) -> None:
+    """A trailing newline (``$(cat host.txt)``) or a space in a variable: urlsplit would drop
+    the newline silently, so the check runs on the characters first."""
+    path = _write(
+        tmp_path,
+        "m.yaml",
+        "version: 1\nwebhook_endpoints:\n  a:\n    url: https://${HOST}/hooks\n"
+        "    enabled_events: ['*']\n",
+    )
+    with pytest.raises(ManifestError) as caught:
+        load_manifests([path], environ={"HOST": "example.com\n"})
+    assert [d.message for d in caught.value.diagnostics] == [  # type: ignore[attr-defined]
+        "the URL contains a line break (U+000A) at character 20; remove it"
+    ]
+    with pytest.raises(ManifestError) as caught:
+        load_manifests([path], environ={"HOST": "deploy:hunter2@example.com"})
+    assert "hunter2" not in str(caught.value)
+    assert "must not carry a user name or password" in str(caught.value)
+
+
+def test_credentials_are_never_echoed(tmp_path: Path) -> None:
+    path = _write(
+        tmp_path,
+        "m.yaml",
+        "version: 1\nwebhook_endpoints:\n  a:\n    url: deploy:hunter2@example.com/hooks\n"
+        "    enabled_events: ['*']\n",
+    )
+    assert _errors([path]) == [
+        "4:10: webhook_endpoints.a.url: the URL is not an absolute https URL "
+        "(e.g. https://example.com/stripe/webhooks)"
+    ]
+
+
 def test_yaml_12_booleans_keep_norway_and_names_as_strings(tmp_path: Path) -> None:
     path = _write(
         tmp_path,
         "m.yaml",
         "version: 1\nwebhook_endpoints:\n  yes:\n    url: https://example.com/a\n"
-        "    enabled_events: ['*']\n    disabled: yes\n  2024:\n    url: https://example.com/b\n"
+        "    enabled_events: ['*']\n    disabled: false\n  2024:\n    url: https://example.com/b\n"
         "    enabled_events: ['*']\n    disabled: true\ntax_registrations:\n  no:\n"
         "    country: NO\n    country_options: {no: {type: standard}}\n",
     )
     manifest = load_manifests([path], environ={}).manifest
-    assert manifest.webhook_endpoints["yes"].disabled is True  # pydantic reads "yes" as true
+    assert manifest.webhook_endpoints["yes"].disabled is False
     assert manifest.webhook_endpoints["2024"].disabled is True
     assert manifest.tax_registrations["no"].country == "NO"
+
+
+_TYPED = (
+    "version: 1\npolicy:\n  max_destroy: MAX\nwebhook_endpoints:\n  a:\n"
+    "    url: https://example.com/a\n    enabled_events: ['*']\n    disabled: DISABLED\n"
+    "    metadata:\n      build: ${BUILD}\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("disabled", "max_destroy", "environ", "expected"),
+    [
+        ("${D}", "${M}", {"D": "true", "M": "3"}, (True, 3)),
+        ("${D}", "${M}", {"D": "False", "M": "+0"}, (False, 0)),
+        ("${D:-false}", "${M:-${FALLBACK:-2}}", {}, (False, 2)),
+    ],
+)
+def test_a_whole_unquoted_reference_is_typed_by_yaml_rules(
+    tmp_path: Path,
+    disabled: str,
+    max_destroy: str,
+    environ: dict[str, str],
+    expected: tuple[bool, int],
+) -> None:
+    text = _TYPED.replace("DISABLED", disabled).replace("MAX", max_destroy)
+    path = _write(tmp_path, "m.yaml", text)
+    manifest = load_manifests([path], environ={**environ, "BUILD": "42"}).manifest
+    endpoint = manifest.webhook_endpoints["a"]
+    assert (endpoint.disabled, manifest.policy.max_destroy) == expected
+    assert endpoint.metadata == {"build": "42"}  # a string field keeps the text
+    assert type(endpoint.metadata["build"]) is str
+
+
+@pytest.mark.parametrize(
+    ("disabled", "max_destroy", "environ", "errors"),
+    [
+        (
+            "${D}",
+            "${M}",
+            {"D": "yes", "M": "3.0"},
+            [
+                "3:16: policy.max_destroy: expected a whole number, got '3.0'; write the number "
+                "without quotes",
+                "8:15: webhook_endpoints.a.disabled: expected true or false, got 'yes' (only "
+                "these two words, unquoted, are booleans)",
+            ],
+        ),
+        (
+            '"${D}"',
+            "'${M}'",
+            {"D": "true", "M": "3"},
+            [
+                "3:16: policy.max_destroy: expected a whole number, got '3'; write the number "
+                "without quotes",
+                "8:15: webhook_endpoints.a.disabled: expected true or false, got 'true' (only "
+                "these two words, unquoted, are booleans)",
+            ],
+        ),
+        (
+            "x${D}",
+            "${M}0",
+            {"D": "true", "M": "3"},
+            [
+                "3:16: policy.max_destroy: expected a whole number, got '30'; write the number "
+                "without quotes",
+                "8:15: webhook_endpoints.a.disabled: expected true or false, got 'xtrue' (only "
+                "these two words, unquoted, are booleans)",
+            ],
+        ),
+    ],
+)
+def test_other_strings_never_fill_a_boolean_or_integer(
+    tmp_path: Path, disabled: str, max_destroy: str, environ: dict[str, str], errors: list[str]
+) -> None:
+    text = _TYPED.replace("DISABLED", disabled).replace("MAX", max_destroy)
+    path = _write(tmp_path, "m.yaml", text)
+    with pytest.raises(ManifestError) as caught:
+        load_manifests([path], environ={**environ, "BUILD": "42"})
+    assert [f"{d.line}:{d.column}: {d.path}: {d.message}" for d in caught.value.diagnostics] == (  # type: ignore[attr-defined]
+        errors
+    )
 
 
 def test_anchors_and_merge_keys(tmp_path: Path) -> None:

@@ -59,6 +59,32 @@ def test_examples_validate_against_the_schema(example: Path) -> None:
             "should be non-empty",
         ),
         ({"version": 1, "colour": "blue"}, "Additional properties are not allowed"),
+        (
+            {"version": 1, "webhook_endpoints": {"x": {"metadata": {"owner": ""}}}},
+            "should be non-empty",
+        ),
+        (
+            {"version": 1, "webhook_endpoints": {"x": {"disabled": "yes"}}},
+            "'yes' is not valid under any of the given schemas",
+        ),
+        ({"version": 1, "policy": {"max_destroy": "3"}}, "'3' is not valid under any"),
+        ({"version": 1, "policy": {"max_destroy": -1}}, "-1 is not valid under any"),
+        (
+            {"version": 1, "webhook_endpoints": {"x": {"url": "https://u:p@example.com/x"}}},
+            "does not match",
+        ),
+        (
+            {"version": 1, "webhook_endpoints": {"x": {"url": "https://example.com/a b"}}},
+            "does not match",
+        ),
+        (
+            {"version": 1, "webhook_endpoints": {"x": {"url": "https://example.com/\n"}}},
+            "does not match",
+        ),
+        (
+            {"version": 1, "webhook_endpoints": {"x": {"url": "https://example.com/\u200b"}}},
+            "does not match",
+        ),
     ],
 )
 def test_schema_rejects_what_the_loader_rejects(document: dict[str, Any], complaint: str) -> None:
@@ -72,3 +98,35 @@ def test_country_options_in_schema_come_from_stripe_spec() -> None:
     assert sorted(options) == sorted(country_option_schemas())
     assert options["us"]["required"] == ["state", "type"]
     assert "x-stripeBypassValidation" not in json.dumps(options)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://example.com/hooks?a=b#c",
+        "https://${APP_HOST}/hooks",
+        "${STRIPE_EXPORT_ORDERS_URL}",
+        "http://[::1]:8080/x",
+        "https://example.com/pay@me",
+    ],
+)
+def test_schema_accepts_the_urls_the_loader_accepts(url: str) -> None:
+    document = {"version": 1, "webhook_endpoints": {"x": {"url": url, "enabled_events": ["*"]}}}
+    assert [error.message for error in _validator().iter_errors(document)] == []
+
+
+def test_a_whole_reference_may_stand_for_a_boolean_or_integer() -> None:
+    """As the loader allows (an unquoted ${VAR} is typed after expansion)."""
+    document = {
+        "version": 1,
+        "policy": {"max_destroy": "${MAX_DESTROY:-3}"},
+        "webhook_endpoints": {
+            "x": {
+                "url": "https://example.com/x",
+                "enabled_events": ["*"],
+                "disabled": "${DISABLED}",
+                "lifecycle": {"protect": "${PROTECT:-true}"},
+            }
+        },
+    }
+    assert [error.message for error in _validator().iter_errors(document)] == []

@@ -80,6 +80,39 @@ def test_no_format_contains_the_key_or_the_secret(fmt: str) -> None:
     assert "(sensitive)" in output
 
 
+@pytest.mark.parametrize("fmt", ["text", "markdown", "json"])
+def test_no_format_shows_a_password_in_a_live_url(fmt: str) -> None:
+    """Manifests refuse credentials in URLs; one set in the Dashboard is still masked."""
+    live = {
+        "webhook_endpoints": [
+            {
+                "id": "we_1",
+                "url": "https://deploy:hunter2@example.com/orders",
+                "enabled_events": ["invoice.paid"],
+                "status": "enabled",
+                "metadata": {
+                    "managed_by": "stripe-reconciler",
+                    "reconciler_name": "orders",
+                    "reconciler_connect": "false",
+                },
+            },
+            {
+                "id": "we_2",
+                "url": "https://ops:hunter2@example.com/other",
+                "enabled_events": ["*"],
+                "status": "enabled",
+                "metadata": {},
+            },
+        ]
+    }
+    plan = plan_of(LEAKY_DESIRED, live)
+    assert [c.path for a in plan.actions for c in a.changes if c.path == "url"] == ["url"]
+    output = render(build_view(plan), fmt)
+    assert "hunter2" not in output
+    assert "https://(sensitive)@example.com/orders" in output
+    assert "https://(sensitive)@example.com/other" in output
+
+
 def test_plan_file_contains_neither() -> None:
     text = dump_plan_file(_plan_file(LEAKY_DESIRED, LEAKY_LIVE), secrets=(API_KEY,))
     assert SECRET not in text

@@ -11,6 +11,7 @@ from reconciler.plan.model import Action, ActionType, FieldChange, Plan
 from reconciler.plan.render import (
     MARKDOWN_LIMIT,
     build_view,
+    format_value,
     render,
     render_json,
     render_markdown,
@@ -201,3 +202,37 @@ def test_timestamps_are_shown_with_their_utc_date() -> None:
     assert "      expires_at: (none) → 1830211200 (2027-12-31T00:00:00Z)\n" in render_text(view)
     assert "| `expires_at` | `—` | `1830211200 (2027-12-31T00:00:00Z)` |" in render_markdown(view)
     assert json.loads(render_json(view))["actions"][0]["changes"][0]["after"] == 1830211200
+
+
+def test_a_timestamp_no_date_can_show_is_shown_as_a_number() -> None:
+    """Manifests refuse such values; a live object may carry one, and rendering must not crash."""
+    plan = plan_of(
+        {
+            "version": 1,
+            "tax_registrations": {
+                "us-ca": {
+                    "country": "US",
+                    "country_options": {"us": {"type": "state_sales_tax", "state": "CA"}},
+                    "expires_at": "2027-12-31T00:00:00Z",
+                }
+            },
+        },
+        {
+            "tax_registrations": [
+                {
+                    "id": "taxreg_1",
+                    "country": "US",
+                    "country_options": {"us": {"type": "state_sales_tax", "state": "CA"}},
+                    "active_from": 1700000000,
+                    "expires_at": 10**30,
+                    "status": "active",
+                }
+            ]
+        },
+    )
+    view = build_view(plan)
+    assert f"      expires_at: {10**30} → 1830211200 (2027-12-31T00:00:00Z)\n" in render_text(view)
+    assert f"| `expires_at` | `{10**30}` |" in render_markdown(view)
+    assert format_value(253402300799, "active_from") == "253402300799 (9999-12-31T23:59:59Z)"
+    assert format_value(253402300800, "active_from") == "253402300800"
+    assert format_value(-(10**20), "expires_at") == str(-(10**20))

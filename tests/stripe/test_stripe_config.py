@@ -78,6 +78,35 @@ def test_unusable_keys_are_refused_without_echoing_them(key: str | None, message
         StripeConfig(api_key=key or "")
 
 
+@pytest.mark.parametrize(
+    ("key", "message"),
+    [
+        (
+            "pk_test_" + TAIL,
+            "A publishable key (pk_…) cannot manage webhook endpoints or Tax settings: "
+            "pass --api-key a secret (sk_…) or restricted (rk_…) key.",
+        ),
+        (
+            "whsec_" + TAIL,
+            "--api-key does not hold a Stripe secret key: expected one starting with "
+            "sk_test_, sk_live_, rk_test_ or rk_live_.",
+        ),
+        (
+            "sk_test_" + TAIL + " ",
+            "The Stripe API key in --api-key contains characters a key never has "
+            "(spaces, quotes or line breaks?); check how it was copied.",
+        ),
+    ],
+)
+def test_messages_name_where_the_key_came_from(key: str, message: str) -> None:
+    with pytest.raises(UsageError) as caught:
+        key_mode(key, source="--api-key")
+    assert str(caught.value) == message
+    with pytest.raises(UsageError) as caught:
+        StripeConfig(api_key=key, key_source="--api-key")
+    assert str(caught.value) == message
+
+
 def test_defaults_resolve_from_mode_and_pinned_version() -> None:
     test = StripeConfig(api_key=TEST_KEY)
     live = StripeConfig(api_key=LIVE_KEY)
@@ -153,6 +182,18 @@ def test_allowed_api_bases(base: str, normalised: str) -> None:
             "Invalid API base https://api.stripe.com: it must not carry credentials, a query "
             "or a fragment.",
         ),
+        (
+            "http://127.0.0.1:99999",
+            "Invalid API base 'http://127.0.0.1:99999': the port must be from 1 to 65535.",
+        ),
+        (
+            "user:hunter2@api.stripe.com",
+            "Invalid API base given: expected an https:// URL such as https://api.stripe.com.",
+        ),
+        (
+            "https://api.stripe.com:0",
+            "Invalid API base 'https://api.stripe.com:0': the port must be from 1 to 65535.",
+        ),
     ],
 )
 def test_refused_api_bases(base: str, message: str) -> None:
@@ -190,7 +231,13 @@ def test_is_loopback_host(host: str, loopback: bool) -> None:
         ({"max_concurrency": 0}, "StripeConfig.max_concurrency must be at least 1, got 0."),
         (
             {"stripe_account": "123"},
-            "Invalid connected account '123': expected an id like acct_….",
+            "Invalid connected account '123': expected an id like acct_1A2b3C (letters and "
+            "digits after acct_).",
+        ),
+        (
+            {"stripe_account": "acct_1\nX: y"},
+            "Invalid connected account 'acct_1\\nX: y': expected an id like acct_1A2b3C "
+            "(letters and digits after acct_).",
         ),
     ],
 )

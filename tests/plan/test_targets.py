@@ -1,0 +1,153 @@
+"""``--target`` names something: a kind, a declared address, or a live object's address.
+
+A typo used to print ``No changes.`` and exit 0, which reads as "nothing to do" in CI.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from plan_helpers import live_state
+
+from reconciler.errors import UsageError
+from reconciler.manifest.model import Manifest
+from reconciler.plan.builder import build_plan
+from reconciler.plan.targets import check_targets
+
+DESIRED: dict[str, Any] = {
+    "version": 1,
+    "webhook_endpoints": {
+        "orders": {"url": "https://example.com/orders", "enabled_events": ["invoice.paid"]},
+        "billing": {"url": "https://example.com/billing", "enabled_events": ["invoice.paid"]},
+    },
+    "tax_registrations": {
+        "us-ca": {
+            "country": "US",
+            "country_options": {"us": {"type": "state_sales_tax", "state": "CA"}},
+        }
+    },
+}
+LIVE: dict[str, Any] = {
+    "webhook_endpoints": [
+        {"id": "we_left", "url": "https://example.com/x", "enabled_events": ["*"], "metadata": {}}
+    ],
+    "tax_registrations": [
+        {
+            "id": "taxreg_old",
+            "country": "US",
+            "country_options": {"us": {"type": "state_sales_tax", "state": "NY"}},
+            "status": "active",
+            "active_from": 1,
+            "expires_at": None,
+        }
+    ],
+    "tax_settings": {"object": "tax.settings", "status": "active"},
+}
+MANIFEST = Manifest.model_validate(DESIRED)
+HINT = (
+    " (a target is a kind, a declared address such as webhook_endpoints.<name>, or a live "
+    "object's address as plan shows it, such as webhook_endpoints[we_…])"
+)
+
+
+@pytest.mark.parametrize(
+    "targets",
+    [
+        (),
+        ("webhook_endpoints",),
+        ("tax_settings",),  # a kind even when nothing declares it
+        ("tax_registrations", "webhook_endpoints.orders"),
+        ("tax_registrations.us-ca",),
+        ("webhook_endpoints[we_left]",),  # an unmanaged or orphaned live object
+        ("tax_registrations[taxreg_old]",),
+    ],
+)
+def test_known_targets_pass(targets: tuple[str, ...]) -> None:
+    check_targets(targets, MANIFEST, live_state(LIVE))
+
+
+@pytest.mark.parametrize(
+    ("target", "message"),
+    [
+        ("bogus", "unknown --target 'bogus': 'bogus' is not a kind" + HINT),
+        (
+            "webhook_endpoint",
+            "unknown --target 'webhook_endpoint': 'webhook_endpoint' is not a kind; did you "
+            "mean 'webhook_endpoints'?",
+        ),
+        (
+            "webhook_endpoints.nope",
+            "unknown --target 'webhook_endpoints.nope': no webhook_endpoints named 'nope' is "
+            "declared" + HINT,
+        ),
+        (
+            "webhook_endpoints.order",
+            "unknown --target 'webhook_endpoints.order': no webhook_endpoints named 'order' is "
+            "declared; did you mean 'webhook_endpoints.orders'?",
+        ),
+        (
+            "tax_registrations.us-ny",
+            "unknown --target 'tax_registrations.us-ny': no tax_registrations named 'us-ny' is "
+            "declared; did you mean 'tax_registrations.us-ca'?",
+        ),
+        (
+            "webhook_endpoints[we_lef]",
+            "unknown --target 'webhook_endpoints[we_lef]': no live webhook_endpoints object has "
+            "that id; did you mean 'webhook_endpoints[we_left]'?",
+        ),
+        (
+            "webhooks.orders",
+            "unknown --target 'webhooks.orders': 'webhooks' is not a kind; did you mean "
+            "'webhook_endpoints.orders'?",
+        ),
+        (
+            "tax_settings.head_office",
+            "unknown --target 'tax_settings.head_office': tax_settings is one object; target it "
+            "as 'tax_settings'",
+        ),
+    ],
+)
+def test_unknown_targets_are_usage_errors(target: str, message: str) -> None:
+    with pytest.raises(UsageError) as caught:
+        check_targets((target,), MANIFEST, live_state(LIVE))
+    assert str(caught.value) == message
+
+
+def test_every_unknown_target_is_named() -> None:
+    with pytest.raises(UsageError) as caught:
+        check_targets(("bogus", "webhook_endpoints", "nope"), MANIFEST, live_state(LIVE))
+    assert str(caught.value) == (
+        "unknown --target 'bogus': 'bogus' is not a kind; unknown --target 'nope': 'nope' is not "
+        "a kind" + HINT
+    )
+
+
+TAGGED_LEFTOVER = {
+    "id": "we_gone",
+    "url": "https://example.com/gone",
+    "enabled_events": ["invoice.paid"],
+    "status": "enabled",
+    "metadata": {
+        "managed_by": "stripe-reconciler",
+        "reconciler_name": "legacy",
+        "reconciler_connect": "false",
+    },
+}
+
+
+@pytest.mark.parametrize(
+    "target",
+    ["webhook_endpoints.legacy", "webhook_endpoints.legacy[we_gone]", "webhook_endpoints[we_gone]"],
+)
+def test_an_endpoint_tagged_with_a_name_no_longer_declared_is_targeted_three_ways(
+    target: str,
+) -> None:
+    """Its address is webhook_endpoints.legacy[we_gone]; the name alone and kind[id] work too,
+    as README's advice for the endpoint limit says, and each plans exactly its deletion."""
+    live = live_state({**LIVE, "webhook_endpoints": [*LIVE["webhook_endpoints"], TAGGED_LEFTOVER]})
+    check_targets((target,), MANIFEST, live)
+    plan = build_plan(MANIFEST, live, targets=(target,))
+    assert [(a.address, a.action.value) for a in plan.actions] == [
+        ("webhook_endpoints.legacy[we_gone]", "delete")
+    ]
