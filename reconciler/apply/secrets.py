@@ -130,7 +130,23 @@ class FileSink:
     def write(self, entries: dict[str, str]) -> None:
         """Merge ``entries`` (variable → value) into the file, atomically, under a lock."""
         with self._locked():
+            self._remove_interrupted_writes()
             self._replace(self._merged(entries))
+
+    @property
+    def _temp_prefix(self) -> str:
+        return f".{self.path.name}.tmp-"
+
+    def _remove_interrupted_writes(self) -> None:
+        """Delete temporary files a killed writer left next to the file (they hold secrets).
+
+        Called under the lock: every writer holds it while its temporary file exists, so any
+        such file found now belongs to a writer that died before its rename.
+        """
+        for leftover in self.path.parent.glob(f"{self._temp_prefix}*"):
+            with contextlib.suppress(OSError):
+                leftover.unlink()
+                logger.warning("removed %s, left by an apply that was interrupted", leftover)
 
     def read(self) -> dict[str, str]:
         """The entries currently in the file (for tests and recovery checks)."""
@@ -186,7 +202,7 @@ class FileSink:
 
     def _replace(self, content: str) -> None:
         directory = self.path.parent
-        fd, temp_name = tempfile.mkstemp(prefix=f".{self.path.name}.", dir=directory)
+        fd, temp_name = tempfile.mkstemp(prefix=self._temp_prefix, dir=directory)
         try:
             os.fchmod(fd, 0o600)  # mkstemp already uses 0600; be explicit about the promise
             with os.fdopen(fd, "w", encoding="utf-8") as handle:

@@ -326,3 +326,17 @@ def test_command_does_not_inherit_the_stripe_key(
     environment = out.read_text()
     assert "VAULT_ADDR=https://vault.example.com" in environment
     assert "STRIPE_API_KEY" not in environment
+
+
+def test_a_write_removes_what_a_killed_writer_left(tmp_path: Path) -> None:
+    """A SIGKILL between the temporary file and its rename leaves a file full of secrets next
+    to the sink (the crash suite's leak scan found one); the next write removes it, and a
+    file of another name that merely starts alike stays."""
+    path = tmp_path / "s.env"
+    path.write_text("A=1\n")
+    stale = tmp_path / ".s.env.tmp-k1ll3d"
+    stale.write_text(f"STRIPE_WEBHOOK_SECRET_OLD={SECRET}\n")
+    unrelated = tmp_path / ".s.env.bak"
+    unrelated.write_text("B=2\n")
+    FileSink(path).deliver(new_secret())
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".s.env.bak", "s.env"]
