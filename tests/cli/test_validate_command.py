@@ -24,7 +24,7 @@ DONE_WHEN_LINES = [
     "(http is allowed just for localhost in test mode)",
     "manifest.yaml:6:50: webhook_endpoints.orders.enabled_events[1]: unknown event "
     "'invoice.payed'; did you mean 'invoice.paid', 'invoice.updated' or 'invoice.created'? "
-    "(if Stripe added it after API version 2026-09-30.endive, pass --allow-unknown-events)",
+    "(if Stripe added it after API version 2026-10-28.endive, pass --allow-unknown-events)",
     "manifest.yaml:9:7: webhook_endpoints.orders.metadata.this_metadata_key_is_41_characters_"
     "long__: key is 41 characters long; Stripe allows at most 40",
     "manifest.yaml:10:5: webhook_endpoints.orders.colour: unknown key 'colour'; allowed: "

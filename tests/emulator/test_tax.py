@@ -290,6 +290,29 @@ def test_registration_shapes_rejected(
             {"country": "in", "country_options[in][type]": "simplified"},
             {"in": {"type": "simplified"}},
         ),
+        # 2026-10-28.endive (stripe-python 16.1.0): four simplified countries, US utility users
+        *(
+            (
+                {"country": code.upper(), f"country_options[{code}][type]": "simplified"},
+                {code: {"type": "simplified"}},
+            )
+            for code in ("bw", "ci", "gh", "mu")
+        ),
+        (
+            {
+                "country": "US",
+                "country_options[us][state]": "CA",
+                "country_options[us][type]": "utility_users_tax",
+                "country_options[us][utility_users_tax][jurisdiction]": "LOSANGELES",
+            },
+            {
+                "us": {
+                    "state": "CA",
+                    "type": "utility_users_tax",
+                    "utility_users_tax": {"jurisdiction": "LOSANGELES"},
+                }
+            },
+        ),
     ],
 )
 def test_registration_shapes_accepted(
