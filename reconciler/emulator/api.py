@@ -215,6 +215,7 @@ class ApiApp:
                     "There is currently another in-progress request using this Idempotency-Key. "
                     "Please try again later.",
                     error_type="idempotency_error",
+                    code="idempotency_key_in_use",
                     stored=False,
                     headers={"Stripe-Should-Retry": "true"},
                 )

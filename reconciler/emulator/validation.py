@@ -76,6 +76,7 @@ def _cannot_unset(field: str) -> EmulatedError:
         f"You passed an empty string for '{field}'. We assume empty values are an attempt to "
         f"unset a parameter; however '{field}' cannot be unset. You should remove '{field}' "
         "from your request or supply a non-empty value.",
+        code="parameter_invalid_empty",
     )
 
 
@@ -125,7 +126,9 @@ def _coerce_object(value: Any, schema: dict[str, Any], name: str) -> dict[str, A
         if sub is None:
             if not isinstance(extra, dict):
                 # Stripe rejects unknown keys at every level, declared closed or not.
-                raise invalid_param(field, f"Received unknown parameter: {field}")
+                raise invalid_param(
+                    field, f"Received unknown parameter: {field}", code="parameter_unknown"
+                )
             # Free-form maps (metadata) take "" as "remove this key" (FACTS.md §4).
             result[key] = coerce(item, extra, field)
             continue
@@ -137,7 +140,9 @@ def _coerce_object(value: Any, schema: dict[str, Any], name: str) -> dict[str, A
     for required in schema.get("required", []):
         if required not in result:
             field = _child(name, required)
-            raise invalid_param(field, f"Missing required param: {field}.")
+            raise invalid_param(
+                field, f"Missing required param: {field}.", code="parameter_missing"
+            )
     return result
 
 
@@ -154,7 +159,7 @@ def _coerce_array(value: Any, schema: dict[str, Any], name: str) -> list[Any]:
 
 def _coerce_integer(value: str, schema: dict[str, Any], name: str) -> int:
     if not _INTEGER.match(value):
-        raise invalid_param(name, f"Invalid integer: {value}")
+        raise invalid_param(name, f"Invalid integer: {value}", code="parameter_invalid_integer")
     number = int(value)
     low, high = schema.get("minimum"), schema.get("maximum")
     if (low is not None and number < low) or (high is not None and number > high):

@@ -48,6 +48,7 @@ def paginate(
         raise invalid_param(
             "ending_before",
             "You may only specify one of these parameters: ending_before, starting_after.",
+            code="parameters_exclusive",
         )
     ids = [obj["id"] for obj in objects]
     if after is not None:
