@@ -299,6 +299,7 @@ class ApiApp:
             params=params,
             path_args=path_args,
             path=path,
+            refuse_duplicate_registrations=self.runtime.config.refuse_duplicate_registrations,
         )
         mutating = route.method != "get"
         try:

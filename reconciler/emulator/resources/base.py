@@ -22,6 +22,8 @@ class Call:
     params: dict[str, Any]
     path_args: dict[str, str]
     path: str
+    #: the emulator option that refuses overlapping registrations of one natural key
+    refuse_duplicate_registrations: bool = False
 
 
 Handler = Callable[[Call], dict[str, Any]]
