@@ -49,7 +49,6 @@ from reconciler.apply.progress import (
 from reconciler.apply.secrets import NewSecret, SecretSinks
 from reconciler.errors import (
     ApplyError,
-    InvalidRequestError,
     MalformedResponseError,
     NotFoundError,
     ReconcilerError,
@@ -69,12 +68,8 @@ logger = logging.getLogger(__name__)
 ENDPOINTS = "webhook_endpoints"
 REGISTRATIONS = "tax_registrations"
 
-#: Longest wait for a clamped expiry before a replace creates the successor (see
-#: ``Executor._expire_registration``); a longer one (a scheduled registration) is not waited for.
-MAX_EXPIRY_WAIT = 3.0
-#: Clock and sleep for the expiry clamp; module-level so tests can replace them.
+#: The clock apply judges registration windows by; module-level so tests can replace it.
 _now = time.time
-_sleep = asyncio.sleep
 
 #: How many times one create is sent again with a derived key after its answer turned out to be
 #: a replay of an object that is gone (deleted or expired since); each needs its own earlier loss.
@@ -198,10 +193,10 @@ class Executor:
             return await self._create_endpoint(action)
         if action.kind == REGISTRATIONS and action.action is ActionType.REPLACE:
             # expire the old one, then create its successor
-            await self._expire_registration(action, requests[0], wait=True)
+            await self._expire_registration(action, requests[0])
             return await self._create_registration(action, 1)
         if action.kind == REGISTRATIONS and action.action is ActionType.EXPIRE:
-            await self._expire_registration(action, requests[0], wait=False)
+            await self._expire_registration(action, requests[0])
             return action.live_id
         if action.kind == REGISTRATIONS and creating:
             return await self._create_registration(action, 0)
@@ -209,42 +204,21 @@ class Executor:
             await self._send(action, index, request)
         return action.live_id
 
-    async def _expire_registration(self, action: Action, request: Request, *, wait: bool) -> None:
-        """End a registration; ``expires_at: now`` is clamped to stay after ``active_from``.
+    async def _expire_registration(self, action: Action, request: Request) -> None:
+        """End a registration as planned (``expires_at=now``, or a scheduled one's start).
 
-        Stripe needs ``expires_at > active_from``, so a registration that starts this very
-        second (or later) ends one second after it starts instead of "now". Before a replace
-        creates the successor for the same jurisdiction, a wait of at most
-        :data:`MAX_EXPIRY_WAIT` seconds lets that second pass, so the old one is expired.
+        One that has expired since the plan was made (an earlier run of this plan, another
+        apply, the Dashboard) is left alone: Stripe updates expired registrations too, and
+        ``expires_at=now`` on one would move its end later.
         """
-        if request.params.get("expires_at") == "now":
-            live = next(
-                (o for o in await self._lookup(REGISTRATIONS) if o.get("id") == action.live_id),
-                None,
-            )
-            if live is not None and live.get("status") == "expired":
-                self._note(action, f"{action.live_id} is already expired")
-                return
-            active_from = (live or {}).get("active_from")
-            if isinstance(active_from, int) and active_from >= int(_now()):
-                clamped = {**request.params, "expires_at": active_from + 1}
-                request = replace(request, params=clamped)
-        try:
-            await self._send(action, 0, request)
-        except InvalidRequestError:
-            # Another apply of this plan (its clamped body gives it another idempotency key) or a
-            # Dashboard user may have ended it in between; Stripe refuses to update an expired
-            # registration, and expired is what this action asked for.
-            if await self._registration_gone(str(action.live_id)) is None:
-                raise
-            self._note(action, f"{action.live_id} was expired meanwhile")
+        live = next(
+            (o for o in await self._lookup(REGISTRATIONS) if o.get("id") == action.live_id),
+            None,
+        )
+        if live is not None and live.get("status") == "expired":
+            self._note(action, f"{action.live_id} is already expired")
             return
-        ends = request.params.get("expires_at")
-        if wait and isinstance(ends, int):
-            delay = ends - _now()
-            if 0 < delay <= MAX_EXPIRY_WAIT:
-                self._note(action, f"waiting {delay:.1f}s for {action.live_id} to expire")
-                await _sleep(delay + 0.05)
+        await self._send(action, 0, request)
 
     async def _create_registration(self, action: Action, index: int) -> str:
         request = action.requests[index]
@@ -258,7 +232,8 @@ class Executor:
             self._note(action, f"already exists as {existing} (same natural key and window)")
             return existing
         created = await self._create(action, index, request, self._registration_gone)
-        return _id_of(created, request)
+        new_id = _id_of(created, request)
+        return new_id
 
     async def _create(
         self,
@@ -411,21 +386,7 @@ class Executor:
             if retry:
                 key = f"{key}-r{retry}"  # a create sent again after a stale replay
         try:
-            try:
-                response = await self._client.request(
-                    request.method, path, params, idempotency_key=key
-                )
-            except InvalidRequestError as error:
-                if not _ends_in_its_first_second(request, error):
-                    raise
-                # A registration that became active this very second cannot end in it
-                # (expires_at must be later than active_from, and `now` is that second): wait
-                # for the next one. Stripe stores no result for a rejected request, so the
-                # same key is fine.
-                await asyncio.sleep(1.0)
-                response = await self._client.request(
-                    request.method, path, params, idempotency_key=key
-                )
+            response = await self._client.request(request.method, path, params, idempotency_key=key)
         except NotFoundError:
             if request.method.upper() != "DELETE":
                 raise
@@ -488,7 +449,3 @@ async def execute_plan(
     return await Executor(client, target, sinks, parallelism=parallelism, on_event=on_event).run(
         plan
     )
-
-
-def _ends_in_its_first_second(request: Request, error: InvalidRequestError) -> bool:
-    return error.param == "expires_at" and request.params.get("expires_at") == "now"
