@@ -11,7 +11,10 @@ creating a registration, apply lists them once per phase and looks it up by natu
 window (:mod:`reconciler.apply.lookup`), which covers what the 24-hour key window does not.
 Right after creating an endpoint it lists the ones tagged with that name: one it did not plan
 for was created by a concurrent apply of another plan, so it deletes its own before handing out
-the secret (see ``_yield_to_concurrent_create``).
+the secret (see ``_yield_to_concurrent_create``). Registrations get the same treatment once per
+phase: after the phase's creates, one listing; a registration this apply created that has a
+twin it did not plan for (a concurrent apply of another plan) is expired again and its action
+fails (``_yield_registrations_to_rivals``), so at most one of the twins survives.
 
 Webhook signing secrets. A new endpoint is created with the metadata marker
 ``reconciler_secret_pending=true``; its secret goes to every sink before anything else happens to
@@ -37,7 +40,7 @@ from typing import Any
 
 from reconciler.apply.idempotency import idempotency_key
 from reconciler.apply.listing import SharedListing
-from reconciler.apply.lookup import same_registration
+from reconciler.apply.lookup import same_registration, twins
 from reconciler.apply.progress import (
     ActionResult,
     ApplyResult,
@@ -137,6 +140,8 @@ class Executor:
         self._milestones = 0
         self._planned_ids: frozenset[str] = frozenset()
         self._endpoint_listing = SharedListing(self._list_endpoints)
+        #: registrations this run created in the current phase: (action, new id, create request)
+        self._new_registrations: list[tuple[Action, str, Request]] = []
 
     async def run(self, plan: Plan) -> ApplyResult:
         self._planned_ids = frozenset(a.live_id for a in plan.actions if a.live_id)
@@ -149,6 +154,8 @@ class Executor:
                 continue
             self._phase = phase
             await self._run_phase(batch, results)
+            indexes = {action.address: index for index, action in batch}
+            await self._yield_registrations_to_rivals(indexes, results)
         ordered = tuple(
             results.get(i) or ActionResult(a.address, a.action.value, Status.NOT_STARTED, a.live_id)
             for i, a in indexed
@@ -233,7 +240,48 @@ class Executor:
             return existing
         created = await self._create(action, index, request, self._registration_gone)
         new_id = _id_of(created, request)
+        self._new_registrations.append((action, new_id, request))
         return new_id
+
+    async def _yield_registrations_to_rivals(
+        self, indexes: Mapping[str, int], results: dict[int, ActionResult]
+    ) -> None:
+        """Keep at most one registration per window when applies of different plans race.
+
+        The listing is sent after every create of the phase completed. A twin this run did
+        not plan for, next to one it created, was created by another apply: the one this run
+        created is expired again (in its first second, or where it starts if scheduled) and
+        its action fails; run apply again. Of two twins at least one creator lists after both
+        exist and yields, as for endpoints (``_yield_to_concurrent_create``): none may survive
+        (the next apply creates one), never two.
+        """
+        created, self._new_registrations = self._new_registrations, []
+        if not created:
+            return
+        listed = await HANDLERS[REGISTRATIONS].fetch(self._client)
+        by_id = {str(obj.get("id")): obj for obj in listed}
+        for action, new_id, request in created:
+            rivals = twins(
+                request.params, listed, excluded={new_id, *self._planned_ids}, now=int(_now())
+            )
+            if not rivals:
+                continue
+            own = by_id.get(new_id, {})
+            ends: Any = own.get("active_from") if own.get("status") == "scheduled" else "now"
+            path = f"{REGISTRATION_PATH}/{new_id}"
+            message = (
+                f"another apply created {action.address} at the same time ({', '.join(rivals)}); "
+                f"expired the one this apply created ({new_id}). Run apply again once the "
+                "other apply has finished."
+            )
+            try:
+                await self._send(action, 102, Request("expire", "POST", path, {"expires_at": ends}))
+            except ReconcilerError as error:
+                message = f"{message[: message.index('; expired')]}; expiring {new_id}: {error}"
+            self._stopped = True
+            self._emit("fail", action, new_id, None, message)
+            index = indexes[action.address]
+            results[index] = replace(results[index], status=Status.FAILED, error=message)
 
     async def _create(
         self,
