@@ -216,3 +216,21 @@ def test_pending_is_not_reported_for_manifests_without_tax(
     assert run.code == 0, run.stderr
     assert settings(emulator)["status"] == "pending"
     assert "pending" not in run.stdout
+
+
+def test_registrations_of_the_newest_api_version_apply(
+    emulator: EmulatorServer, tmp_path: Path
+) -> None:
+    """2026-10-28.endive (stripe-python 16.1.0), the pinned version, added BW, CI, GH, MU and
+    US utility_users_tax; validation, the tool and the emulator all take them (issue 14 item 9)."""
+    newer = (
+        "tax_registrations:\n"
+        "  bw: {country: BW, country_options: {bw: {type: simplified}}}\n"
+        "  la-uut:\n    country: US\n    country_options:\n"
+        "      us: {type: utility_users_tax, state: CA, utility_users_tax: {jurisdiction: LA}}\n"
+    )
+    path = manifest(tmp_path, HEAD_OFFICE, newer)
+    run = apply(emulator, path)
+    assert run.code == 0, run.stderr
+    assert sorted(r["country"] for r in registrations(emulator)) == ["BW", "US"]
+    assert_no_changes(emulator, path)
