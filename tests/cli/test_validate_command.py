@@ -53,6 +53,18 @@ def test_example_is_valid_through_click_runner() -> None:
     assert result.stderr == "Valid: 6 resources declared.\n"
 
 
+def test_events_next_to_the_wildcard_validate_without_a_warning(tmp_path: Path) -> None:
+    """``['*']`` leaves out events that require explicit selection (Stripe's API reference)."""
+    path = tmp_path / "m.yaml"
+    path.write_text(
+        "version: 1\nwebhook_endpoints:\n  all:\n    url: https://example.com/h\n"
+        "    enabled_events: ['*', three_d_secure.authentication.succeeded]\n"
+    )
+    result = CliRunner(env=_runner_env()).invoke(cli, ["validate", str(path)])
+    assert result.exit_code == 0, result.output
+    assert result.stderr == "Valid: 1 resource declared.\n"
+
+
 def test_done_when_manifest_reports_each_problem(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(DONE_WHEN.parent)
     result = CliRunner(env=_runner_env()).invoke(cli, ["validate", "manifest.yaml"])
