@@ -71,7 +71,7 @@ def registrations(draw: st.DrawFn) -> list[dict[str, Any]]:
         # Stripe's status "can be deduced from active_from and expires_at" (at the plan's clock)
         status = (
             "scheduled"
-            if NOW < start
+            if start > NOW
             else "expired"
             if end is not None and end <= NOW
             else "active"
