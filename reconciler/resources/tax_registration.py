@@ -115,16 +115,20 @@ def _overlap(start: float, end: float, live_start: float, live_end: float) -> bo
 def window_fit(desired: TaxRegistration, obj: LiveObject, now: int) -> tuple[int, float]:
     """How well a live registration fits a declared window; smaller is better.
 
-    0: the same window (``active_from: now`` fits one that is already active), 1: the windows
-    overlap, 2: they do not. The second number (distance between the starts) ranks within a tier.
+    0: the same window (``active_from: now`` fits one that is already active, and a declared
+    start that has passed fits one that started at it or later, since Stripe cannot backdate),
+    1: the windows overlap, 2: they do not. The second number (distance between the starts)
+    ranks within a tier.
     """
     live_start, live_end = _window(obj.get("active_from"), obj.get("expires_at"), now)
     start, end = _window(desired.active_from, desired.expires_at, now)
-    same_start = (
-        obj.get("status") == "active"
-        if desired.active_from == "now"
-        else desired.active_from == obj.get("active_from")
-    )
+    began = _past_start(desired.active_from, now)
+    if desired.active_from == "now":
+        same_start = obj.get("status") == "active"
+    elif began is not None:
+        same_start = began <= live_start <= now
+    else:
+        same_start = desired.active_from == obj.get("active_from")
     if same_start and desired.expires_at == obj.get("expires_at"):
         tier = 0
     elif _overlap(start, end, live_start, live_end):
