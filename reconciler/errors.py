@@ -27,6 +27,7 @@ No message ever contains an API key or a webhook signing secret.
     │   │   ├── MaxDestroyExceededError
     │   │   └── ProtectedResourceError
     │   ├── EndpointLimitError     applying would exceed Stripe's 16 webhook endpoints
+    │   ├── RegistrationRefusedError  Stripe would refuse a planned tax registration request
     │   ├── PlanFileError          unreadable, tampered or incompatible plan file
     │   └── StalePlanError         live state changed since the plan was made
     ├── ApplyError                 apply stopped; carries what succeeded, failed, never started
@@ -156,6 +157,14 @@ class EndpointLimitError(PlanError):
     """Applying the plan would need more webhook endpoints at once than Stripe allows.
 
     Not a :class:`SafetyError`: ``--force`` cannot lift it, Stripe would refuse the create.
+    """
+
+
+class RegistrationRefusedError(PlanError):
+    """Stripe would refuse a tax registration request the plan makes, so nothing is sent.
+
+    A create while the account has no head office and the plan sets none, or a window that
+    would end before it starts. Not a :class:`SafetyError`: ``--force`` cannot lift it.
     """
 
 

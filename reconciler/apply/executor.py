@@ -14,7 +14,10 @@ creating a registration, apply lists them once per phase and looks it up by natu
 window (:mod:`reconciler.apply.lookup`), which covers what the 24-hour key window does not.
 Right after creating an endpoint it lists the ones tagged with that name: one it did not plan
 for was created by a concurrent apply of another plan, so it deletes its own before handing out
-the secret (see ``_yield_to_concurrent_create``).
+the secret (see ``_yield_to_concurrent_create``). Registrations get the same treatment once per
+phase: after the phase's creates, one listing; a registration this apply created that has a
+twin it did not plan for (a concurrent apply of another plan) is expired again and its action
+fails (``_yield_registrations_to_rivals``), so at most one of the twins survives.
 
 Webhook signing secrets. A new endpoint is created with the metadata marker
 ``reconciler_secret_pending=true``; its secret goes to every sink before anything else happens to
@@ -42,7 +45,7 @@ from typing import Any
 from reconciler.apply.endpoint_budget import EndpointBudget
 from reconciler.apply.idempotency import idempotency_key
 from reconciler.apply.listing import SharedListing
-from reconciler.apply.lookup import same_registration
+from reconciler.apply.lookup import same_registration, twins
 from reconciler.apply.progress import (
     ActionResult,
     ApplyResult,
@@ -54,7 +57,6 @@ from reconciler.apply.progress import (
 from reconciler.apply.secrets import NewSecret, SecretSinks
 from reconciler.errors import (
     ApplyError,
-    InvalidRequestError,
     MalformedResponseError,
     NotFoundError,
     ReconcilerError,
@@ -79,12 +81,8 @@ logger = logging.getLogger(__name__)
 ENDPOINTS = "webhook_endpoints"
 REGISTRATIONS = "tax_registrations"
 
-#: Longest wait for a clamped expiry before a replace creates the successor (see
-#: ``Executor._expire_registration``); a longer one (a scheduled registration) is not waited for.
-MAX_EXPIRY_WAIT = 3.0
-#: Clock and sleep for the expiry clamp; module-level so tests can replace them.
+#: The clock apply judges registration windows by; module-level so tests can replace it.
 _now = time.time
-_sleep = asyncio.sleep
 
 #: How many times one create is sent again with a derived key after its answer turned out to be
 #: a replay of an object that is gone (deleted or expired since); each needs its own earlier loss.
@@ -176,6 +174,8 @@ class Executor:
         self._planned_ids: frozenset[str] = frozenset()
         self._secret_actions: tuple[Action, ...] = ()
         self._endpoint_listing = SharedListing(self._list_endpoints)
+        #: registrations this run created in the current phase: (action, new id, create request)
+        self._new_registrations: list[tuple[Action, str, Request]] = []
 
     async def run(self, plan: Plan) -> ApplyResult:
         self._planned_ids = frozenset(a.live_id for a in plan.actions if a.live_id)
@@ -189,6 +189,8 @@ class Executor:
                 continue
             self._phase = phase
             await self._run_phase(batch, results)
+            indexes = {action.address: index for index, action in batch}
+            await self._yield_registrations_to_rivals(indexes, results)
         ordered = tuple(results.get(i) or self._not_started(a) for i, a in indexed)
         return ApplyResult(ordered, time.monotonic() - started)
 
@@ -250,10 +252,10 @@ class Executor:
             return await self._create_endpoint(action)
         if action.kind == REGISTRATIONS and action.action is ActionType.REPLACE:
             # expire the old one, then create its successor
-            await self._expire_registration(action, requests[0], wait=True)
+            await self._expire_registration(action, requests[0])
             return await self._create_registration(action, 1)
         if action.kind == REGISTRATIONS and action.action is ActionType.EXPIRE:
-            await self._expire_registration(action, requests[0], wait=False)
+            await self._expire_registration(action, requests[0])
             return action.live_id
         if action.kind == REGISTRATIONS and creating:
             return await self._create_registration(action, 0)
@@ -261,42 +263,21 @@ class Executor:
             await self._send(action, index, request)
         return action.live_id
 
-    async def _expire_registration(self, action: Action, request: Request, *, wait: bool) -> None:
-        """End a registration; ``expires_at: now`` is clamped to stay after ``active_from``.
+    async def _expire_registration(self, action: Action, request: Request) -> None:
+        """End a registration as planned (``expires_at=now``, or a scheduled one's start).
 
-        Stripe needs ``expires_at > active_from``, so a registration that starts this very
-        second (or later) ends one second after it starts instead of "now". Before a replace
-        creates the successor for the same jurisdiction, a wait of at most
-        :data:`MAX_EXPIRY_WAIT` seconds lets that second pass, so the old one is expired.
+        One that has expired since the plan was made (an earlier run of this plan, another
+        apply, the Dashboard) is left alone: Stripe updates expired registrations too, and
+        ``expires_at=now`` on one would move its end later.
         """
-        if request.params.get("expires_at") == "now":
-            live = next(
-                (o for o in await self._lookup(REGISTRATIONS) if o.get("id") == action.live_id),
-                None,
-            )
-            if live is not None and live.get("status") == "expired":
-                self._note(action, f"{action.live_id} is already expired")
-                return
-            active_from = (live or {}).get("active_from")
-            if isinstance(active_from, int) and active_from >= int(_now()):
-                clamped = {**request.params, "expires_at": active_from + 1}
-                request = replace(request, params=clamped)
-        try:
-            await self._send(action, 0, request)
-        except InvalidRequestError:
-            # Another apply of this plan (its clamped body gives it another idempotency key) or a
-            # Dashboard user may have ended it in between; Stripe refuses to update an expired
-            # registration, and expired is what this action asked for.
-            if await self._registration_gone(str(action.live_id)) is None:
-                raise
-            self._note(action, f"{action.live_id} was expired meanwhile")
+        live = next(
+            (o for o in await self._lookup(REGISTRATIONS) if o.get("id") == action.live_id),
+            None,
+        )
+        if live is not None and live.get("status") == "expired":
+            self._note(action, f"{action.live_id} is already expired")
             return
-        ends = request.params.get("expires_at")
-        if wait and isinstance(ends, int):
-            delay = ends - _now()
-            if 0 < delay <= MAX_EXPIRY_WAIT:
-                self._note(action, f"waiting {delay:.1f}s for {action.live_id} to expire")
-                await _sleep(delay + 0.05)
+        await self._send(action, 0, request)
 
     async def _create_registration(self, action: Action, index: int) -> str:
         request = action.requests[index]
@@ -310,7 +291,54 @@ class Executor:
             self._note(action, f"already exists as {existing} (same natural key and window)")
             return existing
         created = await self._create(action, index, request, self._registration_gone)
-        return _id_of(created, request)
+        new_id = _id_of(created, request)
+        self._new_registrations.append((action, new_id, request))
+        return new_id
+
+    async def _yield_registrations_to_rivals(
+        self, indexes: Mapping[str, int], results: dict[int, ActionResult]
+    ) -> None:
+        """Keep at most one registration per window when applies of different plans race.
+
+        The listing is sent after every create of the phase completed. A twin this run did
+        not plan for, next to one it created, was created by another apply: the one this run
+        created is expired again (in its first second, or where it starts if scheduled) and
+        its action fails; run apply again. Of two twins at least one creator lists after both
+        exist and yields, as for endpoints (``_yield_to_concurrent_create``): none may survive
+        (the next apply creates one), never two.
+        """
+        created, self._new_registrations = self._new_registrations, []
+        if not created:
+            return
+        try:
+            listed = await HANDLERS[REGISTRATIONS].fetch(self._client)
+        except ReconcilerError as error:
+            # the creates stand; a twin left by a concurrent apply shows in the next plan
+            logger.warning("could not list registrations to check for twins: %s", error)
+            return
+        by_id = {str(obj.get("id")): obj for obj in listed}
+        for action, new_id, request in created:
+            rivals = twins(
+                request.params, listed, excluded={new_id, *self._planned_ids}, now=int(_now())
+            )
+            if not rivals:
+                continue
+            own = by_id.get(new_id, {})
+            ends: Any = own.get("active_from") if own.get("status") == "scheduled" else "now"
+            path = f"{REGISTRATION_PATH}/{new_id}"
+            message = (
+                f"another apply created {action.address} at the same time ({', '.join(rivals)}); "
+                f"expired the one this apply created ({new_id}). Run apply again once the "
+                "other apply has finished."
+            )
+            try:
+                await self._send(action, 102, Request("expire", "POST", path, {"expires_at": ends}))
+            except ReconcilerError as error:
+                message = f"{message[: message.index('; expired')]}; expiring {new_id}: {error}"
+            self._failed.append(action)
+            self._emit("fail", action, new_id, None, message)
+            index = indexes[action.address]
+            results[index] = replace(results[index], status=Status.FAILED, error=message)
 
     async def _create(
         self,
@@ -509,21 +537,7 @@ class Executor:
             if retry:
                 key = f"{key}-r{retry}"  # a create sent again after a stale replay
         try:
-            try:
-                response = await self._client.request(
-                    request.method, path, params, idempotency_key=key
-                )
-            except InvalidRequestError as error:
-                if not _ends_in_its_first_second(request, error):
-                    raise
-                # A registration that became active this very second cannot end in it
-                # (expires_at must be later than active_from, and `now` is that second): wait
-                # for the next one. Stripe stores no result for a rejected request, so the
-                # same key is fine.
-                await asyncio.sleep(1.0)
-                response = await self._client.request(
-                    request.method, path, params, idempotency_key=key
-                )
+            response = await self._client.request(request.method, path, params, idempotency_key=key)
         except NotFoundError:
             if request.method.upper() != "DELETE":
                 raise
@@ -597,7 +611,3 @@ async def execute_plan(
         live_endpoints=live_endpoints,
     )
     return await executor.run(plan)
-
-
-def _ends_in_its_first_second(request: Request, error: InvalidRequestError) -> bool:
-    return error.param == "expires_at" and request.params.get("expires_at") == "now"

@@ -46,6 +46,12 @@ import click
     "--path", "paths", multiple=True, metavar="PREFIX", help="Only inject faults on these paths."
 )
 @click.option("--rate-limit", type=float, help="Requests per second per account and mode.")
+@click.option(
+    "--refuse-duplicate-registrations",
+    is_flag=True,
+    help="Refuse a second overlapping tax registration of one jurisdiction (Stripe's docs do "
+    "not say it does; off by default).",
+)
 def emulator(
     host: str,
     port: int,
@@ -57,6 +63,7 @@ def emulator(
     schedule: tuple[str, ...],
     paths: tuple[str, ...],
     rate_limit: float | None,
+    refuse_duplicate_registrations: bool,
 ) -> int:
     """Serve a local, stateful, Stripe-compatible API (webhook endpoints and Stripe Tax).
 
@@ -74,6 +81,7 @@ def emulator(
         "paths": list(paths),
         "rate_limit": rate_limit,
         "state_file": state_file,
+        "refuse_duplicate_registrations": refuse_duplicate_registrations,
     }
     config = EmulatorConfig().updated(knobs)
     _serve(config, host, port)

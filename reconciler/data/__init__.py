@@ -1,13 +1,26 @@
 """Stripe API facts shipped with the package.
 
 ``openapi-subset.json`` and ``enabled-events.txt`` are verbatim copies of the project's
-``shared/stripe-api`` files (a test keeps them identical). Every part of the tool that needs a
-Stripe fact — allowed events, parameter schemas, enums, the pinned API version — reads it from
-here instead of retyping it.
+``shared/stripe-api`` files (a test keeps them identical): Stripe's spec for API version
+2026-09-30.endive. ``api-2026-10-28.endive.json`` brings it to 2026-10-28.endive, the newest
+version the official SDKs document (stripe-python 16.1.0 and stripe-node pin it): JSON Patch
+``add`` operations derived from stripe-python 16.1.0's params and resource classes, with the
+source recorded in the file (FACTS.md [S2], [S21]). :func:`spec` is that newest version, and
+every part of the tool that needs a Stripe fact — allowed events, parameter schemas, enums —
+reads it from here instead of retyping it. :func:`openapi` stays the verbatim older spec, so
+checks can tell what a manifest pinned to the older version may not use.
+
+The tool pins the newest version (:func:`pinned_api_version`): it is a strict superset of
+2026-09-30.endive for everything the tool sends (the cross-check found only additions), so
+manifests written for the older version mean the same, and the additions (tax registrations
+in BW, CI, GH, MU; US ``digital_excise_tax`` and ``utility_users_tax``; seven
+``three_d_secure.authentication.*`` events) work without an ``account.api_version``. A manifest
+can still pin ``account.api_version: 2026-09-30.endive``.
 """
 
 from __future__ import annotations
 
+import copy
 import json
 from functools import cache
 from importlib import resources
@@ -15,6 +28,7 @@ from typing import Any
 
 OPENAPI_FILE = "openapi-subset.json"
 EVENTS_FILE = "enabled-events.txt"
+NEWER_VERSION_FILE = "api-2026-10-28.endive.json"
 
 
 def _read_text(name: str) -> str:
@@ -28,10 +42,47 @@ def openapi() -> dict[str, Any]:
     return document
 
 
+@cache
+def newer_version() -> dict[str, Any]:
+    """The packaged description of the newest API version: its name, source and patches."""
+    document: dict[str, Any] = json.loads(_read_text(NEWER_VERSION_FILE))
+    return document
+
+
+def _pointer(path: str) -> list[str]:
+    return [part.replace("~1", "/").replace("~0", "~") for part in path.split("/")[1:]]
+
+
+def _add(document: Any, path: str, value: Any) -> None:
+    """RFC 6902 ``add``: set an object member, or insert into a list (``-`` appends)."""
+    *parents, last = _pointer(path)
+    node = document
+    for part in parents:
+        node = node[int(part)] if isinstance(node, list) else node[part]
+    if isinstance(node, list):
+        node.insert(len(node) if last == "-" else int(last), copy.deepcopy(value))
+    elif last in node:
+        raise ValueError(f"{NEWER_VERSION_FILE}: {path} already exists in {OPENAPI_FILE}")
+    else:
+        node[last] = copy.deepcopy(value)
+
+
+@cache
+def spec() -> dict[str, Any]:
+    """Stripe's OpenAPI subset for the newest API version: :func:`openapi` plus its patches."""
+    document = copy.deepcopy(openapi())
+    for patch in newer_version()["patches"]:
+        if patch.get("op") != "add":
+            raise ValueError(f"{NEWER_VERSION_FILE}: only 'add' patches are supported")
+        _add(document, str(patch["path"]), patch["value"])
+    document["info"] = {**document["info"], "version": newer_version()["api_version"]}
+    return document
+
+
 def resolve_ref(schema: dict[str, Any]) -> dict[str, Any]:
-    """Follow ``$ref`` pointers (``#/components/schemas/…``) within :func:`openapi` to a schema."""
+    """Follow ``$ref`` pointers (``#/components/schemas/…``) within :func:`spec` to a schema."""
     while "$ref" in schema:
-        node: Any = openapi()
+        node: Any = spec()
         for part in str(schema["$ref"]).removeprefix("#/").split("/"):
             node = node[part]
         schema = node
@@ -40,12 +91,33 @@ def resolve_ref(schema: dict[str, Any]) -> dict[str, Any]:
 
 @cache
 def enabled_events() -> frozenset[str]:
-    """Every value Stripe accepts in ``enabled_events``, ``*`` included."""
+    """Every value Stripe accepts in ``enabled_events`` in the newest version, ``*`` included."""
     lines = (line.strip() for line in _read_text(EVENTS_FILE).splitlines())
-    return frozenset(line for line in lines if line and not line.startswith("#"))
+    listed = frozenset(line for line in lines if line and not line.startswith("#"))
+    return listed | newer_events()
+
+
+@cache
+def newer_events() -> frozenset[str]:
+    """Events the newest version added to ``enabled-events.txt`` (its 2026-09-30.endive list)."""
+    create = spec()["paths"]["/v1/webhook_endpoints"]["post"]["requestBody"]["content"]
+    schema = create["application/x-www-form-urlencoded"]["schema"]["properties"]
+    newest = frozenset(schema["enabled_events"]["items"]["enum"])
+    older = openapi()["paths"]["/v1/webhook_endpoints"]["post"]["requestBody"]["content"]
+    base = older["application/x-www-form-urlencoded"]["schema"]["properties"]
+    return newest - frozenset(base["enabled_events"]["items"]["enum"])
 
 
 def pinned_api_version() -> str:
-    """The Stripe-Version the tool pins by default: the spec's ``info.version``."""
+    """The Stripe-Version the tool pins by default: the newest version the SDKs document.
+
+    Why the newest and not the verbatim spec's 2026-09-30.endive: see the module docstring.
+    """
+    version: str = newer_version()["api_version"]
+    return version
+
+
+def base_api_version() -> str:
+    """The version of the verbatim spec (:func:`openapi`), which the newest one extends."""
     version: str = openapi()["info"]["version"]
     return version

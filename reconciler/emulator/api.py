@@ -17,7 +17,7 @@ import time
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import TYPE_CHECKING, Any
 
-from reconciler.data import openapi, pinned_api_version
+from reconciler.data import pinned_api_version
 from reconciler.emulator.auth import Caller, authenticate
 from reconciler.emulator.errors import ConnectionDropped, EmulatedError
 from reconciler.emulator.forms import parse_form
@@ -44,10 +44,9 @@ _PATTERNS = [
 
 
 def _known_versions() -> frozenset[str]:
-    create = openapi()["paths"]["/v1/webhook_endpoints"]["post"]
-    schema = create["requestBody"]["content"]["application/x-www-form-urlencoded"]["schema"]
-    newer = openapi().get("x-newer-version-additions", {}).get("webhook_endpoints.api_version", [])
-    return frozenset(schema["properties"]["api_version"]["enum"]) | frozenset(newer)
+    """Every version the newest spec lists (the webhook ``api_version`` enum)."""
+    schema = body_schema("post", "/v1/webhook_endpoints")
+    return frozenset(schema["properties"]["api_version"]["enum"])
 
 
 KNOWN_VERSIONS = _known_versions()
@@ -216,6 +215,7 @@ class ApiApp:
                     "There is currently another in-progress request using this Idempotency-Key. "
                     "Please try again later.",
                     error_type="idempotency_error",
+                    code="idempotency_key_in_use",
                     stored=False,
                     headers={"Stripe-Should-Retry": "true"},
                 )
@@ -299,6 +299,7 @@ class ApiApp:
             params=params,
             path_args=path_args,
             path=path,
+            refuse_duplicate_registrations=self.runtime.config.refuse_duplicate_registrations,
         )
         mutating = route.method != "get"
         try:

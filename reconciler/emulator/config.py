@@ -42,6 +42,9 @@ class EmulatorConfig:
     paths: tuple[str, ...] = ()
     rate_limit: float | None = None
     state_file: str | None = None
+    #: Refuse a second overlapping registration of one natural key. Off by default: Stripe's
+    #: docs are silent on duplicates, and preventing them is the reconciler's job.
+    refuse_duplicate_registrations: bool = False
 
     def updated(self, knobs: Mapping[str, Any]) -> EmulatorConfig:
         """A copy with the given knobs changed; unknown knobs and bad values raise ConfigError."""
@@ -63,6 +66,7 @@ class EmulatorConfig:
             "paths": list(self.paths),
             "rate_limit": self.rate_limit,
             "state_file": self.state_file,
+            "refuse_duplicate_registrations": self.refuse_duplicate_registrations,
         }
 
 
@@ -75,6 +79,7 @@ _PARSERS = {
     "paths",
     "rate_limit",
     "state_file",
+    "refuse_duplicate_registrations",
 }
 
 
@@ -106,6 +111,12 @@ def _parse(name: str, value: Any) -> Any:
         if not isinstance(value, list) or not all(isinstance(p, str) for p in value):
             raise ConfigError("paths must be a list of path prefixes such as /v1/webhook_endpoints")
         return tuple(value)
+    if name == "refuse_duplicate_registrations":
+        if not isinstance(value, bool):
+            raise ConfigError(
+                f"refuse_duplicate_registrations must be true or false, got {value!r}"
+            )
+        return value
     if value is not None and not isinstance(value, str):
         raise ConfigError("state_file must be a path string or null")
     return value

@@ -3,6 +3,14 @@
 These never leave the emulator package as Python exceptions: the app catches them and answers
 with Stripe's ``{"error": {...}}`` body. ``stored`` tells the idempotency layer whether Stripe
 would remember this answer for the key (it does not for parameter validation failures).
+
+``code`` takes Stripe's error codes where one names the failure (the ``code`` values of
+stripe-python 16.1.0's error objects, e.g. ``terminal/_reader.py``: ``parameter_unknown``,
+``parameter_missing``, ``parameter_invalid_empty``, ``parameter_invalid_integer``,
+``parameters_exclusive``, ``url_invalid``, ``idempotency_key_in_use``, ``resource_missing``,
+``rate_limit``, ``account_invalid``), and every coded error carries its ``doc_url``,
+``https://stripe.com/docs/error-codes/<code with dashes>`` (FACTS.md [S17]). Failures no code
+names (an enum value Stripe does not know, a string too long) have none, as at Stripe.
 """
 
 from __future__ import annotations
@@ -11,7 +19,12 @@ from typing import Any
 
 import httpx
 
-RESOURCE_MISSING_DOC = "https://stripe.com/docs/error-codes/resource-missing"
+ERROR_CODES_DOC = "https://stripe.com/docs/error-codes/"
+
+
+def doc_url_for(code: str) -> str:
+    """Stripe's page for an error code: ``resource_missing`` → ``…/resource-missing``."""
+    return ERROR_CODES_DOC + code.replace("_", "-")
 
 
 class EmulatedError(Exception):
@@ -35,7 +48,7 @@ class EmulatedError(Exception):
         self.error_type = error_type
         self.code = code
         self.param = param
-        self.doc_url = doc_url
+        self.doc_url = doc_url if doc_url is not None or code is None else doc_url_for(code)
         self.stored = stored
         self.headers = headers or {}
 
@@ -50,9 +63,9 @@ class EmulatedError(Exception):
         return {"error": error}
 
 
-def invalid_param(param: str, message: str) -> EmulatedError:
+def invalid_param(param: str, message: str, *, code: str | None = None) -> EmulatedError:
     """A parameter validation failure; Stripe stores no idempotent result for these."""
-    return EmulatedError(400, message, param=param, stored=False)
+    return EmulatedError(400, message, param=param, code=code, stored=False)
 
 
 def resource_missing(kind: str, object_id: str, param: str = "id") -> EmulatedError:
@@ -61,7 +74,6 @@ def resource_missing(kind: str, object_id: str, param: str = "id") -> EmulatedEr
         f"No such {kind}: '{object_id}'",
         code="resource_missing",
         param=param,
-        doc_url=RESOURCE_MISSING_DOC,
     )
 
 

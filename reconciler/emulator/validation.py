@@ -5,37 +5,33 @@ operation's schema, converts them to the declared types and raises Stripe's 400 
 ``Received unknown parameter: …``, ``Missing required param: …``, ``Invalid integer: …`` and the
 enum / maxLength / range messages, each with ``param`` in bracket notation.
 
+The schema is :func:`reconciler.data.spec`: the newest API version the official SDKs document
+(2026-10-28.endive), whatever ``Stripe-Version`` a request names. Whether Stripe gates the
+additive parameters of a newer version (tax registrations in BW, CI, GH, MU; US
+``utility_users_tax``) by the request's version is not documented, so the emulator accepts them
+under every version it knows.
+
 ``x-stripeBypassValidation``: SDK generators read this marker as "do not validate this enum on the
-client", because Stripe adds values over time and gates some per account. The server still
-rejects values it does not know, so the emulator accepts the spec's values plus those the newer
-API version in ``x-newer-version-additions`` introduced (a client pinned to that version would
-send them), and rejects anything else. That is conservative: a typo never passes silently.
+client", because Stripe adds values over time. The server still rejects values it does not know
+(an unknown ``enabled_events`` value is Stripe's 400, FACTS.md §1), so the emulator accepts the
+newest version's values and rejects anything else.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
 from functools import cache
 from typing import Any
 
-from reconciler.data import openapi, resolve_ref
+from reconciler.data import resolve_ref, spec
 from reconciler.emulator.errors import EmulatedError, invalid_param
 
 _INTEGER = re.compile(r"^-?\d+$")
-_INDEX = re.compile(r"\[\d+\]")
-
-# Maps a field path (bracket notation, indexes removed) to the spec's newer-version key.
-_NEWER_VALUE_KEYS = {
-    "enabled_events[]": "webhook_endpoints.enabled_events",
-    "api_version": "webhook_endpoints.api_version",
-    "country_options[us][type]": "tax.registrations.country_options.us.type",
-}
 
 
 def operation(method: str, template: str) -> dict[str, Any]:
     """The spec's operation object for ``method`` (lower case) on a path template."""
-    op: dict[str, Any] = openapi()["paths"][template][method]
+    op: dict[str, Any] = spec()["paths"][template][method]
     return op
 
 
@@ -62,16 +58,6 @@ def query_schema(method: str, template: str) -> dict[str, Any]:
     return {"type": "object", "properties": properties, "additionalProperties": False}
 
 
-@cache
-def _newer_values() -> Mapping[str, frozenset[str]]:
-    additions = openapi().get("x-newer-version-additions", {})
-    return {
-        field: frozenset(additions.get(key, ()))
-        for field, key in _NEWER_VALUE_KEYS.items()
-        if isinstance(additions.get(key), list)
-    }
-
-
 def _child(prefix: str, key: str) -> str:
     return f"{prefix}[{key}]" if prefix else key
 
@@ -90,6 +76,7 @@ def _cannot_unset(field: str) -> EmulatedError:
         f"You passed an empty string for '{field}'. We assume empty values are an attempt to "
         f"unset a parameter; however '{field}' cannot be unset. You should remove '{field}' "
         "from your request or supply a non-empty value.",
+        code="parameter_invalid_empty",
     )
 
 
@@ -139,7 +126,9 @@ def _coerce_object(value: Any, schema: dict[str, Any], name: str) -> dict[str, A
         if sub is None:
             if not isinstance(extra, dict):
                 # Stripe rejects unknown keys at every level, declared closed or not.
-                raise invalid_param(field, f"Received unknown parameter: {field}")
+                raise invalid_param(
+                    field, f"Received unknown parameter: {field}", code="parameter_unknown"
+                )
             # Free-form maps (metadata) take "" as "remove this key" (FACTS.md §4).
             result[key] = coerce(item, extra, field)
             continue
@@ -151,7 +140,9 @@ def _coerce_object(value: Any, schema: dict[str, Any], name: str) -> dict[str, A
     for required in schema.get("required", []):
         if required not in result:
             field = _child(name, required)
-            raise invalid_param(field, f"Missing required param: {field}.")
+            raise invalid_param(
+                field, f"Missing required param: {field}.", code="parameter_missing"
+            )
     return result
 
 
@@ -168,7 +159,7 @@ def _coerce_array(value: Any, schema: dict[str, Any], name: str) -> list[Any]:
 
 def _coerce_integer(value: str, schema: dict[str, Any], name: str) -> int:
     if not _INTEGER.match(value):
-        raise invalid_param(name, f"Invalid integer: {value}")
+        raise invalid_param(name, f"Invalid integer: {value}", code="parameter_invalid_integer")
     number = int(value)
     low, high = schema.get("minimum"), schema.get("maximum")
     if (low is not None and number < low) or (high is not None and number > high):
@@ -182,9 +173,7 @@ def _coerce_string(value: str, schema: dict[str, Any], name: str) -> str:
         raise invalid_param(name, f"Invalid string: {name} must be at most {limit} characters")
     allowed = schema.get("enum")
     if allowed is not None and value not in allowed:
-        newer = _newer_values().get(_INDEX.sub("[]", name), frozenset())
-        if not (schema.get("x-stripeBypassValidation") and value in newer):
-            raise invalid_param(name, f"Invalid {name}: must be one of {_one_of(allowed)}")
+        raise invalid_param(name, f"Invalid {name}: must be one of {_one_of(allowed)}")
     return value
 
 

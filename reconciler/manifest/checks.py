@@ -20,6 +20,7 @@ from reconciler.manifest.country_options import (
     check_country,
     check_country_options,
     natural_key,
+    newer_than_base,
 )
 from reconciler.manifest.diagnostics import Diagnostic
 from reconciler.manifest.merge import Entry, ManifestSet
@@ -46,28 +47,16 @@ MAX_METADATA_VALUE_LENGTH = 500
 
 @cache
 def api_versions() -> frozenset[str]:
-    """Stripe API versions known to the pinned spec (the webhook ``api_version`` enum)."""
-    operation = data.openapi()["paths"]["/v1/webhook_endpoints"]["post"]
+    """Stripe API versions up to the pinned (newest) one: the webhook ``api_version`` enum."""
+    operation = data.spec()["paths"]["/v1/webhook_endpoints"]["post"]
     body = operation["requestBody"]["content"]["application/x-www-form-urlencoded"]["schema"]
     return frozenset(body["properties"]["api_version"]["enum"])
-
-
-def newer_api_versions() -> frozenset[str]:
-    """Versions a newer SDK knows but the pinned spec does not (``x-newer-version-additions``)."""
-    additions = data.openapi().get("x-newer-version-additions", {})
-    return frozenset(additions.get("webhook_endpoints.api_version", ()))
 
 
 def _check_api_version(entry: Entry, raw: dict[str, Any]) -> Diagnostic | None:
     version = raw.get("api_version")
     if not isinstance(version, str) or version in api_versions():
         return None
-    if version in newer_api_versions():
-        return entry.diagnostic(
-            ("api_version",),
-            f"'{version}' is newer than the pinned API version {data.pinned_api_version()}",
-            severity="warning",
-        )
     return entry.diagnostic(
         ("api_version",),
         f"unknown Stripe API version '{version}'{did_you_mean(version, api_versions(), n=1)}",
@@ -112,9 +101,13 @@ def check_manifest_set(manifests: ManifestSet, *, allow_unknown_events: bool) ->
         secret_names.setdefault(variable, name)
         if isinstance(entry.raw, dict):
             out.extend(_check_endpoint(entry, entry.raw, mode, allow_unknown_events))
+    pinned = None
+    if manifests.account is not None and isinstance(manifests.account.raw, dict):
+        pinned = manifests.account.raw.get("api_version")
     for entry in manifests.registrations.values():
         if isinstance(entry.raw, dict):
             out.extend(_check_registration(entry, entry.raw))
+            out.append(_check_newer_registration(entry, entry.raw, pinned))
     out.extend(_check_overlaps(manifests.registrations))
     return [d for d in out if d is not None]
 
@@ -160,14 +153,9 @@ def _check_endpoint(
                             f"{data.pinned_api_version()}, pass --allow-unknown-events)",
                         )
                     )
-        if "*" in seen and len(seen) > 1:
-            out.append(
-                entry.diagnostic(
-                    ("enabled_events",),
-                    "'*' already enables every event; the other entries are redundant",
-                    severity="warning",
-                )
-            )
+        # No warning for entries next to "*": it enables every event "except those that
+        # require explicit selection" (FACTS.md §1; stripe-python 16.1.0
+        # params/_webhook_endpoint_create_params.py), so they may be needed.
     metadata = raw.get("metadata")
     if isinstance(metadata, dict):
         out.extend(_check_metadata(entry, metadata))
@@ -300,6 +288,26 @@ def _check_registration(entry: Entry, raw: dict[str, Any]) -> list[Diagnostic | 
             )
     out.extend(_check_ignore_changes(entry, raw, TaxRegistration))
     return out
+
+
+def _check_newer_registration(entry: Entry, raw: dict[str, Any], pinned: Any) -> Diagnostic | None:
+    """Warn when ``account.api_version`` pins a version older than what the registration uses."""
+    newest = data.pinned_api_version()
+    country = raw.get("country")
+    if not isinstance(pinned, str) or pinned >= newest or not isinstance(country, str):
+        return None
+    options = raw.get("country_options")
+    chosen = options.get(country.lower()) if isinstance(options, dict) else None
+    kind = chosen.get("type") if isinstance(chosen, dict) else None
+    what = newer_than_base(country, kind)
+    if what is None:
+        return None
+    return entry.diagnostic(
+        ("country",) if what.startswith("registrations") else ("country_options",),
+        f"{what} came with API version {newest}, but account.api_version pins {pinned}; "
+        "Stripe may refuse it under that version",
+        severity="warning",
+    )
 
 
 def _check_overlaps(registrations: dict[str, Entry]) -> list[Diagnostic | None]:

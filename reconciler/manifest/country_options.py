@@ -32,7 +32,7 @@ Problem = tuple[DataPath, str, bool]
 @cache
 def country_option_schemas() -> dict[str, dict[str, Any]]:
     """Lowercase country code → the OpenAPI schema of its ``country_options`` entry."""
-    operation = data.openapi()["paths"]["/v1/tax/registrations"]["post"]
+    operation = data.spec()["paths"]["/v1/tax/registrations"]["post"]
     body = operation["requestBody"]["content"]["application/x-www-form-urlencoded"]["schema"]
     schemas: dict[str, dict[str, Any]] = body["properties"]["country_options"]["properties"]
     return dict(schemas)
@@ -42,6 +42,31 @@ def country_option_schemas() -> dict[str, dict[str, Any]]:
 def supported_countries() -> frozenset[str]:
     """Upper-case ISO codes that Stripe Tax accepts registrations for (in the pinned version)."""
     return frozenset(code.upper() for code in country_option_schemas())
+
+
+@cache
+def _base_option_schemas() -> dict[str, dict[str, Any]]:
+    """Lowercase country code → its ``country_options`` request schema in the older spec."""
+    operation = data.openapi()["paths"]["/v1/tax/registrations"]["post"]
+    body = operation["requestBody"]["content"]["application/x-www-form-urlencoded"]["schema"]
+    schemas: dict[str, dict[str, Any]] = body["properties"]["country_options"]["properties"]
+    return dict(schemas)
+
+
+def newer_than_base(country: str, kind: Any) -> str | None:
+    """What of ``country``/``type`` only the newest API version has, or ``None``.
+
+    A manifest that pins ``account.api_version`` to the older version may not get it: whether
+    Stripe gates additions by version is not documented, so validation warns instead of failing.
+    """
+    base = _base_option_schemas()
+    code = country.lower()
+    if code in country_option_schemas() and code not in base:
+        return f"registrations in {country.upper()}"
+    types = base.get(code, {}).get("properties", {}).get("type", {}).get("enum", ())
+    if isinstance(kind, str) and kind in type_values(country) and kind not in types:
+        return f"type '{kind}'"
+    return None
 
 
 def natural_key(country: str, country_options: Mapping[str, Any]) -> str:
@@ -68,7 +93,7 @@ def natural_key(country: str, country_options: Mapping[str, Any]) -> str:
 @cache
 def _response_schemas() -> dict[str, dict[str, Any]]:
     """Lowercase country code → the response schema of its ``country_options`` entry."""
-    registration = data.openapi()["components"]["schemas"]["tax.registration"]
+    registration = data.spec()["components"]["schemas"]["tax.registration"]
     options = data.resolve_ref(registration["properties"]["country_options"])
     return {
         code: data.resolve_ref(schema) for code, schema in options.get("properties", {}).items()

@@ -15,8 +15,10 @@ from reconciler.manifest.checks import MAX_WEBHOOK_ENDPOINTS
 from reconciler.manifest.model import Manifest
 from reconciler.plan.mask import mask, mask_text
 from reconciler.plan.model import Action, ActionType, FieldChange, Plan, Report
+from reconciler.plan.registrations import check_registration_requests, head_office_dependency
 from reconciler.resources import HANDLERS
 from reconciler.resources.base import LiveState
+from reconciler.resources.tax_registration import iso, schedules_end
 from reconciler.resources.webhook_endpoint import (
     PENDING_SECRET_PROTECT_HINT,
     PROTECTED_LEFTOVER_HINT,
@@ -38,8 +40,9 @@ def build_plan(
 
     ``now`` (unix seconds, default: the clock) is when the plan is made; registration windows
     are judged against it. It is the one input besides the two states. ``check_limits`` refuses
-    a plan Stripe's limits would stop half-way (:func:`check_endpoint_limit`); a read-only
-    comparison such as drift may turn it off.
+    a plan Stripe would stop half-way (:func:`check_endpoint_limit`, and the registration
+    requests of :mod:`reconciler.plan.registrations`); a read-only comparison such as drift may
+    turn it off.
     """
     at = int(time.time()) if now is None else now
     actions: list[Action] = []
@@ -52,9 +55,13 @@ def build_plan(
         reports.extend(replace(r, message=mask_text(r.message)) for r in part.reports)
         warnings.extend(mask_text(w) for w in part.warnings)
         unchanged += part.unchanged
-    plan = Plan.of(actions, reports, warnings, unchanged).only(targets)
+    full = Plan.of(actions, reports, warnings, unchanged)
+    plan = full.only(targets)
+    if targets:
+        plan = head_office_dependency(plan, full, live)
     if check_limits:
         check_endpoint_limit(plan, live)
+        check_registration_requests(plan, manifest, live, now=at)
     return plan
 
 
@@ -117,17 +124,29 @@ def _masked(action: Action) -> Action:
     )
 
 
+def _what(action: Action) -> str:
+    if not schedules_end(action):
+        return action.action.value
+    end = next(c.after for c in action.changes if c.path == "expires_at")
+    return f"scheduled end at {iso(end)}" if isinstance(end, int) else "scheduled end"
+
+
 def check_safety(plan: Plan, manifest: Manifest, *, force: bool = False) -> None:
     """Refuse destructive plans that break ``lifecycle.protect`` or ``policy.max_destroy``.
 
     ``protect`` cannot be forced: the resource's own declaration says never, so the way out is
     to remove ``lifecycle.protect`` in a reviewed change. ``max_destroy`` yields to ``--force``.
     """
-    blocked = [a for a in plan.destructive if a.protected]
+    # protect means the tool never ends a registration, so a scheduled end is blocked too
+    blocked = [
+        a for a in plan.actions if a.protected and (a.action.destructive or schedules_end(a))
+    ]
     if blocked:
-        listed = ", ".join(f"{a.address} ({a.action.value})" for a in blocked)
+        listed = ", ".join(f"{a.address} ({_what(a)})" for a in blocked)
+        ended = any(schedules_end(a) for a in blocked)
         message = (
-            f"{len(blocked)} protected resource(s) would be destroyed: {listed}; "
+            f"{len(blocked)} protected resource(s) would be "
+            f"{'destroyed or ended' if ended else 'destroyed'}: {listed}; "
             "remove lifecycle.protect from them first if this is intended"
         )
         # an undelivered secret is not a change the user made: say why, and the manual way out

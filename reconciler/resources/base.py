@@ -105,12 +105,18 @@ class Matching:
 
 @dataclass(frozen=True)
 class Decision:
-    """What one declared resource needs. ``action`` ``None`` means unchanged."""
+    """What one declared resource needs. ``action`` ``None`` means unchanged.
+
+    ``requests``: the API calls, when they depend on the plan's clock and the handler built them
+    while deciding (a registration whose declared start has passed is created as ``now``);
+    empty means :meth:`ResourceHandler.requests` builds them.
+    """
 
     action: ActionType | None
     changes: tuple[FieldChange, ...] = ()
     reason: str = ""
     warnings: tuple[str, ...] = ()
+    requests: tuple[Request, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -204,7 +210,8 @@ class ResourceHandler:
                     reason=decision.reason,
                     live_id=None if pair.live is None else self.live_id(pair.live),
                     changes=decision.changes,
-                    requests=self.requests(decision.action, pair.name, pair.desired, pair.live),
+                    requests=decision.requests
+                    or self.requests(decision.action, pair.name, pair.desired, pair.live),
                     warnings=decision.warnings,
                     fingerprint=self.fingerprint(pair.live),
                     protected=bool(lifecycle and lifecycle.protect),

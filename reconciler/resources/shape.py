@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from reconciler.data import openapi
+from reconciler.data import spec
 from reconciler.errors import MalformedResponseError
 
 #: manifest kind → (response schema component, whether objects come from a list and need an id)
@@ -46,7 +46,7 @@ _JSON_NAMES: dict[type, str] = {
 def _resolve(schema: Mapping[str, Any]) -> Mapping[str, Any]:
     while "$ref" in schema:
         name = str(schema["$ref"]).rsplit("/", 1)[-1]
-        schema = openapi()["components"]["schemas"][name]
+        schema = spec()["components"]["schemas"][name]
     return schema
 
 
@@ -88,7 +88,7 @@ def check_shapes(kind: str, objects: tuple[Any, ...]) -> None:
     if kind not in _SCHEMAS:
         return
     component, listed = _SCHEMAS[kind]
-    schema = openapi()["components"]["schemas"][component]
+    schema = spec()["components"]["schemas"][component]
     for index, obj in enumerate(objects):
         ident = obj.get("id") if isinstance(obj, dict) else None
         label = ident if isinstance(ident, str) and ident else f"{component} #{index + 1}"

@@ -19,7 +19,11 @@ class FakeStripe:
     def __init__(self) -> None:
         self.endpoints: dict[str, dict[str, Any]] = {}
         self.registrations: dict[str, dict[str, Any]] = {}
-        self.settings: dict[str, Any] = {"object": "tax.settings"}
+        # an account with a head office, which Stripe needs before any registration
+        self.settings: dict[str, Any] = {
+            "object": "tax.settings",
+            "head_office": {"address": {"country": "US"}},
+        }
         self.calls: list[tuple[str, str, dict[str, Any] | None, str | None]] = []
         self.replies: dict[str, dict[str, Any]] = {}
         self.fail_on: dict[tuple[str, str], ReconcilerError] = {}

@@ -20,7 +20,6 @@ from reconciler.apply.progress import ProgressEvent, Status
 from reconciler.apply.secrets import FileSink, SecretSinks
 from reconciler.errors import (
     APIError,
-    InvalidRequestError,
     ProtectedResourceError,
     SecretSinkError,
 )
@@ -103,11 +102,13 @@ def test_apply_from_empty_creates_everything_in_order(tmp_path: Path) -> None:
         ("POST", f"/v1/webhook_endpoints/{orders['id']}"),
         ("POST", "/v1/tax/registrations"),
     ]
-    # a race check after each endpoint create; one lookup list per phase for registrations
+    # a race check after each endpoint create; for registrations one lookup before the phase's
+    # creates and one race check after them
     lists = [(m, p) for m, p, _, _ in fake.calls if m == "GET"]
     assert lists == [
         ("GET", "/v1/webhook_endpoints"),
         ("GET", "/v1/webhook_endpoints"),
+        ("GET", "/v1/tax/registrations"),
         ("GET", "/v1/tax/registrations"),
     ]
     assert billing["status"] == "disabled"
@@ -437,33 +438,3 @@ def test_a_create_answer_without_an_id_is_a_reported_failure(
     assert [(r.status, r.error) for r in result.results] == [
         (Status.FAILED, "POST /v1/tax/registrations returned no object id")
     ]
-
-
-def test_an_expiry_refused_in_the_registrations_first_second_is_sent_again(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    # found by the chaos suite: a registration that became active this very second cannot end
-    # in it (expires_at must be later than active_from), so apply waits a second and resends
-    fake = FakeStripe()
-    run(fake, plan_for(fake, manifest(tax_registrations={"us-ca": REGISTRATION})), tmp_path / "a")
-    (reg_id,) = fake.registrations
-    ending = manifest(tax_registrations={"us-ca": {**REGISTRATION, "expires_at": "now"}})
-    plan = plan_for(fake, ending)
-    original = fake.request
-    refused: list[str | None] = []
-
-    async def request(
-        method: str, path: str, params: Any = None, *, idempotency_key: str | None = None
-    ) -> dict[str, Any]:
-        if params and params.get("expires_at") == "now" and not refused:
-            refused.append(idempotency_key)
-            raise InvalidRequestError(
-                "expires_at must be later than active_from.", param="expires_at", http_status=400
-            )
-        return await original(method, path, params, idempotency_key=idempotency_key)
-
-    monkeypatch.setattr(fake, "request", request)
-    result = run(fake, plan, tmp_path / "s.env")
-    assert result.ok, result.results
-    sent = [c for c in fake.calls if c[:2] == ("POST", f"/v1/tax/registrations/{reg_id}")]
-    assert [(c[2], c[3]) for c in sent] == [({"expires_at": "now"}, refused[0])]

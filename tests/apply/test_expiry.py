@@ -1,9 +1,14 @@
-"""``expires_at: now`` is clamped after ``active_from``; a replace waits out a short clamp."""
+"""Ending a registration sends what was planned, at once: never a second later, never twice.
+
+Stripe's update docs take ``expires_at`` as "either ``now`` … or a timestamp" (its own example
+is ``-d expires_at=now``), so ``now`` is sent even in the second the registration started; an
+earlier version sent ``active_from + 1`` and waited, which would leave a registration active for
+an extra second on Stripe (issue 14 item 3).
+"""
 
 from __future__ import annotations
 
 import asyncio
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,15 +18,16 @@ import reconciler.apply.executor as executor
 from reconciler.apply.executor import ApplyTarget, execute_plan
 from reconciler.apply.secrets import SecretSinks
 from reconciler.manifest.model import Manifest
-from reconciler.plan import ActionType, build_plan
+from reconciler.plan import ActionType, Plan, build_plan
 from reconciler.resources.base import LiveState
 
 TARGET = ApplyTarget(account="acct_1", mode="test", stripe_account=None, plan_checksum="c")
 NOW = 1_800_000_000
 OPTIONS = {"us": {"type": "state_sales_tax", "state": "CA"}}
+NEW_OPTIONS = {"us": {**OPTIONS["us"], "state_sales_tax": {"elections": [{"type": "x"}]}}}
 
 
-def registration(active_from: int) -> dict[str, Any]:
+def registration(active_from: int, status: str = "active") -> dict[str, Any]:
     return {
         "id": "taxreg_1",
         "object": "tax.registration",
@@ -29,32 +35,25 @@ def registration(active_from: int) -> dict[str, Any]:
         "country_options": OPTIONS,
         "active_from": active_from,
         "expires_at": None,
-        "status": "active",
+        "status": status,
     }
 
 
-def run_with(
-    monkeypatch: pytest.MonkeyPatch, desired: dict[str, Any], active_from: int
-) -> tuple[FakeStripe, list[float], ActionType]:
-    monkeypatch.setattr(executor, "_now", lambda: NOW + 0.25)
-    slept: list[float] = []
-
-    async def sleep(seconds: float) -> None:
-        slept.append(seconds)
-
-    monkeypatch.setattr(executor, "_sleep", sleep)
-    fake = FakeStripe()
-    fake.registrations["taxreg_1"] = registration(active_from)
+def plan_of(desired: dict[str, Any], live: dict[str, Any]) -> Plan:
     manifest = Manifest.model_validate({"version": 1, "tax_registrations": {"ca": desired}})
-    plan = build_plan(
-        manifest, LiveState(objects={"tax_registrations": (registration(active_from),)})
-    )
+    return build_plan(manifest, LiveState(objects={"tax_registrations": (live,)}), now=NOW)
+
+
+def apply(monkeypatch: pytest.MonkeyPatch, plan: Plan, live: dict[str, Any]) -> FakeStripe:
+    monkeypatch.setattr(executor, "_now", lambda: NOW + 0.25)
+    fake = FakeStripe()
+    fake.registrations["taxreg_1"] = live
     result = asyncio.run(execute_plan(plan, fake, TARGET, SecretSinks([])))
     assert result.ok, result.results
-    return fake, slept, plan.actions[0].action
+    return fake
 
 
-def expire_params(fake: FakeStripe) -> list[Any]:
+def sent(fake: FakeStripe) -> list[Any]:
     return [
         params["expires_at"]
         for method, path, params, _ in fake.calls
@@ -62,38 +61,40 @@ def expire_params(fake: FakeStripe) -> list[Any]:
     ]
 
 
-@pytest.mark.parametrize(
-    ("active_from", "sent"),
-    [
-        (NOW - 100, "now"),  # started earlier: "now" is later than active_from
-        (NOW, NOW + 1),  # started this second: "now" would equal active_from
-    ],
-)
-def test_expire_now_is_clamped(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, active_from: int, sent: Any
+@pytest.mark.parametrize("active_from", [NOW - 100, NOW])
+def test_expire_sends_now_even_in_the_first_second(
+    monkeypatch: pytest.MonkeyPatch, active_from: int
 ) -> None:
     desired = {"country": "US", "country_options": OPTIONS, "expires_at": "now"}
-    fake, slept, action = run_with(monkeypatch, desired, active_from)
-    assert action is ActionType.EXPIRE
-    assert expire_params(fake) == [sent]
-    assert slept == []  # nothing to wait for: no successor follows an expire
+    plan = plan_of(desired, registration(active_from))
+    assert plan.actions[0].action is ActionType.EXPIRE
+    assert sent(apply(monkeypatch, plan, registration(active_from))) == ["now"]
 
 
-def test_replace_waits_out_a_clamped_expiry_before_creating(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    options = {"us": {**OPTIONS["us"], "state_sales_tax": {"elections": [{"type": "x"}]}}}
-    desired = {"country": "US", "country_options": options}
-    fake, slept, action = run_with(monkeypatch, desired, NOW)
-    assert action is ActionType.REPLACE
-    assert expire_params(fake) == [NOW + 1]
-    assert slept == [pytest.approx(0.75 + 0.05)]
+def test_a_scheduled_registration_ends_where_it_starts(monkeypatch: pytest.MonkeyPatch) -> None:
+    """It never becomes active: the end is its start (not a second later)."""
+    live = registration(NOW + 3600, "scheduled")
+    desired = {"country": "US", "country_options": OPTIONS, "expires_at": "now"}
+    plan = plan_of(desired, live)
+    assert sent(apply(monkeypatch, plan, live)) == [NOW + 3600]
+
+
+def test_replace_expires_then_creates_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    plan = plan_of({"country": "US", "country_options": NEW_OPTIONS}, registration(NOW))
+    assert plan.actions[0].action is ActionType.REPLACE
+    fake = apply(monkeypatch, plan, registration(NOW))
+    assert sent(fake) == ["now"]
     writes = [(m, p) for m, p, _, _ in fake.calls if m == "POST"]
     assert writes == [("POST", "/v1/tax/registrations/taxreg_1"), ("POST", "/v1/tax/registrations")]
 
 
-def test_replace_of_an_old_registration_does_not_wait(monkeypatch: pytest.MonkeyPatch) -> None:
-    options = {"us": {**OPTIONS["us"], "state_sales_tax": {"elections": [{"type": "x"}]}}}
-    fake, slept, _ = run_with(monkeypatch, {"country": "US", "country_options": options}, NOW - 5)
-    assert expire_params(fake) == ["now"]
-    assert slept == []
+def test_a_registration_that_expired_since_the_plan_is_left_alone(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Stripe updates expired registrations too: ``expires_at=now`` would move the end later."""
+    desired = {"country": "US", "country_options": OPTIONS, "expires_at": "now"}
+    plan = plan_of(desired, registration(NOW - 100))
+    ended = {**registration(NOW - 100, "expired"), "expires_at": NOW - 50}
+    fake = apply(monkeypatch, plan, ended)
+    assert sent(fake) == []
+    assert fake.registrations["taxreg_1"]["expires_at"] == NOW - 50

@@ -116,8 +116,9 @@ def test_a_create_that_is_not_a_replay_costs_no_extra_request(tmp_path: Path) ->
         tax_registrations={"us-ca": {"country": "US", "country_options": CA}},
     )
     assert apply(fake, plan_for(fake, desired), tmp_path / "s.env", []).ok
-    # one race-check listing after the endpoint create, one registration lookup
-    assert sorted(gets(fake)) == ["/v1/tax/registrations", "/v1/webhook_endpoints"]
+    # one race-check listing after the endpoint create, one registration lookup before the
+    # phase's registration creates and one race-check listing after them
+    assert sorted(gets(fake)) == ["/v1/tax/registrations"] * 2 + ["/v1/webhook_endpoints"]
 
 
 def test_a_replayed_create_of_an_expired_registration_creates_it_again(tmp_path: Path) -> None:

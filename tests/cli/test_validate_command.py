@@ -24,7 +24,7 @@ DONE_WHEN_LINES = [
     "(http is allowed just for localhost in test mode)",
     "manifest.yaml:6:50: webhook_endpoints.orders.enabled_events[1]: unknown event "
     "'invoice.payed'; did you mean 'invoice.paid', 'invoice.updated' or 'invoice.created'? "
-    "(if Stripe added it after API version 2026-09-30.endive, pass --allow-unknown-events)",
+    "(if Stripe added it after API version 2026-10-28.endive, pass --allow-unknown-events)",
     "manifest.yaml:9:7: webhook_endpoints.orders.metadata.this_metadata_key_is_41_characters_"
     "long__: key is 41 characters long; Stripe allows at most 40",
     "manifest.yaml:10:5: webhook_endpoints.orders.colour: unknown key 'colour'; allowed: "
@@ -51,6 +51,18 @@ def test_example_is_valid_through_click_runner() -> None:
     assert result.exit_code == 0, result.output
     assert result.stdout == ""
     assert result.stderr == "Valid: 6 resources declared.\n"
+
+
+def test_events_next_to_the_wildcard_validate_without_a_warning(tmp_path: Path) -> None:
+    """``['*']`` leaves out events that require explicit selection (Stripe's API reference)."""
+    path = tmp_path / "m.yaml"
+    path.write_text(
+        "version: 1\nwebhook_endpoints:\n  all:\n    url: https://example.com/h\n"
+        "    enabled_events: ['*', three_d_secure.authentication.succeeded]\n"
+    )
+    result = CliRunner(env=_runner_env()).invoke(cli, ["validate", str(path)])
+    assert result.exit_code == 0, result.output
+    assert result.stderr == "Valid: 1 resource declared.\n"
 
 
 def test_done_when_manifest_reports_each_problem(monkeypatch: pytest.MonkeyPatch) -> None:

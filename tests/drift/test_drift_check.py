@@ -215,8 +215,16 @@ def test_pending_tax_settings_count_only_when_tax_is_managed() -> None:
     with_tax = manifest(tax_settings={"defaults": {"tax_behavior": "exclusive"}})
     report = check(with_tax, endpoints=[endpoint()], settings=PENDING_SETTINGS)
     assert summary(report) == [("tax_settings", "changed"), ("tax_settings", "pending")]
-    assert report.drift[1].message == "tax settings status: pending (missing fields: head_office)"
+    assert report.drift[1].message == (
+        "tax settings status: pending (missing fields: head_office); Stripe Tax calculates no "
+        "tax until they are set: declare tax_settings.head_office.address (apply sets it before "
+        "any registration) or set it in the Dashboard (Settings → Tax)"
+    )
     assert report.tax_settings_status == "pending"
+    # a declared head office is what Stripe waits for: drift shows it as changed, not pending
+    with_office = manifest(tax_settings={"head_office": {"address": {"country": "US"}}})
+    report = check(with_office, endpoints=[endpoint()], settings=PENDING_SETTINGS)
+    assert summary(report) == [("tax_settings", "changed")]
 
 
 def test_tax_settings_changed() -> None:

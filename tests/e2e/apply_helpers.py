@@ -17,7 +17,6 @@ from reconciler.emulator.server import EmulatorServer
 KEY = "sk_test_" + "a" * 16
 LIVE_KEY = "sk_live_" + "a" * 16
 
-# Registrations stay in one country: the emulator's duplicate check is per country.
 MANIFEST = """\
 version: 1
 account: {mode: test}
@@ -96,6 +95,8 @@ def endpoints(emulator: EmulatorServer) -> list[dict[str, Any]]:
 
 
 def live_registrations(emulator: EmulatorServer) -> list[dict[str, Any]]:
+    """Active and scheduled registrations, counted on an emulator that accepts duplicates."""
+    assert not emulator.configure()["refuse_duplicate_registrations"]
     regs = list_all(emulator, "/v1/tax/registrations", status="all")
     return [r for r in regs if r["status"] in ("active", "scheduled")]
 

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 from apply_helpers import KEY, endpoints, invoke, list_all, read_dotenv, write_manifest
 
 from reconciler.emulator.server import EmulatorServer
@@ -26,6 +27,14 @@ tax_registrations:
     country: US
     country_options: {us: {type: state_sales_tax, state: CA}}
 """
+
+
+@pytest.fixture(autouse=True)
+def head_office(emulator: EmulatorServer) -> None:
+    """Set outside the manifests, so that a re-run plans byte for byte the same."""
+    with httpx.Client(base_url=emulator.base_url, auth=(KEY, "")) as api:
+        api.post("/v1/tax/settings", data={"head_office[address][country]": "US"})
+
 
 SWITCH = 1_812_153_600  # 2027-06-05T00:00:00Z
 SEQUENCE = """\
@@ -53,7 +62,6 @@ def test_reapplying_the_same_plan_after_an_out_of_band_delete_creates_again(
     assert first.code == 0, first.stderr
     (endpoint,) = endpoints(emulator)
     (registration,) = list_all(emulator, "/v1/tax/registrations", status="all")
-    emulator.advance_clock(5)  # a registration cannot end in the second it became active
     with httpx.Client(base_url=emulator.base_url, auth=(KEY, "")) as api:
         assert api.delete(f"/v1/webhook_endpoints/{endpoint['id']}").status_code == 200
         ended = api.post(f"/v1/tax/registrations/{registration['id']}", data={"expires_at": "now"})

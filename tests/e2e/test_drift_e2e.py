@@ -455,7 +455,9 @@ def test_tax_settings_still_pending_is_drift(emulator: EmulatorServer, tmp_path:
         (
             "tax_settings",
             "pending",
-            "tax settings status: pending (missing fields: head_office)",
+            "tax settings status: pending (missing fields: head_office); Stripe Tax calculates "
+            "no tax until they are set: declare tax_settings.head_office.address (apply sets it "
+            "before any registration) or set it in the Dashboard (Settings → Tax)",
         )
     ]
 

@@ -74,6 +74,7 @@ def test_fault_flags_reach_the_operator_config() -> None:
         "2=drop_after",
         "--latency-ms",
         "5",
+        "--refuse-duplicate-registrations",
     ]
     with running(*flags, "--rate-limit", "50", "--path", "/v1/tax") as (base_url, _):
         config = httpx.get(f"{base_url}/_emulator/config").json()
@@ -86,6 +87,7 @@ def test_fault_flags_reach_the_operator_config() -> None:
         "paths": ["/v1/tax"],
         "rate_limit": 50.0,
         "state_file": None,
+        "refuse_duplicate_registrations": True,
     }
 
 

@@ -151,6 +151,10 @@ def test_same_key_in_flight_is_409_then_replays(emulator: EmulatorServer) -> Non
     assert first.status_code == 200
     assert second.status_code == 409
     assert second.json()["error"]["type"] == "idempotency_error"
+    assert second.json()["error"]["code"] == "idempotency_key_in_use"
+    assert second.json()["error"]["doc_url"] == (
+        "https://stripe.com/docs/error-codes/idempotency-key-in-use"
+    )
     assert second.headers["stripe-should-retry"] == "true"
     retried = httpx.post(
         f"{emulator.base_url}/v1/webhook_endpoints",

@@ -1,4 +1,12 @@
-"""The official ``stripe`` package (a client nobody here wrote) against a real socket."""
+"""The official ``stripe`` package (a client nobody here wrote) against a real socket.
+
+``test_generated_examples_*`` replay stripe-python's own generated examples for the three
+resources (its ``tests/test_generated_examples.py``: ``test_tax_settings_get/post``,
+``test_tax_registrations_get/post/post_2``, ``test_webhook_endpoints_get/get_2/post/post_2/
+delete``, the ``_service`` variants) with the same parameters, objects created in place of the
+fixture ids (``taxreg_xxxxxxxxxxxxx``, ``we_xxxxxxxxxxxxx``). An emulator rule Stripe does not
+have would fail one of them.
+"""
 
 from __future__ import annotations
 
@@ -89,3 +97,53 @@ def test_stripe_python_sees_rate_limit_errors(emulator: EmulatorServer) -> None:
     else:
         raise AssertionError("the scheduled 429 must surface")
     assert client.v1.webhook_endpoints.list().data == []
+
+
+def test_generated_examples_for_tax_settings_and_registrations(emulator: EmulatorServer) -> None:
+    client = make_client(emulator)
+    # test_tax_settings_post / test_tax_settings_get
+    updated = client.v1.tax.settings.update({"defaults": {"tax_code": "txcd_10000000"}})
+    assert updated.defaults.tax_code == "txcd_10000000"
+    assert client.v1.tax.settings.retrieve().status == "pending"
+    # Stripe needs a head office before any registration (FACTS.md §3 [S19]), which the
+    # registration examples take for granted
+    client.v1.tax.settings.update({"head_office": {"address": {"country": "IE"}}})
+    # test_tax_registrations_post
+    created = client.v1.tax.registrations.create(
+        {"country": "IE", "country_options": {"ie": {"type": "oss_union"}}, "active_from": "now"}
+    )
+    assert (created.status, created.country_options.ie.type) == ("active", "oss_union")
+    # test_tax_registrations_get
+    listed = client.v1.tax.registrations.list({"status": "all"})
+    assert [r.id for r in listed.data] == [created.id]
+    assert client.v1.tax.registrations.retrieve(created.id).country == "IE"
+    # test_tax_registrations_post_2, in the very second the registration started
+    ended = client.v1.tax.registrations.update(created.id, {"expires_at": "now"})
+    assert ended.status == "expired"
+    assert [r.status for r in client.v1.tax.registrations.list({"status": "all"}).data] == [
+        "expired"
+    ]
+
+
+def test_generated_examples_for_webhook_endpoints(emulator: EmulatorServer) -> None:
+    client = make_client(emulator)
+    # test_webhook_endpoints_post
+    created = client.v1.webhook_endpoints.create(
+        {
+            "url": "https://example.com/my/webhook/endpoint",
+            "enabled_events": ["charge.failed", "charge.succeeded"],
+        }
+    )
+    assert created.secret is not None
+    # test_webhook_endpoints_get / test_webhook_endpoints_get_2
+    assert [e.id for e in client.v1.webhook_endpoints.list({"limit": 3}).data] == [created.id]
+    assert client.v1.webhook_endpoints.retrieve(created.id).url.endswith("/my/webhook/endpoint")
+    # test_webhook_endpoints_post_2
+    moved = client.v1.webhook_endpoints.update(
+        created.id, {"url": "https://example.com/new_endpoint"}
+    )
+    assert moved.url == "https://example.com/new_endpoint"
+    # test_webhook_endpoints_delete
+    assert client.v1.webhook_endpoints.delete(created.id).deleted is True
+    statuses = [r["status"] for r in emulator.requests()]
+    assert statuses == [200] * len(statuses)

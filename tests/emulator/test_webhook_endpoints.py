@@ -59,8 +59,10 @@ def test_create_only_fields_rejected_on_update(client: Client, field: str, value
     error = response.json()["error"]
     assert error == {
         "type": "invalid_request_error",
+        "code": "parameter_unknown",
         "message": f"Received unknown parameter: {field}",
         "param": field,
+        "doc_url": "https://stripe.com/docs/error-codes/parameter-unknown",
     }
 
 

@@ -31,6 +31,7 @@ URL = st.builds(
 )
 METADATA = st.dictionaries(st.from_regex(r"[a-z][a-z0-9_]{0,15}", fullmatch=True), TEXT, max_size=4)
 STATES = ["CA", "NY", "TX", "WA", "FL", "IL"]
+NOW = 1_750_000_000  # the plan's clock
 
 
 @st.composite
@@ -66,7 +67,15 @@ def registrations(draw: st.DrawFn) -> list[dict[str, Any]]:
     out = []
     for index, state in enumerate(draw(st.lists(st.sampled_from(STATES), unique=True))):
         start = draw(st.integers(1_600_000_000, 1_900_000_000))
-        status = draw(st.sampled_from(["active", "scheduled", "expired"]))
+        end = draw(st.none() | st.integers(start + 1, start + 10**8))
+        # Stripe's status "can be deduced from active_from and expires_at" (at the plan's clock)
+        status = (
+            "scheduled"
+            if start > NOW
+            else "expired"
+            if end is not None and end <= NOW
+            else "active"
+        )
         out.append(
             {
                 "id": f"taxreg_{index:04d}",
@@ -74,7 +83,7 @@ def registrations(draw: st.DrawFn) -> list[dict[str, Any]]:
                 "country": "US",
                 "country_options": {"us": {"state": state, "type": "state_sales_tax"}},
                 "active_from": start,
-                "expires_at": draw(st.none() | st.integers(start + 1, start + 10**8)),
+                "expires_at": end,
                 "status": status,
             }
         )
@@ -121,7 +130,7 @@ def test_export_plans_back_to_no_changes(
         path = Path(folder) / "m.yaml"
         path.write_text(render_manifest(export, KINDS, "s.json"), encoding="utf-8")
         manifest = load_manifests([path], environ={}).manifest
-    plan = build_plan(manifest, live)
+    plan = build_plan(manifest, live, now=NOW)
     # only untagged endpoints that --adopt declared may differ: they are adopted, nothing else
     adopted = sorted(
         f"webhook_endpoints.{n}" for n in export.webhook_endpoints if "-example-com" in n

@@ -356,17 +356,30 @@ def test_warnings_do_not_fail_the_load(tmp_path: Path) -> None:
     )
     state = load_manifests([path], environ={})
     assert [(d.line, d.column, d.severity, d.message) for d in state.warnings] == [
-        (5, 21, "warning", "'*' already enables every event; the other entries are redundant"),
         (5, 41, "warning", "'invoice.paid' is listed twice"),
     ]
     assert diagnostics_to_json(state.warnings)[0] == {
         "file": str(path),
         "line": 5,
-        "column": 21,
-        "path": "webhook_endpoints.a.enabled_events",
-        "message": "'*' already enables every event; the other entries are redundant",
+        "column": 41,
+        "path": "webhook_endpoints.a.enabled_events[2]",
+        "message": "'invoice.paid' is listed twice",
         "severity": "warning",
     }
+
+
+def test_events_next_to_the_wildcard_are_not_redundant(tmp_path: Path) -> None:
+    """``['*']`` enables every event "except those that require explicit selection" (FACTS.md
+    §1, stripe-python 16.1.0 ``_webhook_endpoint_create_params.py``): entries beside it count."""
+    path = _write(
+        tmp_path,
+        "m.yaml",
+        "version: 1\nwebhook_endpoints:\n  a:\n    url: https://example.com/h\n"
+        "    enabled_events: ['*', invoice.paid]\n",
+    )
+    state = load_manifests([path], environ={})
+    assert state.warnings == ()
+    assert state.manifest.webhook_endpoints["a"].enabled_events == ("*", "invoice.paid")
 
 
 def test_unreadable_file_is_located(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -426,10 +439,11 @@ def test_natural_key(country: str, options: dict[str, dict[str, object]], key: s
 
 
 def test_country_shapes_are_derived_from_the_spec() -> None:
-    # The numbers FACTS.md §3 states for the pinned API version.
+    # The numbers FACTS.md §3 states for 2026-09-30.endive, plus BW, CI, GH and MU (simplified)
+    # that 2026-10-28.endive, the pinned version, added (FACTS.md [S21]).
     titles = Counter(schema["title"] for schema in country_option_schemas().values())
     assert titles == {
-        "simplified": 41,
+        "simplified": 45,
         "default": 30,
         "europe": 26,
         "canada": 1,
@@ -437,6 +451,63 @@ def test_country_shapes_are_derived_from_the_spec() -> None:
         "thailand": 1,
         "united_states": 1,
     }
+
+
+def test_the_newest_api_versions_additions_validate(tmp_path: Path) -> None:
+    """BW/CI/GH/MU and US utility_users_tax came with 2026-10-28.endive, the pinned version."""
+    path = _write(
+        tmp_path,
+        "m.yaml",
+        "version: 1\ntax_registrations:\n"
+        "  bw: {country: BW, country_options: {bw: {type: simplified}}}\n"
+        "  mu: {country: MU, country_options: {mu: {type: simplified}}}\n"
+        "  la-uut: {country: US, country_options: {us: {type: utility_users_tax, state: CA,"
+        " utility_users_tax: {jurisdiction: LOSANGELES}}}}\n"
+        "webhook_endpoints:\n  a:\n    url: https://example.com/h\n"
+        "    enabled_events: [three_d_secure.authentication.succeeded]\n",
+    )
+    state = load_manifests([path], environ={})
+    assert state.warnings == ()
+    registration = state.manifest.tax_registrations["la-uut"]
+    key = natural_key(registration.country, registration.country_options)
+    assert key == "US/utility_users_tax/CA/LOSANGELES"
+
+
+def test_utility_users_tax_names_its_jurisdiction(tmp_path: Path) -> None:
+    path = _write(
+        tmp_path,
+        "m.yaml",
+        "version: 1\ntax_registrations:\n"
+        "  la: {country: US, country_options: {us: {type: utility_users_tax, state: CA}}}\n",
+    )
+    assert _errors([path]) == [
+        "3:50: tax_registrations.la.country_options.us.type: type 'utility_users_tax' needs "
+        "'utility_users_tax: {jurisdiction: ...}' naming the jurisdiction"
+    ]
+
+
+def test_an_older_pinned_version_warns_about_newer_registrations(tmp_path: Path) -> None:
+    path = _write(
+        tmp_path,
+        "m.yaml",
+        "version: 1\naccount: {api_version: 2026-09-30.endive}\ntax_registrations:\n"
+        "  gh: {country: GH, country_options: {gh: {type: simplified}}}\n"
+        "  tx: {country: US, country_options: {us: {type: digital_excise_tax, state: TX}}}\n"
+        "  ca: {country: US, country_options: {us: {type: state_sales_tax, state: CA}}}\n",
+    )
+    state = load_manifests([path], environ={})
+    assert [(d.path, d.message) for d in state.warnings] == [
+        (
+            "tax_registrations.gh.country",
+            "registrations in GH came with API version 2026-10-28.endive, but "
+            "account.api_version pins 2026-09-30.endive; Stripe may refuse it under that version",
+        ),
+        (
+            "tax_registrations.tx.country_options",
+            "type 'digital_excise_tax' came with API version 2026-10-28.endive, but "
+            "account.api_version pins 2026-09-30.endive; Stripe may refuse it under that version",
+        ),
+    ]
 
 
 def test_diagnostic_rendering() -> None:

@@ -3,9 +3,11 @@
 A case holds ``desired`` (a manifest), ``live`` (raw Stripe objects per kind) and ``expect``:
 ``summary`` (the exact summary line), ``actions`` (address, action, live_id, changes as
 ``[path, before, after]``, optionally the exact ``reason`` and ``requests``), ``reports``
-(addresses), ``warnings`` (exact list) and ``unchanged``; or ``error`` + ``message`` for a
-safety refusal (``force_lifts: true`` when --force must lift it). An optional top-level ``now``
-(unix seconds) fixes the planner's clock, for cases about time windows.
+(addresses, or ``{address: message}`` for exact messages), ``warnings`` (exact list) and
+``unchanged``; or ``error`` + ``message`` for a safety refusal (``force_lifts: true`` when
+--force must lift it); or ``build_error`` + ``message`` for a plan that cannot be built (Stripe
+would refuse it half-way). An optional top-level ``now`` (unix seconds) fixes the planner's
+clock, for cases about time windows; an optional ``targets`` list plans as ``--target`` does.
 """
 
 from __future__ import annotations
@@ -33,12 +35,26 @@ def test_there_are_enough_cases() -> None:
     assert len(CASES) >= 30
 
 
+def plan_case(case: dict[str, Any], manifest: Manifest) -> Any:
+    return build_plan(
+        manifest,
+        live_state(case.get("live")),
+        now=case.get("now"),
+        targets=tuple(case.get("targets", ())),
+    )
+
+
 @pytest.mark.parametrize("path", CASES, ids=[p.stem for p in CASES])
 def test_case(path: Path) -> None:
     case = load(path)
     manifest = Manifest.model_validate(case["desired"])
-    plan = build_plan(manifest, live_state(case.get("live")), now=case.get("now"))
     expect = case["expect"]
+    if "build_error" in expect:
+        with pytest.raises(getattr(errors, expect["build_error"])) as refused:
+            plan_case(case, manifest)
+        assert str(refused.value) == expect["message"]
+        return
+    plan = plan_case(case, manifest)
 
     if "error" in expect:
         error_type = getattr(errors, expect["error"])
@@ -80,7 +96,11 @@ def test_case(path: Path) -> None:
             assert [r.to_dict() for r in action.requests] == [
                 {"params": {}, **r} for r in spec["requests"]
             ]
-    assert [r.address for r in plan.reports] == expect.get("reports", [])
+    reports = expect.get("reports", [])
+    if isinstance(reports, dict):
+        assert {r.address: r.message for r in plan.reports} == reports
+    else:
+        assert [r.address for r in plan.reports] == reports
     assert list(plan.warnings) == expect.get("warnings", [])
     if "unchanged" in expect:
         assert plan.unchanged == expect["unchanged"]

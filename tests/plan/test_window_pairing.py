@@ -61,3 +61,33 @@ def test_matching_windows_plan_no_changes(
     plan = build_plan(manifest, live_state({"tax_registrations": live}), now=NOW)
     assert plan.summary.line() == "No changes."
     assert plan.reports == ()
+
+
+@settings(max_examples=40, deadline=None)
+@given(windows=sequential_windows(), delay=st.integers(0, 10**7))
+def test_a_window_created_later_than_its_past_start_keeps_its_twin(
+    windows: list[tuple[int, int | None]], delay: int
+) -> None:
+    """Stripe cannot backdate, so the running window was created `now`, after its declared
+    start: it is still that window's twin, and the plan has nothing to do (issue 14 item 4)."""
+    declared: dict[str, Any] = {}
+    live: list[dict[str, Any]] = []
+    for index, (start, end) in enumerate(windows):
+        spec: dict[str, Any] = {"country": "US", "country_options": OPTIONS, "active_from": start}
+        if end is not None:
+            spec["expires_at"] = end
+        declared[f"w{index}"] = spec
+        began = min(start + delay, NOW) if index == 0 else start
+        live.append(
+            {
+                "id": f"taxreg_{index}",
+                "country": "US",
+                "country_options": {"us": {"state": "CA", "type": "state_sales_tax"}},
+                "active_from": began,
+                "expires_at": end,
+                "status": "active" if began <= NOW else "scheduled",
+            }
+        )
+    manifest = Manifest.model_validate({"version": 1, "tax_registrations": declared})
+    plan = build_plan(manifest, live_state({"tax_registrations": live}), now=NOW)
+    assert plan.summary.line() == "No changes."

@@ -49,7 +49,7 @@ def test_get_sends_auth_version_agent_and_query() -> None:
     assert request.method == "GET"
     assert str(request.url) == "https://api.stripe.com/v1/tax/settings?expand%5B0%5D=head_office"
     assert request.headers["authorization"] == f"Bearer {TEST_KEY}"
-    assert request.headers["stripe-version"] == "2026-09-30.endive"
+    assert request.headers["stripe-version"] == "2026-10-28.endive"
     assert request.headers["user-agent"] == f"stripe-reconciler/{__version__}"
     assert request.headers["stripe-account"] == "acct_9"
     assert "idempotency-key" not in request.headers

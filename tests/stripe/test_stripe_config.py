@@ -112,7 +112,7 @@ def test_defaults_resolve_from_mode_and_pinned_version() -> None:
     live = StripeConfig(api_key=LIVE_KEY)
     assert (test.mode, test.effective_rate_limit) == ("test", 24.0)
     assert (live.mode, live.effective_rate_limit) == ("live", 80.0)
-    assert test.effective_api_version == pinned_api_version() == "2026-09-30.endive"
+    assert test.effective_api_version == pinned_api_version() == "2026-10-28.endive"
     custom = StripeConfig(api_key=TEST_KEY, rate_limit=5, api_version="2025-01-27.acacia")
     assert (custom.effective_rate_limit, custom.effective_api_version) == (5, "2025-01-27.acacia")
 

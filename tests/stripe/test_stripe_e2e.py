@@ -84,9 +84,9 @@ def test_whoami_and_typed_errors_over_a_socket(emulator: EmulatorServer) -> None
 
 
 def test_pagination_reads_250_objects_completely(emulator: EmulatorServer) -> None:
-    # Expired registrations (windows in the past) may share a jurisdiction, so 250 fit.
+    # Scheduled registrations (a create starts now or later) in windows that never overlap.
     def registration(n: int) -> dict[str, Any]:
-        start = 1_600_000_000 + 100 * n
+        start = 4_000_000_000 + 100 * n
         return {
             "country": "US",
             "country_options": {"us": {"type": "state_sales_tax", "state": "CA"}},
@@ -95,6 +95,10 @@ def test_pagination_reads_250_objects_completely(emulator: EmulatorServer) -> No
         }
 
     async def body(client: StripeClient) -> tuple[list[str], list[dict[str, Any]]]:
+        # Stripe refuses registrations until the account has a head office
+        await client.request(
+            "POST", "/v1/tax/settings", {"head_office": {"address": {"country": "US"}}}
+        )
         created = await asyncio.gather(
             *(client.request("POST", "/v1/tax/registrations", registration(n)) for n in range(250))
         )
@@ -104,7 +108,7 @@ def test_pagination_reads_250_objects_completely(emulator: EmulatorServer) -> No
     created_ids, listed = run(emulator, body)
     assert len(listed) == 250
     assert sorted(r["id"] for r in listed) == sorted(created_ids)
-    assert {r["status"] for r in listed} == {"expired"}
+    assert {r["status"] for r in listed} == {"scheduled"}
     pages = [r for r in api_log(emulator) if r["method"] == "GET"]
     assert [p["query"].split("&starting_after=")[0] for p in pages] == ["status=all&limit=100"] * 3
     assert [p["query"].partition("&starting_after=")[2] for p in pages] == [

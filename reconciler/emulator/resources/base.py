@@ -22,6 +22,8 @@ class Call:
     params: dict[str, Any]
     path_args: dict[str, str]
     path: str
+    #: the emulator option that refuses overlapping registrations of one natural key
+    refuse_duplicate_registrations: bool = False
 
 
 Handler = Callable[[Call], dict[str, Any]]
@@ -48,6 +50,7 @@ def paginate(
         raise invalid_param(
             "ending_before",
             "You may only specify one of these parameters: ending_before, starting_after.",
+            code="parameters_exclusive",
         )
     ids = [obj["id"] for obj in objects]
     if after is not None:

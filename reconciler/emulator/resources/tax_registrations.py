@@ -1,10 +1,32 @@
 """``/v1/tax/registrations``: list (``status`` filter), create, retrieve, update; no DELETE.
 
-Parameter types and per-country shapes come from the spec (see validation.py); this module adds
-the rules the schema cannot express: ``country_options`` must hold exactly the lowercase
-``country``, a US ``type`` with a jurisdiction sub-object needs that sub-object (FACTS.md §3),
-Canada's ``province_standard`` needs its province, and ``expires_at`` must follow
-``active_from``. ``status`` is computed from the emulator clock on every read.
+Parameter types and per-country shapes come from the spec (see validation.py). Rules beyond
+the schema, each with its source (FACTS.md §3 and stripe-python 16.1.0's docstrings in
+``stripe/params/tax/_registration_{create,update,list}_params.py``):
+
+- ``country_options`` holds exactly the lowercase ``country``, and a type sub-object
+  (``luxury_tax: {jurisdiction}``, ``province_standard``) only goes with that type.
+- A create needs a head office on the account's tax settings: "Without a defined head office
+  address, an ``invalid_request_error`` gets triggered" ([S19]).
+- ``active_from`` on create is "``now`` … or a *future* timestamp": a past one is refused.
+- ``expires_at`` may not come before ``active_from`` (an end equal to the start, a registration
+  that is never active, is accepted: ``expires_at=now`` works in the second the registration
+  started, Stripe's own example being ``-d expires_at=now``).
+
+Where Stripe's docs are silent the emulator accepts, and says so here and in README:
+
+- The spec marks a US type's sub-object (``local_amusement_tax: {jurisdiction}``, …) optional:
+  a create without it is accepted.
+- A second registration of one natural key whose window overlaps another's is accepted (the
+  reconciler must prevent duplicates itself). ``refuse_duplicate_registrations`` in the
+  emulator config restores the old refusal, for experiments.
+- An expired registration can be updated (nothing documents that an expiry is final).
+- Updates take any timestamp, past or future ("either ``now`` … or a timestamp").
+- The list's ``status`` defaults to ``all`` (the API reference lists every status; the
+  reconciler sends ``status=all`` anyway).
+
+``status`` is computed from the emulator clock on every read: ``expired`` from ``expires_at``
+on, else ``scheduled`` before ``active_from``, else ``active``.
 """
 
 from __future__ import annotations
@@ -22,11 +44,12 @@ ITEM = "/v1/tax/registrations/{id}"
 
 
 def status_at(registration: dict[str, Any], now: int) -> str:
-    if now < registration["active_from"]:
-        return "scheduled"
+    """ "Deduced from ``active_from`` and ``expires_at``" (the status field's docstring)."""
     expires_at = registration["expires_at"]
     if expires_at is not None and now >= expires_at:
         return "expired"
+    if now < registration["active_from"]:
+        return "scheduled"
     return "active"
 
 
@@ -116,15 +139,8 @@ def _check_country_options(country: str, options: dict[str, Any]) -> dict[str, A
     for name in sub_objects:
         if name in chosen and name != kind:
             raise invalid_param(f"{prefix}[{name}]", f"{prefix}[{name}] requires type={name}.")
-    # The spec marks these sub-objects optional; FACTS.md §3 expects them when the type matches.
-    # `standard` (EU/default place of supply) and `state_sales_tax` elections stay optional.
-    optional = ("state_sales_tax", "standard")
-    needs_sub = kind in shape and "required" in shape[kind] and kind not in optional
-    if needs_sub and kind not in chosen:
-        field = shape[kind]["required"][0]
-        raise invalid_param(
-            f"{prefix}[{kind}][{field}]", f"Missing required param: {prefix}[{kind}][{field}]."
-        )
+    # The spec marks every type sub-object optional (`luxury_tax: {jurisdiction}` …), and no
+    # documented rule asks for it when the type matches: a create without it is accepted.
     return chosen
 
 
@@ -133,8 +149,33 @@ def _timestamp(value: Any, now: int) -> int:
 
 
 def _check_window(active_from: int, expires_at: int | None) -> None:
-    if expires_at is not None and expires_at <= active_from:
-        raise invalid_param("expires_at", "expires_at must be later than active_from.")
+    # An end before the start is refused (issue 13 takes it as Stripe's rule; no docstring
+    # states it). An end equal to the start is a window that is never active: accepted.
+    if expires_at is not None and expires_at < active_from:
+        raise invalid_param("expires_at", "expires_at must not be earlier than active_from.")
+
+
+def _check_head_office(call: Call) -> None:
+    """FACTS.md §3 [S19]: no registration without a head office on the tax settings."""
+    settings = call.namespace.get("tax_settings") or {}
+    if settings.get("head_office") is None:
+        raise EmulatedError(
+            400,
+            "To add a tax registration, you must first set up a head office address in your "
+            "tax settings (head_office on POST /v1/tax/settings).",
+            param="country",
+            stored=False,
+        )
+
+
+def _check_start(value: Any, now: int) -> None:
+    """Create: "``now`` … or a future timestamp" (stripe-python 16.1.0 create params)."""
+    if value != "now" and int(value) < now:
+        raise invalid_param(
+            "active_from",
+            "active_from must be now or a timestamp in the future; a registration cannot start "
+            "in the past.",
+        )
 
 
 def _overlap(first: tuple[int, int | None], second: tuple[int, int | None]) -> bool:
@@ -143,8 +184,25 @@ def _overlap(first: tuple[int, int | None], second: tuple[int, int | None]) -> b
     return (end_b is None or start_a < end_b) and (end_a is None or start_b < end_a)
 
 
+def _refuse_overlap(call: Call, ids: list[str], window: tuple[int, int | None]) -> None:
+    """The optional refusal (off by default): Stripe's docs are silent on duplicates."""
+    registrations = _registrations(call)
+    for other_id in ids:
+        other = registrations[other_id]
+        if status_at(other, call.now) != "expired" and _overlap(
+            window, (other["active_from"], other["expires_at"])
+        ):
+            raise EmulatedError(
+                400,
+                f"A registration for this jurisdiction already exists ({other_id}) for an "
+                "overlapping period; expire it before creating another. (Refused because the "
+                "emulator runs with refuse_duplicate_registrations.)",
+                param="country_options",
+            )
+
+
 def list_registrations(call: Call) -> dict[str, Any]:
-    wanted = call.params.get("status", "all")
+    wanted = call.params.get("status", "all")  # the API reference's default
     newest_first = sorted(_registrations(call).values(), key=lambda r: r["_seq"], reverse=True)
     matching = [r for r in newest_first if wanted == "all" or status_at(r, call.now) == wanted]
     return paginate(
@@ -154,30 +212,18 @@ def list_registrations(call: Call) -> dict[str, Any]:
 
 def create_registration(call: Call) -> dict[str, Any]:
     params = call.params
+    _check_head_office(call)
     country = params["country"].upper()
     chosen = _check_country_options(params["country"], params["country_options"])
+    _check_start(params["active_from"], call.now)
     active_from = _timestamp(params["active_from"], call.now)
     expires_at = params.get("expires_at")
     _check_window(active_from, expires_at)
     registrations = _registrations(call)
     index = _key_index(call)
     key = "|".join(natural_key(country, chosen))
-    for other_id in index.get(key, []):
-        # Stripe's docs are silent on duplicates. Refusing a second active or scheduled
-        # registration for the same jurisdiction whose window overlaps this one is the
-        # conservative reading: it makes a duplicate create by a reconciler visible instead of
-        # silently accepted, while a successor scheduled after the current one ends (the
-        # normal way to change a registration on a date) is still possible.
-        other = registrations[other_id]
-        if status_at(other, call.now) != "expired" and _overlap(
-            (active_from, expires_at), (other["active_from"], other["expires_at"])
-        ):
-            raise EmulatedError(
-                400,
-                f"A registration for this jurisdiction already exists ({other_id}) for an "
-                "overlapping period; expire it before creating another.",
-                param="country_options",
-            )
+    if call.refuse_duplicate_registrations:
+        _refuse_overlap(call, index.get(key, []), (active_from, expires_at))
     stored = {
         "id": new_id("taxreg_"),
         "active_from": active_from,
@@ -207,9 +253,8 @@ def retrieve_registration(call: Call) -> dict[str, Any]:
 
 def update_registration(call: Call) -> dict[str, Any]:
     stored = _find(call)
-    if status_at(stored, call.now) == "expired":
-        # Whether an expiry can be undone is undocumented; treat it as permanent (FACTS.md §3).
-        raise EmulatedError(400, "This registration has expired and can no longer be updated.")
+    # An expired registration is updated like any other: nothing documents that an expiry is
+    # final (FACTS.md §3), so refusing would be an invented rule.
     updated = dict(stored)
     if "active_from" in call.params:
         updated["active_from"] = _timestamp(call.params["active_from"], call.now)

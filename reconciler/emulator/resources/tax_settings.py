@@ -1,16 +1,25 @@
 """``/v1/tax/settings``: one object per account and mode (FACTS.md §2).
 
-``pending`` with ``missing_fields: ["head_office"]`` until a head office with a country is set.
-"All parameters are editable but none can be removed once set": the params have no ``""``
-alternative in the spec, so validation refuses ``""`` before this module runs, and a partial
-address merges into the stored one.
+``pending`` with ``missing_fields: ["head_office"]`` until a head office is set ("It includes
+the entry ``head_office`` when the status is ``pending``", stripe-python 16.1.0
+``tax/_settings.py``). "All parameters are editable but none can be removed once set": the
+params have no ``""`` alternative in the spec, so validation refuses ``""`` before this module
+runs.
+
+Where Stripe's docs are silent the emulator accepts:
+
+- ``head_office`` is one ``validated_country_address`` param (its ``address`` required, every
+  part of it optional), and nothing says a part the request leaves out survives from the old
+  address: sending ``head_office`` replaces the whole address (an assumption, listed in README).
+- No part of the address is required, so a head office without ``country`` is accepted and
+  counts as set.
+- ``defaults`` merges field by field (each is its own parameter).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from reconciler.emulator.errors import invalid_param
 from reconciler.emulator.resources.base import Call, Route
 
 ADDRESS_FIELDS = ("city", "country", "line1", "line2", "postal_code", "state")
@@ -25,7 +34,7 @@ def _stored(call: Call) -> dict[str, Any]:
 
 def render(settings: dict[str, Any], livemode: bool) -> dict[str, Any]:
     head_office = settings["head_office"]
-    active = head_office is not None and head_office["address"].get("country") is not None
+    active = head_office is not None
     return {
         "object": "tax.settings",
         "defaults": {"provider": "stripe", **settings["defaults"]},
@@ -48,14 +57,9 @@ def update_settings(call: Call) -> dict[str, Any]:
     defaults.update(call.params.get("defaults", {}))
     head_office = settings["head_office"]
     if "head_office" in call.params:
-        current = head_office["address"] if head_office else dict.fromkeys(ADDRESS_FIELDS)
-        address = dict(current)
+        # the whole address, as sent: no part of the old one survives (see the docstring)
+        address = dict.fromkeys(ADDRESS_FIELDS)
         address.update(call.params["head_office"]["address"])
-        if address.get("country") is None:
-            raise invalid_param(
-                "head_office[address][country]",
-                "Missing required param: head_office[address][country].",
-            )
         head_office = {"address": address}
     updated = {"defaults": defaults, "head_office": head_office}
     call.namespace["tax_settings"] = updated

@@ -37,12 +37,18 @@ def _find(call: Call) -> dict[str, Any]:
 def _check_url(url: str) -> None:
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise invalid_param("url", f"Invalid URL: {url}. URLs must begin with http:// or https://")
+        raise invalid_param(
+            "url",
+            f"Invalid URL: {url}. URLs must begin with http:// or https://",
+            code="url_invalid",
+        )
 
 
 def _check_events(events: list[str]) -> None:
     if not events:
-        raise invalid_param("enabled_events", "Missing required param: enabled_events.")
+        raise invalid_param(
+            "enabled_events", "Missing required param: enabled_events.", code="parameter_missing"
+        )
 
 
 def apply_metadata(current: dict[str, str], change: dict[str, str] | str) -> dict[str, str]:
