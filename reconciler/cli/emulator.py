@@ -40,6 +40,18 @@ import click
     "--path", "paths", multiple=True, metavar="PREFIX", help="Only inject faults on these paths."
 )
 @click.option("--rate-limit", type=float, help="Requests per second per account and mode.")
+@click.option(
+    "--operation-rate-limit",
+    type=float,
+    help="Requests per second per operation (e.g. POST /v1/tax/registrations), per account and "
+    "mode, on top of --rate-limit.",
+)
+@click.option(
+    "--lock-timeout-ms",
+    type=float,
+    help="Make concurrent writes to one object wait up to MS for each other, then answer 429 "
+    "lock_timeout.",
+)
 def emulator(
     host: str,
     port: int,
@@ -51,6 +63,8 @@ def emulator(
     schedule: tuple[str, ...],
     paths: tuple[str, ...],
     rate_limit: float | None,
+    operation_rate_limit: float | None,
+    lock_timeout_ms: float | None,
 ) -> int:
     """Serve a local, stateful, Stripe-compatible API (webhook endpoints and Stripe Tax).
 
@@ -67,6 +81,8 @@ def emulator(
         "schedule": [_schedule_entry(text) for text in schedule],
         "paths": list(paths),
         "rate_limit": rate_limit,
+        "operation_rate_limit": operation_rate_limit,
+        "lock_timeout_ms": lock_timeout_ms,
         "state_file": state_file,
     }
     config = EmulatorConfig().updated(knobs)

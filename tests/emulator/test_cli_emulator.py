@@ -75,7 +75,8 @@ def test_fault_flags_reach_the_operator_config() -> None:
         "--latency-ms",
         "5",
     ]
-    with running(*flags, "--rate-limit", "50", "--path", "/v1/tax") as (base_url, _):
+    limits = ["--rate-limit", "50", "--operation-rate-limit", "20", "--lock-timeout-ms", "250"]
+    with running(*flags, *limits, "--path", "/v1/tax") as (base_url, _):
         config = httpx.get(f"{base_url}/_emulator/config").json()
     assert config == {
         "seed": 3,
@@ -85,6 +86,8 @@ def test_fault_flags_reach_the_operator_config() -> None:
         "schedule": [{"request": 2, "fault": "drop_after"}],
         "paths": ["/v1/tax"],
         "rate_limit": 50.0,
+        "operation_rate_limit": 20.0,
+        "lock_timeout_ms": 250.0,
         "state_file": None,
     }
 
