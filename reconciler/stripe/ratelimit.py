@@ -1,5 +1,11 @@
 """A client-side rate limiter, so a large apply runs at the limit instead of into 429s.
 
+Stripe limits requests twice (FACTS.md §4, docs.stripe.com/rate-limits): a global budget per
+account (100/s live, 25/s test) and, by default, 25/s per API endpoint, where each named
+operation (``POST /v1/tax/registrations``, ``POST /v1/webhook_endpoints/{id}``) is its own
+endpoint and also counts against the global budget. :class:`RateLimiter` keeps one
+:class:`TokenBucket` for the global budget and one per operation (:func:`operation_key`).
+
 It is a token bucket written in its "virtual scheduling" form (GCRA): each request reserves the
 next free slot on a timeline spaced ``1 / rate`` apart, and sleeps until its slot. With
 ``burst=1`` (the default) any window of ``T`` seconds holds at most ``1 + rate * T`` sends, and
@@ -18,8 +24,12 @@ against a server that counts requests per second.
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 from collections.abc import Awaitable, Callable
+from functools import cache
+
+from reconciler.data import openapi
 
 #: Silence that makes the next requests an opening: servers count requests per second.
 OPENING_IDLE_SECONDS = 1.0
@@ -79,3 +89,95 @@ class TokenBucket:
         if delay > 0:
             await self._sleep(delay)
         return delay
+
+    def note_sent(self, at: float) -> None:
+        """Record a send at ``at`` that happened later than its reserved slot.
+
+        The next slot then counts from the real send, so requests held up elsewhere (by the
+        global budget, or by the concurrency bound) cannot leave back to back afterwards.
+        """
+        following = at + self._interval
+        if self._next_slot is None or following > self._next_slot:
+            self._next_slot = following
+
+
+@cache
+def _templates() -> tuple[tuple[str, re.Pattern[str]], ...]:
+    """Stripe's path templates from the packaged OpenAPI subset, ``{param}`` as one segment."""
+    templated = (path for path in openapi()["paths"] if "{" in path)
+    return tuple(
+        (path, re.compile("^" + re.sub(r"\{\w+\}", "[^/]+", path) + "$")) for path in templated
+    )
+
+
+def operation_key(method: str, path: str) -> str:
+    """``METHOD /v1/path/{template}``: the endpoint a request counts against at Stripe.
+
+    Ids are replaced by Stripe's own template (``/v1/webhook_endpoints/we_1`` →
+    ``/v1/webhook_endpoints/{webhook_endpoint}``), so every update of an endpoint shares one
+    budget. A path outside the packaged spec (``/v1/account``) is its own operation.
+    """
+    for template, pattern in _templates():
+        if pattern.match(path):
+            return f"{method} {template}"
+    return f"{method} {path}"
+
+
+class RateLimiter:
+    """Both of Stripe's budgets: ``rate`` per second overall and ``operation_rate`` per operation.
+
+    :meth:`acquire` returns once a request may be sent under both budgets, holding one slot of
+    the ``concurrency`` semaphore, which the caller releases after the request. Requests of one
+    operation queue one at a time for the global budget and the semaphore (a per-operation
+    lock), so requests of other operations pass them instead of waiting in line behind a busy
+    operation, and the operation's next slot counts from the real send (:meth:`note_sent`).
+    """
+
+    def __init__(
+        self,
+        rate: float,
+        operation_rate: float,
+        *,
+        opening: int = 1,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
+        self.rate = rate
+        self.operation_rate = operation_rate
+        self._opening = opening
+        self._clock = clock
+        self._sleep = sleep
+        self.bucket = TokenBucket(
+            rate, opening=min(opening, max(1, int(rate))), clock=clock, sleep=sleep
+        )
+        self._operations: dict[str, tuple[TokenBucket, asyncio.Lock]] = {}
+
+    def _operation(self, operation: str) -> tuple[TokenBucket, asyncio.Lock]:
+        found = self._operations.get(operation)
+        if found is None:
+            opening = min(self._opening, max(1, int(self.operation_rate)))
+            bucket = TokenBucket(
+                self.operation_rate, opening=opening, clock=self._clock, sleep=self._sleep
+            )
+            found = self._operations[operation] = (bucket, asyncio.Lock())
+        return found
+
+    async def acquire(self, operation: str, concurrency: asyncio.Semaphore) -> float:
+        """Wait for a send slot of ``operation`` and a ``concurrency`` slot; return seconds waited.
+
+        On return the caller holds one ``concurrency`` slot and must release it. Cancelling the
+        wait (a deadline) releases everything taken so far; a reserved slot is then unused.
+        """
+        bucket, lock = self._operation(operation)
+        async with lock:
+            waited = await bucket.acquire()
+            await concurrency.acquire()
+            try:
+                # Inside the semaphore: a slot granted while waiting for concurrency could
+                # otherwise be used late, and several late sends would leave back to back.
+                waited += await self.bucket.acquire()
+            except BaseException:
+                concurrency.release()
+                raise
+            bucket.note_sent(self._clock())
+        return waited

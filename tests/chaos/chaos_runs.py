@@ -114,6 +114,7 @@ def client_config(emulator: EmulatorServer, profile: FaultProfile) -> StripeConf
         backoff_max=0.03,
         deadline=30.0,
         rate_limit=1000.0,
+        operation_rate_limit=1000.0,
     )
 
 

@@ -9,10 +9,10 @@ import httpx
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from stripe_fakes import TEST_KEY, FakeClock, make_client
+from stripe_fakes import LIVE_KEY, TEST_KEY, FakeClock, make_client
 
 from reconciler.stripe import StripeClient, StripeConfig
-from reconciler.stripe.ratelimit import TokenBucket
+from reconciler.stripe.ratelimit import TokenBucket, operation_key
 
 
 def test_back_to_back_reservations_are_spaced_one_interval_apart() -> None:
@@ -138,3 +138,81 @@ def test_concurrency_is_bounded_by_max_concurrency() -> None:
 
     assert asyncio.run(go()) == 12
     assert peak == 3
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "operation"),
+    [
+        ("POST", "/v1/webhook_endpoints/we_1Abc", "POST /v1/webhook_endpoints/{webhook_endpoint}"),
+        ("DELETE", "/v1/webhook_endpoints/we_2", "DELETE /v1/webhook_endpoints/{webhook_endpoint}"),
+        ("GET", "/v1/webhook_endpoints", "GET /v1/webhook_endpoints"),
+        ("POST", "/v1/tax/registrations", "POST /v1/tax/registrations"),
+        ("POST", "/v1/tax/registrations/taxreg_9", "POST /v1/tax/registrations/{id}"),
+        ("POST", "/v1/tax/settings", "POST /v1/tax/settings"),
+        ("GET", "/v1/account", "GET /v1/account"),  # not in the packaged spec: its own path
+    ],
+)
+def test_operation_key_replaces_ids_by_stripes_template(
+    method: str, path: str, operation: str
+) -> None:
+    assert operation_key(method, path) == operation
+
+
+def test_note_sent_moves_the_next_slot_after_a_late_send() -> None:
+    clock = FakeClock()
+    bucket = TokenBucket(10.0, clock=clock)
+    assert bucket.reserve() == 0.0
+    bucket.note_sent(clock.now + 0.5)  # held up elsewhere for half a second
+    assert round(bucket.reserve(), 9) == 0.6
+
+
+def sends_by_path(live: bool, paths: list[str]) -> dict[str, list[float]]:
+    """Send POSTs one after another with the default limits of a live or test key."""
+    clock = FakeClock()
+    sent: dict[str, list[float]] = {}
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        sent.setdefault(operation_key("POST", request.url.path), []).append(clock.now)
+        return httpx.Response(200, json={"livemode": live})
+
+    async def go() -> None:
+        config = StripeConfig(api_key=LIVE_KEY if live else TEST_KEY, max_concurrency=1)
+        transport = httpx.MockTransport(handler)
+        async with StripeClient(config, transport, clock=clock, sleep=clock.sleep) as client:
+            for n, path in enumerate(paths):
+                await client.request("POST", path, idempotency_key=f"k{n}")
+
+    asyncio.run(go())
+    return sent
+
+
+def busiest_second(times: list[float]) -> int:
+    return max(sum(1 for t in times if start <= t < start + 1.0 - 1e-9) for start in times)
+
+
+def test_a_live_key_sends_at_most_24_creates_of_one_kind_per_second() -> None:
+    # Stripe allows 25 requests/s per endpoint whatever the global limit: 80 registration
+    # creates in a second at the live global rate would be answered with 429s.
+    sent = sends_by_path(True, ["/v1/tax/registrations"] * 60)
+    times = sent["POST /v1/tax/registrations"]
+    assert busiest_second(times) == 24
+    assert all(b - a >= 1 / 24 - 1e-9 for a, b in itertools.pairwise(times))
+
+
+def test_other_operations_use_the_rest_of_the_global_budget() -> None:
+    paths = ["/v1/tax/registrations", "/v1/webhook_endpoints/we_1", "/v1/tax/settings"] * 30
+    sent = sends_by_path(True, paths)
+    every = sorted(t for times in sent.values() for t in times)
+    for times in sent.values():
+        assert busiest_second(times) <= 24
+    # 90 requests of three operations at 24/s each: about 72 per second overall, within 80/s
+    assert 70 <= busiest_second(every) <= 80
+
+
+def test_test_mode_defaults_keep_both_budgets() -> None:
+    config = StripeConfig(api_key=TEST_KEY)
+    live = StripeConfig(api_key=LIVE_KEY)
+    assert (config.effective_rate_limit, config.effective_operation_rate_limit) == (24.0, 24.0)
+    assert (live.effective_rate_limit, live.effective_operation_rate_limit) == (80.0, 24.0)
+    custom = StripeConfig(api_key=LIVE_KEY, operation_rate_limit=10)
+    assert custom.effective_operation_rate_limit == 10
