@@ -121,7 +121,9 @@ async def apply_session(
         require_sink(plan, sinks)
         if creates_endpoints(plan):
             sinks.check()
-        if not confirm(plan):
+        with client.deadline_paused():  # time spent reading the plan is not Stripe's
+            approved = confirm(plan)
+        if not approved:
             return ApplyOutcome(account_id, plan, None, declined=True)
         target = ApplyTarget(
             account=account_id,
