@@ -26,6 +26,7 @@ from __future__ import annotations
 import asyncio
 import re
 import time
+from collections import deque
 from collections.abc import Awaitable, Callable
 from functools import cache
 
@@ -90,16 +91,6 @@ class TokenBucket:
             await self._sleep(delay)
         return delay
 
-    def note_sent(self, at: float) -> None:
-        """Record a send at ``at`` that happened later than its reserved slot.
-
-        The next slot then counts from the real send, so requests held up elsewhere (by the
-        global budget, or by the concurrency bound) cannot leave back to back afterwards.
-        """
-        following = at + self._interval
-        if self._next_slot is None or following > self._next_slot:
-            self._next_slot = following
-
 
 @cache
 def _templates() -> tuple[tuple[str, re.Pattern[str]], ...]:
@@ -123,6 +114,30 @@ def operation_key(method: str, path: str) -> str:
     return f"{method} {path}"
 
 
+class SendLog:
+    """The last ``floor(rate)`` real send times, so no one-second window ever holds more.
+
+    The timeline of a :class:`TokenBucket` spaces *reservations*; real sends drift from them
+    (a sleep that wakes late, a request held up by the other budget or the concurrency bound),
+    and one late send followed by punctual ones puts one more send into a window than the
+    rate. Servers count real arrivals in sliding windows, so this guard delays a send until the
+    one ``floor(rate)`` sends before it is a full second old. While sends keep to their slots
+    it never waits.
+    """
+
+    def __init__(self, rate: float) -> None:
+        self._sends: deque[float] = deque(maxlen=max(1, int(rate)))
+
+    def wait(self, now: float) -> float:
+        """Seconds until one more send keeps every one-second window within the rate."""
+        if len(self._sends) < (self._sends.maxlen or 1):
+            return 0.0
+        return max(0.0, self._sends[0] + 1.0 - now)
+
+    def record(self, at: float) -> None:
+        self._sends.append(at)
+
+
 class RateLimiter:
     """Both of Stripe's budgets: ``rate`` per second overall and ``operation_rate`` per operation.
 
@@ -130,7 +145,8 @@ class RateLimiter:
     the ``concurrency`` semaphore, which the caller releases after the request. Requests of one
     operation queue one at a time for the global budget and the semaphore (a per-operation
     lock), so requests of other operations pass them instead of waiting in line behind a busy
-    operation, and the operation's next slot counts from the real send (:meth:`note_sent`).
+    operation. Each budget is a :class:`TokenBucket` (the pace) and a :class:`SendLog` (the
+    guard on real sends).
     """
 
     def __init__(
@@ -150,16 +166,18 @@ class RateLimiter:
         self.bucket = TokenBucket(
             rate, opening=min(opening, max(1, int(rate))), clock=clock, sleep=sleep
         )
-        self._operations: dict[str, tuple[TokenBucket, asyncio.Lock]] = {}
+        self._sends = SendLog(rate)
+        self._operations: dict[str, tuple[TokenBucket, SendLog, asyncio.Lock]] = {}
 
-    def _operation(self, operation: str) -> tuple[TokenBucket, asyncio.Lock]:
+    def _operation(self, operation: str) -> tuple[TokenBucket, SendLog, asyncio.Lock]:
         found = self._operations.get(operation)
         if found is None:
             opening = min(self._opening, max(1, int(self.operation_rate)))
             bucket = TokenBucket(
                 self.operation_rate, opening=opening, clock=self._clock, sleep=self._sleep
             )
-            found = self._operations[operation] = (bucket, asyncio.Lock())
+            found = (bucket, SendLog(self.operation_rate), asyncio.Lock())
+            self._operations[operation] = found
         return found
 
     async def acquire(self, operation: str, concurrency: asyncio.Semaphore) -> float:
@@ -168,16 +186,32 @@ class RateLimiter:
         On return the caller holds one ``concurrency`` slot and must release it. Cancelling the
         wait (a deadline) releases everything taken so far; a reserved slot is then unused.
         """
-        bucket, lock = self._operation(operation)
+        if self.operation_rate >= self.rate:
+            # Per-operation budgets this large can never bind: the global budget alone, with
+            # no per-operation queue that would let other requests pass (and change the order).
+            return await self._global(concurrency, ())
+        bucket, sends, lock = self._operation(operation)
         async with lock:
             waited = await bucket.acquire()
-            await concurrency.acquire()
-            try:
-                # Inside the semaphore: a slot granted while waiting for concurrency could
-                # otherwise be used late, and several late sends would leave back to back.
-                waited += await self.bucket.acquire()
-            except BaseException:
-                concurrency.release()
-                raise
-            bucket.note_sent(self._clock())
-        return waited
+            return waited + await self._global(concurrency, (sends,))
+
+    async def _global(self, concurrency: asyncio.Semaphore, logs: tuple[SendLog, ...]) -> float:
+        await concurrency.acquire()
+        try:
+            # Inside the semaphore: a slot granted while waiting for concurrency could
+            # otherwise be used late, and several late sends would leave back to back.
+            waited = await self.bucket.acquire()
+            logs = (*logs, self._sends)
+            while True:
+                now = self._clock()
+                wait = max(log.wait(now) for log in logs)
+                if wait <= 0:
+                    # no await between the last check and the record: atomic in the loop
+                    for log in logs:
+                        log.record(now)
+                    return waited
+                await self._sleep(wait)
+                waited += wait
+        except BaseException:
+            concurrency.release()
+            raise

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from stripe_fakes import LIVE_KEY, TEST_KEY, FakeClock, make_client
 
 from reconciler.stripe import StripeClient, StripeConfig
-from reconciler.stripe.ratelimit import TokenBucket, operation_key
+from reconciler.stripe.ratelimit import SendLog, TokenBucket, operation_key
 
 
 def test_back_to_back_reservations_are_spaced_one_interval_apart() -> None:
@@ -158,12 +158,17 @@ def test_operation_key_replaces_ids_by_stripes_template(
     assert operation_key(method, path) == operation
 
 
-def test_note_sent_moves_the_next_slot_after_a_late_send() -> None:
-    clock = FakeClock()
-    bucket = TokenBucket(10.0, clock=clock)
-    assert bucket.reserve() == 0.0
-    bucket.note_sent(clock.now + 0.5)  # held up elsewhere for half a second
-    assert round(bucket.reserve(), 9) == 0.6
+def test_the_send_log_keeps_real_sends_within_the_rate_per_second() -> None:
+    log = SendLog(4.0)
+    for at in (0.0, 0.3, 0.5, 0.75):  # the first went out late, the others on time
+        assert log.wait(at) == 0.0
+        log.record(at)
+    # a fifth at 1.0: the one four sends before it is a full second old
+    assert log.wait(1.0) == 0.0
+    log.record(1.0)
+    # a sixth at 1.1 would be the fifth in (0.3, 1.3): it waits until 0.3 is a second old
+    assert round(log.wait(1.1), 9) == 0.2
+    assert SendLog(0.5).wait(0.0) == 0.0
 
 
 def sends_by_path(live: bool, paths: list[str]) -> dict[str, list[float]]:
