@@ -132,7 +132,16 @@ async def apply_session(
             plan_checksum=plan.checksum,
         )
         logger.info("applying %d action(s) to %s", len(plan.actions), account_id)
+        # When a per-operation budget is tighter than the global one, one kind's actions are
+        # bound by it, and kinds taking turns keep every budget busy.
+        interleave = config.effective_operation_rate_limit < config.effective_rate_limit
         result = await execute_plan(
-            plan, client, target, sinks, parallelism=parallelism, on_event=on_event
+            plan,
+            client,
+            target,
+            sinks,
+            parallelism=parallelism,
+            on_event=on_event,
+            interleave=interleave,
         )
         return ApplyOutcome(account_id, plan, result)
