@@ -6,7 +6,9 @@ Durations stay short through a small ``--timeout``; nothing here asserts on elap
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
+import time
 from pathlib import Path
 
 import pytest
@@ -14,10 +16,14 @@ from click.testing import CliRunner
 from e2e_support import list_all, spawn_cli
 from hostile_server import HostileServer
 
+from reconciler.apply.secrets import FileSink, SecretSinks
+from reconciler.apply.session import apply_session
 from reconciler.cli import common
 from reconciler.cli.main import cli
 from reconciler.emulator.server import EmulatorServer
+from reconciler.manifest import load_manifests
 from reconciler.manifest.model import Manifest
+from reconciler.plan.model import Plan
 from reconciler.stripe import StripeConfig
 
 KEY = "sk_test_" + "h" * 16
@@ -151,3 +157,18 @@ def test_a_slow_api_prints_one_waiting_line(
     assert len(waiting) == lines, result.stderr
     assert all(line.startswith("Waiting for Stripe (GET /v1/") for line in waiting)
     assert result.stdout.rstrip().endswith("0 to delete, 0 to expire.")
+
+
+def test_time_at_the_confirmation_prompt_is_not_counted(
+    emulator: EmulatorServer, tmp_path: Path
+) -> None:
+    manifest = load_manifests([manifest_in(tmp_path)]).manifest
+    config = StripeConfig(api_key=KEY, api_base=emulator.base_url, deadline=1.0)
+
+    def slow_reader(plan: Plan) -> bool:
+        time.sleep(1.2)  # longer than the whole deadline, spent reading the plan
+        return True
+
+    sinks = SecretSinks([FileSink(tmp_path / "s.env")])
+    outcome = asyncio.run(apply_session(config, manifest, sinks, confirm=slow_reader))
+    assert outcome.result is not None and outcome.result.ok, outcome.result
