@@ -49,8 +49,9 @@ _SUMMARIES: dict[str, str] = {
 }
 
 DEFAULT_API_BASE = "https://api.stripe.com"
-#: reconciler.stripe.DEFAULT_DEADLINE and WAITING_LOGGER, spelled here so that ``--help`` and
-#: ``validate`` do not import the HTTP client (a test keeps them equal).
+#: reconciler.stripe.config.DEFAULT_DEADLINE and reconciler.stripe.transfer.WAITING_LOGGER,
+#: spelled here so that ``--help`` and ``validate`` do not import the HTTP client (a test keeps
+#: them equal).
 DEFAULT_TIMEOUT = 120.0
 WAITING_LOGGER = "reconciler.stripe.waiting"
 

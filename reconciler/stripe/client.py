@@ -12,7 +12,8 @@ retried. Bounds, because a server that trickles or never stops must not hold a c
 - an answer is read up to :data:`MAX_RESPONSE_BYTES` and refused beyond.
 
 After ``config.wait_notice_after`` seconds without an answer, one record goes to
-:data:`WAITING_LOGGER` (once per slow phase, not per request); the CLI shows it on stderr.
+:data:`~reconciler.stripe.transfer.WAITING_LOGGER` (once per slow phase, not per request); the
+CLI shows it on stderr.
 
 Tests inject ``transport`` (``httpx.MockTransport`` or any ``httpx.AsyncBaseTransport``) and the
 ``clock``/``sleep``/``random`` used by retries and the limiter, so they never wait.
@@ -47,17 +48,9 @@ from reconciler.stripe.ratelimit import RateLimiter, operation_key
 from reconciler.stripe.redaction import install_log_redaction, redact
 from reconciler.stripe.response import error_from_response, parse_object, request_id_of
 from reconciler.stripe.retry import RetryPolicy, parse_retry_after
+from reconciler.stripe.transfer import MAX_RESPONSE_BYTES, AnswerTooLarge, SlowNotices, exchange
 
 logger = logging.getLogger(__name__)
-
-#: The logger of "still waiting for Stripe" notices (INFO, message ready to show as is; the
-#: record also carries ``method``, ``path`` and ``waited`` seconds). The library never prints.
-WAITING_LOGGER = "reconciler.stripe.waiting"
-_waiting = logging.getLogger(WAITING_LOGGER)
-
-#: The largest answer the client reads. Stripe's largest page (100 objects) is far smaller;
-#: anything bigger is not Stripe as the key knows it, and reading on would only fill memory.
-MAX_RESPONSE_BYTES = 8 * 1024 * 1024
 
 USER_AGENT = f"stripe-reconciler/{__version__}"
 PAGE_LIMIT = 100
@@ -153,8 +146,7 @@ class StripeClient:
             clock=clock,
             sleep=sleep,
         )
-        # attempts waiting longer than wait_notice_after; a notice goes out when the first joins
-        self._slow: set[object] = set()
+        self._notices = SlowNotices(config.wait_notice_after, clock)
         self._semaphore = asyncio.Semaphore(config.max_concurrency)
         headers = {
             "Authorization": f"Bearer {config.api_key}",
@@ -404,13 +396,15 @@ class StripeClient:
     ) -> httpx.Response | httpx.TransportError:
         self._requests += 1
         sent = self._clock()
-        token = object()
-        notice = asyncio.get_running_loop().call_later(
-            self.config.wait_notice_after, self._became_slow, token, request.method, path, started
-        )
         try:
-            with anyio.fail_after(self.config.timeout):
-                response = await self._exchange(request)
+            with (
+                self._notices.watch(request.method, path, started),
+                anyio.fail_after(self.config.timeout),
+            ):
+                response = await exchange(self._http, request)
+        except AnswerTooLarge as too_large:
+            self._count(too_large.response.status_code)
+            raise self._too_large(request, too_large.response) from None
         except TimeoutError:
             # httpx's timeouts restart with every byte; this one bounds the whole exchange
             error: httpx.TransportError = httpx.ReadTimeout(
@@ -419,71 +413,26 @@ class StripeClient:
         except httpx.TransportError as raised:
             error = raised
         else:
-            self._by_status[response.status_code] = self._by_status.get(response.status_code, 0) + 1
+            self._count(response.status_code)
             self._log_attempt(
                 request, str(response.status_code), request_id_of(response), attempt, sent
             )
             return response
-        finally:
-            notice.cancel()
-            self._slow.discard(token)
         self._network_errors += 1
         self._log_attempt(request, type(error).__name__, None, attempt, sent)
         return error
 
-    async def _exchange(self, request: httpx.Request) -> httpx.Response:
-        """Send ``request`` and read its answer, refusing one larger than MAX_RESPONSE_BYTES."""
-        response = await self._http.send(request, stream=True)
-        try:
-            declared = response.headers.get("content-length", "")
-            if declared.isdigit() and int(declared) > MAX_RESPONSE_BYTES:
-                raise self._too_large(request, response)
-            chunks: list[bytes] = []
-            size = 0
-            # decoded bytes, so a compressed answer cannot expand past the cap either
-            async for chunk in response.aiter_bytes():
-                size += len(chunk)
-                if size > MAX_RESPONSE_BYTES:
-                    raise self._too_large(request, response)
-                chunks.append(chunk)
-        finally:
-            await response.aclose()
-        # The body is decoded already; a copy without Content-Encoding keeps it that way.
-        headers = [
-            (name, value)
-            for name, value in response.headers.multi_items()
-            if name.lower() not in ("content-encoding", "content-length", "transfer-encoding")
-        ]
-        return httpx.Response(
-            response.status_code,
-            headers=headers,
-            content=b"".join(chunks),
-            request=request,
-            extensions=response.extensions,
-        )
+    def _count(self, status: int) -> None:
+        self._by_status[status] = self._by_status.get(status, 0) + 1
 
     def _too_large(self, request: httpx.Request, response: httpx.Response) -> StripeError:
-        limit = MAX_RESPONSE_BYTES // (1024 * 1024)
-        self._by_status[response.status_code] = self._by_status.get(response.status_code, 0) + 1
         return MalformedResponseError(
             f"{request.method} {request.url.path} at {self.config.api_base} answered with more "
-            f"than {limit} MiB, far more than any Stripe answer; stopped reading. Check "
-            "--api-base and any proxy in between",
+            f"than {MAX_RESPONSE_BYTES // (1024 * 1024)} MiB, far more than any Stripe answer; "
+            "stopped reading. Check --api-base and any proxy in between",
             http_status=response.status_code,
             request_id=request_id_of(response),
         )
-
-    def _became_slow(self, token: object, method: str, path: str, started: float) -> None:
-        if not self._slow:
-            waited = self._clock() - started
-            _waiting.info(
-                "Waiting for Stripe (%s %s, %.0f s)…",
-                method,
-                path,
-                waited,
-                extra={"method": method, "path": path, "waited": waited},
-            )
-        self._slow.add(token)
 
     def _log_attempt(
         self,

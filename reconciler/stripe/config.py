@@ -128,7 +128,7 @@ class StripeConfig:
     then. ``timeout`` bounds the whole of each attempt (connecting, sending and receiving the
     entire answer), not just the gaps between bytes as httpx's own timeouts do.
     ``wait_notice_after``: seconds without an answer before the client logs one "waiting" line
-    (see :data:`~reconciler.stripe.client.WAITING_LOGGER`).
+    (see :data:`~reconciler.stripe.transfer.WAITING_LOGGER`).
     The key is excluded from ``repr``; :attr:`mode` says which kind of key it is.
     """
 

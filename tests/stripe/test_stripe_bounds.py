@@ -16,7 +16,7 @@ from stripe_fakes import TEST_KEY, FakeClock, make_client
 
 from reconciler.errors import APIConnectionError, MalformedResponseError
 from reconciler.stripe import StripeClient, StripeConfig
-from reconciler.stripe.client import WAITING_LOGGER
+from reconciler.stripe.transfer import WAITING_LOGGER
 
 
 def request_to(server: HostileServer, path: str = "/v1/webhook_endpoints", **options: Any) -> Any:
