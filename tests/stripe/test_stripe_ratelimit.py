@@ -86,8 +86,10 @@ def test_client_spaces_sequential_requests_at_the_configured_rate() -> None:
             return client.stats.throttled_seconds
 
     throttled = asyncio.run(go())
-    assert [round(t - sent_at[0], 9) for t in sent_at] == [0.0, 0.25, 0.5, 0.75, 1.0, 1.25]
-    assert round(throttled, 9) == 1.25
+    # the fifth and sixth wait ARRIVAL_JITTER_SECONDS more, to be a full second after the
+    # send four before them
+    assert [round(t - sent_at[0], 9) for t in sent_at] == [0.0, 0.25, 0.5, 0.75, 1.01, 1.26]
+    assert round(throttled, 9) == 1.26
 
 
 def test_retries_also_take_a_rate_limit_slot() -> None:
@@ -107,7 +109,7 @@ def test_retries_also_take_a_rate_limit_slot() -> None:
             await client.request("GET", "/v1/account")
 
     asyncio.run(go())
-    assert [t - sent_at[0] for t in sent_at] == [0.0, 0.5, 1.0]
+    assert [round(t - sent_at[0], 9) for t in sent_at] == [0.0, 0.5, 1.01]
 
 
 def test_default_rate_comes_from_the_key_mode() -> None:
@@ -131,7 +133,9 @@ def test_concurrency_is_bounded_by_max_concurrency() -> None:
         return httpx.Response(200, json={})
 
     async def go() -> int:
-        config = StripeConfig(api_key=TEST_KEY, rate_limit=10_000.0, max_concurrency=3)
+        config = StripeConfig(
+            api_key=TEST_KEY, rate_limit=10_000.0, operation_rate_limit=10_000.0, max_concurrency=3
+        )
         async with StripeClient(config, transport=httpx.MockTransport(handler)) as client:
             await asyncio.gather(*(client.request("GET", "/v1/account") for _ in range(12)))
             return client.stats.requests
@@ -159,15 +163,15 @@ def test_operation_key_replaces_ids_by_stripes_template(
 
 
 def test_the_send_log_keeps_real_sends_within_the_rate_per_second() -> None:
-    log = SendLog(4.0)
+    log = SendLog(4.0)  # at most 4 sends in any second and ARRIVAL_JITTER_SECONDS (0.01)
     for at in (0.0, 0.3, 0.5, 0.75):  # the first went out late, the others on time
         assert log.wait(at) == 0.0
         log.record(at)
-    # a fifth at 1.0: the one four sends before it is a full second old
-    assert log.wait(1.0) == 0.0
-    log.record(1.0)
-    # a sixth at 1.1 would be the fifth in (0.3, 1.3): it waits until 0.3 is a second old
-    assert round(log.wait(1.1), 9) == 0.2
+    # a fifth at 1.0, its slot: the one four sends before it is not 1.01 s old yet
+    assert round(log.wait(1.0), 9) == 0.01
+    log.record(1.01)
+    # a sixth at 1.1 would be the fifth within a second of 0.3: it waits until 1.31
+    assert round(log.wait(1.1), 9) == 0.21
     assert SendLog(0.5).wait(0.0) == 0.0
 
 
