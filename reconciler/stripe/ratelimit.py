@@ -19,6 +19,9 @@ time in the past, an opening borrows the next ``N`` slots of the timeline, and l
 queue behind them. Since nothing was sent in the second before, every half-open one-second
 window still holds at most ``rate`` sends (for ``N <= rate``), so it costs no headroom
 against a server that counts requests per second.
+
+Slots pace reservations; a :class:`SendLog` per budget guards the real sends, which drift from
+their slots, so that no server-side one-second window sees more than the rate either.
 """
 
 from __future__ import annotations
@@ -166,7 +169,6 @@ class RateLimiter:
     ) -> None:
         self.rate = rate
         self.operation_rate = operation_rate
-        self._opening = opening
         self._clock = clock
         self._sleep = sleep
         self.bucket = TokenBucket(
