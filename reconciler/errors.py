@@ -62,7 +62,11 @@ class ManifestError(ReconcilerError):
 
 
 class StripeError(ReconcilerError):
-    """An error reported by (or while talking to) the Stripe API."""
+    """An error reported by (or while talking to) the Stripe API.
+
+    ``value`` is what the request sent for ``param``, when the message does not show it already
+    (a 400 for an unknown event names only ``enabled_events[0]``).
+    """
 
     def __init__(
         self,
@@ -73,6 +77,7 @@ class StripeError(ReconcilerError):
         param: str | None = None,
         request_id: str | None = None,
         error_type: str | None = None,
+        value: str | None = None,
     ) -> None:
         self.message = message
         self.http_status = http_status
@@ -80,11 +85,14 @@ class StripeError(ReconcilerError):
         self.param = param
         self.request_id = request_id
         self.error_type = error_type
+        self.value = value
         super().__init__(message)
 
     def __str__(self) -> str:
         parts = [self.message]
-        if self.param:
+        if self.param and self.value is not None:
+            parts.append(f"(param: {self.param} = {self.value!r})")
+        elif self.param:
             parts.append(f"(param: {self.param})")
         if self.http_status is not None:
             parts.append(f"[HTTP {self.http_status}]")

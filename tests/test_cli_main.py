@@ -27,3 +27,12 @@ def test_unknown_command_exits_1_not_2() -> None:
     assert result.returncode == 1
     assert "No such command 'no-such-command'" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_cli_constants_match_the_client() -> None:
+    # spelled twice so that --help does not import the HTTP client
+    from reconciler.cli import main
+    from reconciler.stripe import config, transfer
+
+    assert main.DEFAULT_TIMEOUT == config.DEFAULT_DEADLINE
+    assert main.WAITING_LOGGER == transfer.WAITING_LOGGER

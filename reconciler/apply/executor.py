@@ -132,6 +132,23 @@ def blocked_by(action: Action, failed: Sequence[Action]) -> Action | None:
         if failure.kind == action.kind and phase_of(failure) < phase:
             return failure
     return None
+def interleave_kinds(batch: list[tuple[int, Action]]) -> list[tuple[int, Action]]:
+    """The actions of one phase taking turns by kind, each kind in plan order.
+
+    Under a per-operation rate limit tighter than the global one (Stripe's 25/s per endpoint
+    against 100/s live), 150 registration creates need 6 s whatever else runs. Started in plan
+    order, the endpoints would hold every parallel slot first while the registrations' budget
+    sat idle; taking turns keeps every operation's budget in use. Actions of one phase are
+    independent, so their start order is free.
+    """
+    by_kind: dict[str, list[tuple[int, Action]]] = {}
+    for item in batch:
+        by_kind.setdefault(item[1].kind, []).append(item)
+    queues = list(by_kind.values())
+    turns: list[tuple[int, Action]] = []
+    for rank in range(max((len(queue) for queue in queues), default=0)):
+        turns.extend(queue[rank] for queue in queues if rank < len(queue))
+    return turns
 
 
 def creates_endpoints(plan: Plan) -> tuple[Action, ...]:
@@ -155,9 +172,11 @@ class Executor:
         parallelism: int,
         on_event: EventCallback,
         live_endpoints: int | None = None,
+        interleave: bool = False,
     ) -> None:
         if parallelism < 1:
             raise ValueError("parallelism must be at least 1")
+        self._interleave = interleave
         self._client = client
         self._target = target
         self._sinks = sinks
@@ -185,6 +204,8 @@ class Executor:
         indexed = list(enumerate(plan.actions))
         for phase in range(4):
             batch = [(i, a) for i, a in indexed if phase_of(a) == phase]
+            if self._interleave:
+                batch = interleave_kinds(batch)
             if not batch:
                 continue
             self._phase = phase
@@ -596,11 +617,15 @@ async def execute_plan(
     parallelism: int = 4,
     on_event: EventCallback = ignore_event,
     live_endpoints: int | None = None,
+    interleave: bool = False,
 ) -> ApplyResult:
     """Apply ``plan`` in order; never raises for a failed action (see :class:`ApplyResult`).
 
     ``live_endpoints`` is how many webhook endpoints existed when the plan was made: with it,
     apply orders endpoint work to stay within Stripe's limit (:mod:`.endpoint_budget`).
+    ``interleave``: start the actions of a phase taking turns by kind (:func:`interleave_kinds`),
+    for a client whose per-operation rate limit is tighter than its global one. Otherwise plan
+    order, which lets more endpoint creates share one listing when the global limit binds.
     """
     executor = Executor(
         client,
@@ -609,5 +634,6 @@ async def execute_plan(
         parallelism=parallelism,
         on_event=on_event,
         live_endpoints=live_endpoints,
+        interleave=interleave,
     )
     return await executor.run(plan)

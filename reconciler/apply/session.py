@@ -150,7 +150,9 @@ async def apply_session(
         require_sink(plan, sinks)
         if creates_endpoints(plan):
             sinks.check()
-        if not confirm(plan):
+        with client.deadline_paused():  # time spent reading the plan is not Stripe's
+            approved = confirm(plan)
+        if not approved:
             return ApplyOutcome(account_id, plan, None, declined=True)
         target = ApplyTarget(
             account=account_id,
@@ -159,6 +161,9 @@ async def apply_session(
             plan_checksum=plan.checksum,
         )
         logger.info("applying %d action(s) to %s", len(plan.actions), account_id)
+        # When a per-operation budget is tighter than the global one, one kind's actions are
+        # bound by it, and kinds taking turns keep every budget busy.
+        interleave = config.effective_operation_rate_limit < config.effective_rate_limit
         result = await execute_plan(
             plan,
             client,
@@ -167,5 +172,6 @@ async def apply_session(
             parallelism=parallelism,
             on_event=on_event,
             live_endpoints=len(live.of(ENDPOINTS)),
+            interleave=interleave,
         )
         return ApplyOutcome(account_id, plan, result)

@@ -78,9 +78,11 @@ def _print_event(event: ProgressEvent) -> None:
         ident = f" [id={event.stripe_id}]" if event.stripe_id else ""
         click.echo(f"{event.address}: {done.capitalize()} after {event.elapsed or 0:.1f}s{ident}")
     elif event.event == "fail":
+        # The reason is in the error apply ends with, which lists every failure; printing it
+        # here too showed each (possibly long) message twice.
         click.echo(
-            f"{event.address}: {event.action} failed after {event.elapsed or 0:.1f}s: "
-            f"{event.message}",
+            f"{event.address}: {event.action} failed after {event.elapsed or 0:.1f}s "
+            "(the error below says why)",
             err=True,
         )
     else:

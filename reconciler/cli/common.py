@@ -60,15 +60,19 @@ def guard_mode(api_key: str | None, manifest: Manifest, *, key_source: str = KEY
     return mode
 
 
-def client_config(options: GlobalOptions, manifest: Manifest) -> StripeConfig:
-    """Client settings: ``--stripe-account`` wins over ``account.stripe_account``."""
-    assert options.api_key is not None  # guard_mode has refused a missing key already
+def client_config(options: GlobalOptions, manifest: Manifest | None = None) -> StripeConfig:
+    """Client settings: ``--stripe-account`` wins over ``account.stripe_account``; one deadline
+    (``--timeout``) from the command's start."""
+    assert options.api_key is not None  # guard_mode / key_mode has refused a missing key already
+    account = manifest.account if manifest is not None else None
     return StripeConfig(
         api_key=options.api_key,
         key_source=options.api_key_source,
         api_base=options.api_base,
-        api_version=manifest.account.api_version,
-        stripe_account=options.stripe_account or manifest.account.stripe_account,
+        api_version=account.api_version if account is not None else None,
+        stripe_account=options.stripe_account or (account.stripe_account if account else None),
+        deadline=options.timeout,
+        started_at=options.started,
     )
 
 

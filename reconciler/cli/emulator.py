@@ -52,6 +52,18 @@ import click
     help="Refuse a second overlapping tax registration of one jurisdiction (Stripe's docs do "
     "not say it does; off by default).",
 )
+@click.option(
+    "--operation-rate-limit",
+    type=float,
+    help="Requests per second per operation (e.g. POST /v1/tax/registrations), per account and "
+    "mode, on top of --rate-limit.",
+)
+@click.option(
+    "--lock-timeout-ms",
+    type=float,
+    help="Make concurrent writes to one object wait up to MS for each other, then answer 429 "
+    "lock_timeout.",
+)
 def emulator(
     host: str,
     port: int,
@@ -64,6 +76,8 @@ def emulator(
     paths: tuple[str, ...],
     rate_limit: float | None,
     refuse_duplicate_registrations: bool,
+    operation_rate_limit: float | None,
+    lock_timeout_ms: float | None,
 ) -> int:
     """Serve a local, stateful, Stripe-compatible API (webhook endpoints and Stripe Tax).
 
@@ -80,6 +94,8 @@ def emulator(
         "schedule": [_schedule_entry(text) for text in schedule],
         "paths": list(paths),
         "rate_limit": rate_limit,
+        "operation_rate_limit": operation_rate_limit,
+        "lock_timeout_ms": lock_timeout_ms,
         "state_file": state_file,
         "refuse_duplicate_registrations": refuse_duplicate_registrations,
     }

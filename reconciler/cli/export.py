@@ -13,6 +13,7 @@ from pathlib import Path
 
 import click
 
+from reconciler.cli.common import client_config
 from reconciler.cli.drift import read_only_session
 from reconciler.cli.main import GlobalOptions
 from reconciler.cli.options import force_option
@@ -21,7 +22,7 @@ from reconciler.export.build import KINDS, Export, build_export
 from reconciler.export.write import plan_files, render_manifest, schema_ref, write_files
 from reconciler.resources import HANDLERS
 from reconciler.resources.base import LiveState
-from reconciler.stripe import StripeConfig, key_mode
+from reconciler.stripe import key_mode
 
 
 def parse_kinds(value: str) -> tuple[str, ...]:
@@ -37,14 +38,7 @@ def parse_kinds(value: str) -> tuple[str, ...]:
 
 
 async def _read(options: GlobalOptions, kinds: tuple[str, ...]) -> tuple[LiveState, str | None]:
-    assert options.api_key is not None
-    config = StripeConfig(
-        api_key=options.api_key,
-        key_source=options.api_key_source,
-        api_base=options.api_base,
-        stripe_account=options.stripe_account,
-    )
-    async with read_only_session(config) as session:
+    async with read_only_session(client_config(options)) as session:
         fetched = await asyncio.gather(*(HANDLERS[kind].fetch(session.client) for kind in kinds))
     return LiveState(objects=dict(zip(kinds, fetched, strict=True))), session.account_id
 

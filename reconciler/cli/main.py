@@ -13,6 +13,7 @@ import importlib
 import logging
 import os
 import sys
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -48,6 +49,11 @@ _SUMMARIES: dict[str, str] = {
 }
 
 DEFAULT_API_BASE = "https://api.stripe.com"
+#: reconciler.stripe.config.DEFAULT_DEADLINE and reconciler.stripe.transfer.WAITING_LOGGER,
+#: spelled here so that ``--help`` and ``validate`` do not import the HTTP client (a test keeps
+#: them equal).
+DEFAULT_TIMEOUT = 120.0
+WAITING_LOGGER = "reconciler.stripe.waiting"
 
 
 @dataclass(frozen=True)
@@ -61,6 +67,10 @@ class GlobalOptions:
     color: bool
     #: where the key came from, as messages name it: the variable or ``--api-key``
     api_key_source: str = "STRIPE_API_KEY"
+    #: seconds every request of the command must end within, counted from ``started``
+    timeout: float = DEFAULT_TIMEOUT
+    #: ``time.monotonic()`` when the command started
+    started: float = field(default_factory=time.monotonic)
 
 
 class ReconcilerGroup(click.Group):
@@ -154,6 +164,17 @@ class ReconcilerGroup(click.Group):
     help="Log level on stderr; debug shows request ids and timings, never keys or bodies.",
 )
 @click.option(
+    "--timeout",
+    envvar="STRIPE_RECONCILER_TIMEOUT",
+    show_envvar=True,
+    type=click.FloatRange(0, 86400, min_open=True),
+    default=DEFAULT_TIMEOUT,
+    show_default=True,
+    metavar="SECONDS",
+    help="Give up talking to Stripe this long after the command started: every request, retry "
+    "and page, however slowly the answers come.",
+)
+@click.option(
     "--no-color",
     is_flag=True,
     envvar="STRIPE_RECONCILER_NO_COLOR",
@@ -175,6 +196,7 @@ def cli(
     api_base: str,
     stripe_account: str | None,
     log_level: str,
+    timeout: float,
     no_color: bool,
     emulator_state: str | None,
 ) -> None:
@@ -183,11 +205,13 @@ def cli(
     Keep the configuration in YAML manifests, review `plan` output in pull requests, `apply`
     on merge and run `drift` on a schedule.
     """
+    started = time.monotonic()
     logging.basicConfig(
         level=getattr(logging, log_level.upper()),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
+    _show_waiting_notices(quiet=log_level.lower() == "error")
     color = not no_color and not os.environ.get("NO_COLOR") and sys.stdout.isatty()
     if emulator_state:
         api_key, api_base = _start_embedded_emulator(ctx, emulator_state, api_key or None)
@@ -199,7 +223,30 @@ def cli(
         log_level=log_level.lower(),
         color=color,
         api_key_source="--api-key" if from_option else "STRIPE_API_KEY",
+        timeout=timeout,
+        started=started,
     )
+
+
+class _NoticeHandler(logging.Handler):
+    """Shows the client's "Waiting for Stripe …" records as plain lines on stderr."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        click.echo(record.getMessage(), err=True)
+
+
+_NOTICES = _NoticeHandler()
+
+
+def _show_waiting_notices(*, quiet: bool) -> None:
+    """A slow API should not look like a hung command: the client logs one notice per slow
+    phase (the library never prints), and this turns it into a line on stderr, at every log
+    level but ``error``."""
+    notices = logging.getLogger(WAITING_LOGGER)
+    notices.propagate = False  # one line, not also a log record under --log-level debug
+    notices.setLevel(logging.ERROR if quiet else logging.INFO)
+    if _NOTICES not in notices.handlers:
+        notices.addHandler(_NOTICES)
 
 
 #: Commands that never talk to Stripe: --emulator-state starts nothing for them.

@@ -1,9 +1,11 @@
 """The ``/v1/`` pipeline as a raw ASGI app (raw, so that a fault can cut the connection).
 
-Order per request, as Stripe layers it: route → auth → rate limiter → injected fault →
-content type → idempotency lookup (replay, mismatch, or 409 while the same key is in flight) →
-latency (standing for execution time) → parameter validation → handler → idempotency store →
-persistence → response (or a dropped connection after the write, for ``drop_after``).
+Order per request, as Stripe layers it: route → auth → rate limiters (global and per
+operation) → injected fault → content type → idempotency lookup (replay, mismatch, or 409 while
+the same key is in flight) → object lock for a write to an existing object (429
+``lock_timeout``, only with the ``lock_timeout_ms`` knob) → latency (standing for execution
+time) → parameter validation → handler → idempotency store → persistence → response (or a
+dropped connection after the write, for ``drop_after``).
 Every response carries ``Request-Id``; 429/5xx carry ``Stripe-Should-Retry``.
 """
 
@@ -65,11 +67,13 @@ def _match(method: str, path: str) -> tuple[Route, dict[str, str]]:
     )
 
 
-def _retry_error(status: int, *, limited: bool) -> EmulatedError:
+def _retry_error(status: int, *, limited: str | None) -> EmulatedError:
+    """A retryable answer; ``limited`` is the rate limiter that refused (None: injected)."""
     headers = {"Stripe-Should-Retry": "true"}
     if status == 429:
         headers["Retry-After"] = "1"
-        headers["Stripe-Rate-Limited-Reason"] = "global-rate" if limited else "injected"
+        # FACTS.md §3 [S16, unverified]: global-rate / endpoint-rate
+        headers["Stripe-Rate-Limited-Reason"] = limited or "injected"
         return EmulatedError(
             429,
             "Request rate limit exceeded. Learn more about rate limits here "
@@ -85,6 +89,18 @@ def _retry_error(status: int, *, limited: bool) -> EmulatedError:
         stored=False,
         headers=headers,
     )
+
+
+def _object_of(route: Route, path: str, ns_key: str) -> str | None:
+    """The object a write changes (its lock key), or None for reads and creates.
+
+    Creates make a new object nobody else can be writing to; tax settings are one object per
+    account.
+    """
+    singleton = route.template == "/v1/tax/settings"
+    if route.method == "get" or ("{" not in route.template and not singleton):
+        return None
+    return f"{ns_key} {path}"
 
 
 async def _drop(send: Send, when: str) -> None:
@@ -182,13 +198,20 @@ class ApiApp:
 
         delay = runtime.faults.delay_seconds()
         ns_key = namespace_key(caller.account, caller.livemode)
-        if not runtime.limiter.allow(ns_key, time.monotonic(), runtime.config.rate_limit):
+        refused = runtime.limiter.refuse(
+            ns_key,
+            f"{route.method.upper()} {route.template}",
+            time.monotonic(),
+            limit=runtime.config.rate_limit,
+            operation_limit=runtime.config.operation_rate_limit,
+        )
+        if refused is not None:
             entry["fault"] = "rate_limit"
-            raise _retry_error(429, limited=True)
+            raise _retry_error(429, limited=refused)
         fault = runtime.faults.next_fault() if runtime.faults.eligible(path) else None
         entry["fault"] = fault
         if fault in ("429", "500", "503"):
-            raise _retry_error(int(fault), limited=False)
+            raise _retry_error(int(fault), limited=None)
         if fault == "drop_before":
             entry["status"] = None
             await _drop(send, "before the write")
@@ -222,10 +245,18 @@ class ApiApp:
             runtime.in_flight.add(store_key)
         try:
             # The added latency stands for execution time, so a concurrent request with the
-            # same key meets the in-flight lock (409) as it would at Stripe.
-            await asyncio.sleep(delay)
-            now = runtime.store.now()
-            status, payload, commit = self._execute(route, path_args, raw, caller, now, path)
+            # same key meets the in-flight lock (409) as it would at Stripe, and a concurrent
+            # write to the same object its lock.
+            async with runtime.locks.hold(
+                _object_of(route, path, ns_key), runtime.config.lock_timeout_ms
+            ):
+                await asyncio.sleep(delay)
+                now = runtime.store.now()
+                status, payload, commit = self._execute(route, path_args, raw, caller, now, path)
+        except EmulatedError as error:
+            if error.code == "lock_timeout":
+                entry["fault"] = "lock_timeout"
+            raise
         finally:
             if store_key is not None:
                 runtime.in_flight.discard(store_key)

@@ -6,11 +6,12 @@ Operator API (JSON in and out, no auth, never under ``/v1/``):
   ``seq, time`` (emulator clock, float seconds), ``method, path, query, status`` (``null`` when
   the connection was dropped before an answer), ``account, livemode, idempotency_key,
   replayed, fault`` (``null``, ``"429"``, ``"500"``, ``"503"``, ``"drop_before"``,
-  ``"drop_after"`` or ``"rate_limit"``). ``counts`` maps ``"METHOD /path"`` (the concrete path,
-  ids included) to the number of requests.
+  ``"drop_after"``, ``"rate_limit"`` or ``"lock_timeout"``). ``counts`` maps ``"METHOD /path"``
+  (the concrete path, ids included) to the number of requests.
 - ``GET|POST /_emulator/config``: read or partially update the knobs of :class:`EmulatorConfig`
-  (``latency_ms, jitter_ms, seed, rates, schedule, paths, rate_limit``). A new ``seed`` reseeds
-  the random source; a new ``schedule`` or ``paths`` restarts the schedule's count at 1.
+  (``latency_ms, jitter_ms, seed, rates, schedule, paths, rate_limit, operation_rate_limit,
+  lock_timeout_ms``). A new ``seed`` reseeds the random source; a new ``schedule`` or
+  ``paths`` restarts the schedule's count at 1.
 - ``GET|POST /_emulator/clock``: ``{"advance": seconds}`` moves the emulator clock forward.
 - ``POST /_emulator/reset``: forget all objects, idempotency keys, the log and the clock
   offset, and return to the startup configuration.
@@ -36,6 +37,7 @@ from reconciler.emulator.api import ApiApp
 from reconciler.emulator.config import ConfigError, EmulatorConfig
 from reconciler.emulator.errors import ConnectionDropped
 from reconciler.emulator.faults import FaultInjector, RateLimiter
+from reconciler.emulator.locks import ObjectLocks
 from reconciler.emulator.store import Store, load_state, save_state
 
 logger = logging.getLogger(__name__)
@@ -50,6 +52,7 @@ class Runtime:
         self.store = Store()
         self.faults = FaultInjector(config)
         self.limiter = RateLimiter()
+        self.locks = ObjectLocks()
         self.log: list[dict[str, Any]] = []
         self.counts: Counter[str] = Counter()
         self.in_flight: set[str] = set()  # idempotency keys whose first request is executing
@@ -87,7 +90,7 @@ class Runtime:
             reseed="seed" in knobs,
             restart_schedule="schedule" in knobs or "paths" in knobs,
         )
-        if "rate_limit" in knobs:
+        if "rate_limit" in knobs or "operation_rate_limit" in knobs:
             self.limiter.clear()
         return self.config
 

@@ -1,4 +1,4 @@
-"""The emulator's knobs: latency, fault rates and schedule, rate limit, seed, state file.
+"""The emulator's knobs: latency, fault rates and schedule, rate limits, locks, seed, state file.
 
 One frozen :class:`EmulatorConfig` is built from CLI flags or from a JSON object posted to
 ``/_emulator/config``; :meth:`EmulatorConfig.updated` applies a partial update and checks it, so
@@ -41,6 +41,8 @@ class EmulatorConfig:
     schedule: tuple[ScheduledFault, ...] = ()
     paths: tuple[str, ...] = ()
     rate_limit: float | None = None
+    operation_rate_limit: float | None = None
+    lock_timeout_ms: float | None = None
     state_file: str | None = None
     #: Refuse a second overlapping registration of one natural key. Off by default: Stripe's
     #: docs are silent on duplicates, and preventing them is the reconciler's job.
@@ -65,6 +67,8 @@ class EmulatorConfig:
             "schedule": [{"request": s.request, "fault": s.fault} for s in self.schedule],
             "paths": list(self.paths),
             "rate_limit": self.rate_limit,
+            "operation_rate_limit": self.operation_rate_limit,
+            "lock_timeout_ms": self.lock_timeout_ms,
             "state_file": self.state_file,
             "refuse_duplicate_registrations": self.refuse_duplicate_registrations,
         }
@@ -78,6 +82,8 @@ _PARSERS = {
     "schedule",
     "paths",
     "rate_limit",
+    "operation_rate_limit",
+    "lock_timeout_ms",
     "state_file",
     "refuse_duplicate_registrations",
 }
@@ -98,11 +104,13 @@ def _parse(name: str, value: Any) -> Any:
         return value
     if name in ("latency_ms", "jitter_ms"):
         return _number(name, value)
-    if name == "rate_limit":
+    if name in ("rate_limit", "operation_rate_limit"):
         limit = _number(name, value, allow_none=True)
         if limit == 0:
-            raise ConfigError("rate_limit must be > 0 (or null for no limit)")
+            raise ConfigError(f"{name} must be > 0 (or null for no limit)")
         return limit
+    if name == "lock_timeout_ms":
+        return _number(name, value, allow_none=True)
     if name == "rates":
         return _parse_rates(value)
     if name == "schedule":

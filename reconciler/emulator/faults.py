@@ -55,21 +55,43 @@ class FaultInjector:
 
 
 class RateLimiter:
-    """A sliding one-second window per (account, mode), like Stripe's request-rate limiter."""
+    """Stripe's two request-rate limiters, each a sliding one-second window.
+
+    Per (account, mode) a global budget, and per operation (``POST /v1/tax/registrations``:
+    method and path template) of that account its own budget, which is checked as well: Stripe
+    allows by default 25 requests/s per API endpoint on top of the global limit (FACTS.md §4,
+    docs.stripe.com/rate-limits). A refused request counts against neither, as in the emulator
+    before the second limit existed; whether Stripe counts refused requests is not documented.
+    """
 
     def __init__(self) -> None:
         self._windows: dict[str, deque[float]] = {}
 
-    def allow(self, key: str, now: float, limit: float | None) -> bool:
-        if limit is None:
-            return True
-        window = self._windows.setdefault(key, deque())
-        while window and now - window[0] >= 1.0:
-            window.popleft()
-        if len(window) >= limit:
-            return False
-        window.append(now)
-        return True
+    def refuse(
+        self,
+        account: str,
+        operation: str,
+        now: float,
+        *,
+        limit: float | None,
+        operation_limit: float | None,
+    ) -> str | None:
+        """Count one request; return why it is refused (``global-rate``, ``endpoint-rate``)."""
+        checks = [(account, limit, "global-rate")]
+        checks.append((f"{account} {operation}", operation_limit, "endpoint-rate"))
+        windows = []
+        for key, budget, reason in checks:
+            if budget is None:
+                continue
+            window = self._windows.setdefault(key, deque())
+            while window and now - window[0] >= 1.0:
+                window.popleft()
+            if len(window) >= budget:
+                return reason
+            windows.append(window)
+        for window in windows:
+            window.append(now)
+        return None
 
     def clear(self) -> None:
         self._windows.clear()

@@ -2,24 +2,37 @@
 
 One :class:`StripeClient` holds one ``httpx.AsyncClient``, one rate limiter and one concurrency
 semaphore, shared by every request made through it. Each logical request runs up to
-``max_attempts`` HTTP attempts within ``deadline`` seconds; see :mod:`reconciler.stripe.retry`
-for which outcomes are retried. Tests inject ``transport`` (``httpx.MockTransport`` or any
-``httpx.AsyncBaseTransport``) and the ``clock``/``sleep``/``random`` used by retries and the
-limiter, so they never wait.
+``max_attempts`` HTTP attempts; see :mod:`reconciler.stripe.retry` for which outcomes are
+retried. Bounds, because a server that trickles or never stops must not hold a command forever:
+
+- one **deadline** for everything the client does (``config.deadline`` seconds from
+  ``config.started_at``): rate-limiter waits, attempts, backoff and pages all end by then;
+- each attempt's **whole** exchange ends within ``config.timeout`` (httpx's own timeouts only
+  bound the gaps between bytes, so one byte every few seconds would never trip them);
+- an answer is read up to :data:`MAX_RESPONSE_BYTES` and refused beyond.
+
+After ``config.wait_notice_after`` seconds without an answer, one record goes to
+:data:`~reconciler.stripe.transfer.WAITING_LOGGER` (once per slow phase, not per request); the
+CLI shows it on stderr.
+
+Tests inject ``transport`` (``httpx.MockTransport`` or any ``httpx.AsyncBaseTransport``) and the
+``clock``/``sleep``/``random`` used by retries and the limiter, so they never wait.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import random as random_module
 import ssl
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any
 
+import anyio
 import httpx
 
 from reconciler import __version__
@@ -31,10 +44,11 @@ from reconciler.errors import (
 )
 from reconciler.stripe.config import Mode, StripeConfig
 from reconciler.stripe.encoding import encode_form
-from reconciler.stripe.ratelimit import TokenBucket
+from reconciler.stripe.ratelimit import RateLimiter, operation_key
 from reconciler.stripe.redaction import install_log_redaction, redact
 from reconciler.stripe.response import error_from_response, parse_object, request_id_of
 from reconciler.stripe.retry import RetryPolicy, parse_retry_after
+from reconciler.stripe.transfer import MAX_RESPONSE_BYTES, AnswerTooLarge, SlowNotices, exchange
 
 logger = logging.getLogger(__name__)
 
@@ -115,18 +129,24 @@ class StripeClient:
         self.mode: Mode = config.mode
         self._policy = RetryPolicy(
             max_attempts=config.max_attempts,
-            deadline=config.deadline,
             backoff_initial=config.backoff_initial,
             backoff_max=config.backoff_max,
         )
         self._clock = clock
         self._sleep = sleep
         self._random = random
-        rate = config.effective_rate_limit
+        started = config.started_at if config.started_at is not None else clock()
+        self._deadline_at = started + config.deadline
         # A fresh client may send as many requests at once as it can have in flight (plan's
         # concurrent first reads); the limiter keeps every one-second window within the rate.
-        opening = max(1, min(config.max_concurrency, int(rate)))
-        self._limiter = TokenBucket(rate, opening=opening, clock=clock, sleep=sleep)
+        self._limiter = RateLimiter(
+            config.effective_rate_limit,
+            config.effective_operation_rate_limit,
+            opening=config.max_concurrency,
+            clock=clock,
+            sleep=sleep,
+        )
+        self._notices = SlowNotices(config.wait_notice_after, clock)
         self._semaphore = asyncio.Semaphore(config.max_concurrency)
         headers = {
             "Authorization": f"Bearer {config.api_key}",
@@ -200,22 +220,24 @@ class StripeClient:
         """
         method = method.upper()
         request = self._build_request(method, path, params, idempotency_key)
+        operation = operation_key(method, path)
         has_key = idempotency_key is not None
-        started: float | None = None
+        started = self._clock()
         attempt = 0
         while True:
             attempt += 1
-            async with self._semaphore:
-                # Inside the semaphore: a slot granted while waiting for concurrency could
-                # otherwise be used late, and several late sends would leave back to back.
-                self._throttled += await self._limiter.acquire()
-                if started is None:
-                    started = self._clock()
-                remaining = self._policy.deadline - (self._clock() - started)
-                request.extensions["timeout"] = httpx.Timeout(
-                    min(self.config.timeout, max(remaining, 0.001))
-                ).as_dict()
-                outcome = await self._attempt(request, attempt)
+            remaining = self._deadline_at - self._clock()
+            if remaining <= 0:
+                raise self._deadline_error(method, path, has_key)
+            try:
+                # a cancel scope, not asyncio.wait_for: no extra task per attempt, and the
+                # attempt's own timeout inside tells its expiry apart from this one's
+                with anyio.fail_after(remaining):
+                    outcome = await self._limited_attempt(
+                        operation, request, path, attempt, started
+                    )
+            except TimeoutError:
+                raise self._deadline_error(method, path, has_key) from None
 
             if isinstance(outcome, httpx.Response) and outcome.is_success:
                 body = self._checked_mode(parse_object(outcome), method, path)
@@ -226,8 +248,8 @@ class StripeClient:
             if attempt >= self._policy.max_attempts:
                 raise _gave_up(failure.error, attempt, "attempts exhausted")
             delay = self._policy.delay(attempt, self._random, failure.retry_after)
-            if self._clock() - started + delay > self._policy.deadline:
-                why = f"{self._policy.deadline:g}s deadline reached"
+            if self._clock() + delay > self._deadline_at:
+                why = f"{self.config.deadline:g}s deadline reached"
                 raise _gave_up(failure.error, attempt, why)
             self._retries += 1
             logger.debug(
@@ -240,6 +262,28 @@ class StripeClient:
                 self._policy.max_attempts,
             )
             await self._sleep(delay)
+
+    @contextlib.contextmanager
+    def deadline_paused(self) -> Iterator[None]:
+        """Leave the time spent inside out of the deadline (a person answering a prompt).
+
+        Only for code that sends nothing meanwhile: requests already waiting keep the deadline
+        they started with.
+        """
+        paused = self._clock()
+        try:
+            yield
+        finally:
+            self._deadline_at += self._clock() - paused
+
+    async def _limited_attempt(
+        self, operation: str, request: httpx.Request, path: str, attempt: int, started: float
+    ) -> httpx.Response | httpx.TransportError:
+        self._throttled += await self._limiter.acquire(operation, self._semaphore)
+        try:
+            return await self._attempt(request, path, attempt, started)
+        finally:
+            self._semaphore.release()
 
     def _judge(
         self,
@@ -348,21 +392,47 @@ class StripeClient:
         return self._http.build_request(method, url, headers=headers)
 
     async def _attempt(
-        self, request: httpx.Request, attempt: int
+        self, request: httpx.Request, path: str, attempt: int, started: float
     ) -> httpx.Response | httpx.TransportError:
         self._requests += 1
         sent = self._clock()
         try:
-            response = await self._http.send(request)
-        except httpx.TransportError as error:
-            self._network_errors += 1
-            self._log_attempt(request, type(error).__name__, None, attempt, sent)
-            return error
-        self._by_status[response.status_code] = self._by_status.get(response.status_code, 0) + 1
-        self._log_attempt(
-            request, str(response.status_code), request_id_of(response), attempt, sent
+            with (
+                self._notices.watch(request.method, path, started),
+                anyio.fail_after(self.config.timeout),
+            ):
+                response = await exchange(self._http, request)
+        except AnswerTooLarge as too_large:
+            self._count(too_large.response.status_code)
+            raise self._too_large(request, too_large.response) from None
+        except TimeoutError:
+            # httpx's timeouts restart with every byte; this one bounds the whole exchange
+            error: httpx.TransportError = httpx.ReadTimeout(
+                f"no complete answer within {self.config.timeout:g}s", request=request
+            )
+        except httpx.TransportError as raised:
+            error = raised
+        else:
+            self._count(response.status_code)
+            self._log_attempt(
+                request, str(response.status_code), request_id_of(response), attempt, sent
+            )
+            return response
+        self._network_errors += 1
+        self._log_attempt(request, type(error).__name__, None, attempt, sent)
+        return error
+
+    def _count(self, status: int) -> None:
+        self._by_status[status] = self._by_status.get(status, 0) + 1
+
+    def _too_large(self, request: httpx.Request, response: httpx.Response) -> StripeError:
+        return MalformedResponseError(
+            f"{request.method} {request.url.path} at {self.config.api_base} answered with more "
+            f"than {MAX_RESPONSE_BYTES // (1024 * 1024)} MiB, far more than any Stripe answer; "
+            "stopped reading. Check --api-base and any proxy in between",
+            http_status=response.status_code,
+            request_id=request_id_of(response),
         )
-        return response
 
     def _log_attempt(
         self,
@@ -382,6 +452,17 @@ class StripeClient:
             attempt,
             (self._clock() - sent) * 1000,
         )
+
+    def _deadline_error(self, method: str, path: str, has_key: bool) -> APIConnectionError:
+        message = (
+            f"Stopped waiting for {method} {path}: the {self.config.deadline:g}s deadline for "
+            f"talking to Stripe ran out ({self.config.api_base} answered too slowly or not at "
+            "all). Check the network and status.stripe.com and run the command again, or allow "
+            "more time with --timeout"
+        )
+        if method == "POST" and not has_key:
+            message += " (the request may or may not have been applied)"
+        return APIConnectionError(redact(message))
 
     def _connection_error(
         self, method: str, path: str, error: httpx.TransportError, has_key: bool

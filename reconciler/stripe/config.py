@@ -28,6 +28,14 @@ DEFAULT_API_BASE = "https://api.stripe.com"
 #: traffic, which must not be starved into 429s by a configuration change.
 DEFAULT_RATE_LIMITS: dict[Mode, float] = {"test": 24.0, "live": 80.0}
 
+#: Requests per second per operation (``POST /v1/tax/registrations`` is one) when
+#: ``operation_rate_limit`` is not set: one below Stripe's default of 25/s per API endpoint in
+#: both modes, for the same reason as the test-mode global default.
+DEFAULT_OPERATION_RATE_LIMIT = 24.0
+
+#: Seconds a command may take talking to Stripe when nothing else is configured (``--timeout``).
+DEFAULT_DEADLINE = 120.0
+
 _SECRET_PREFIXES: dict[str, Mode] = {
     "sk_test_": "test",
     "sk_live_": "live",
@@ -119,11 +127,16 @@ class StripeConfig:
     """Everything a :class:`~reconciler.stripe.client.StripeClient` needs. Frozen and validated.
 
     ``api_version=None`` means the version pinned in the packaged OpenAPI subset;
-    ``rate_limit=None`` means 24 requests/s with a test key and 80/s with a live key.
-    ``key_source`` names where the key came from in messages (``--api-key`` or the variable).
-    ``deadline`` bounds one logical request including all its retries, in seconds, counted
-    from its first attempt (time queued behind the rate limiter before that is not counted);
-    ``timeout`` bounds each attempt and shrinks to whatever is left of the deadline.
+    ``rate_limit=None`` means 24 requests/s with a test key and 80/s with a live key, and
+    ``operation_rate_limit=None`` 24/s per operation (see :mod:`reconciler.stripe.ratelimit`).
+    ``deadline`` bounds everything one client does, in seconds of wall-clock time counted from
+    ``started_at`` (a ``time.monotonic()`` value: the command's start; ``None``: when the
+    client is created): every request, retry, backoff, page and rate-limiter wait must end by
+    then. ``timeout`` bounds the whole of each attempt (connecting, sending and receiving the
+    entire answer), not just the gaps between bytes as httpx's own timeouts do.
+    ``wait_notice_after``: seconds without an answer before the client logs one "waiting" line
+    (see :data:`~reconciler.stripe.transfer.WAITING_LOGGER`). ``key_source`` names where the
+    key came from in messages (``--api-key`` or the variable).
     The key is excluded from ``repr``; :attr:`mode` says which kind of key it is.
     """
 
@@ -133,12 +146,15 @@ class StripeConfig:
     stripe_account: str | None = None
     timeout: float = 30.0
     max_attempts: int = 5
-    deadline: float = 120.0
+    deadline: float = DEFAULT_DEADLINE
+    started_at: float | None = None
     rate_limit: float | None = None
+    operation_rate_limit: float | None = None
     max_concurrency: int = 8
     backoff_initial: float = 0.5
     backoff_max: float = 8.0
     key_source: str = KEY_ENV_VAR
+    wait_notice_after: float = 5.0
 
     def __post_init__(self) -> None:
         key_mode(self.api_key, source=self.key_source)
@@ -148,11 +164,15 @@ class StripeConfig:
             "deadline": self.deadline,
             "backoff_initial": self.backoff_initial,
             "backoff_max": self.backoff_max,
+            "wait_notice_after": self.wait_notice_after,
         }
         if self.rate_limit is not None:
             positive["rate_limit"] = self.rate_limit
+        if self.operation_rate_limit is not None:
+            positive["operation_rate_limit"] = self.operation_rate_limit
         for name, value in positive.items():
-            if not value > 0:
+            # not finite: an infinite wait cannot be scheduled
+            if not 0 < value < float("inf"):
                 raise UsageError(f"StripeConfig.{name} must be positive, got {value!r}.")
         for name, count in (
             ("max_attempts", self.max_attempts),
@@ -184,3 +204,10 @@ class StripeConfig:
         if self.rate_limit is not None:
             return self.rate_limit
         return DEFAULT_RATE_LIMITS[self.mode]
+
+    @property
+    def effective_operation_rate_limit(self) -> float:
+        """Requests per second per operation the client allows itself."""
+        if self.operation_rate_limit is not None:
+            return self.operation_rate_limit
+        return DEFAULT_OPERATION_RATE_LIMIT

@@ -1,5 +1,11 @@
 """A client-side rate limiter, so a large apply runs at the limit instead of into 429s.
 
+Stripe limits requests twice (FACTS.md §4, docs.stripe.com/rate-limits): a global budget per
+account (100/s live, 25/s test) and, by default, 25/s per API endpoint, where each named
+operation (``POST /v1/tax/registrations``, ``POST /v1/webhook_endpoints/{id}``) is its own
+endpoint and also counts against the global budget. :class:`RateLimiter` keeps one
+:class:`TokenBucket` for the global budget and one per operation (:func:`operation_key`).
+
 It is a token bucket written in its "virtual scheduling" form (GCRA): each request reserves the
 next free slot on a timeline spaced ``1 / rate`` apart, and sleeps until its slot. With
 ``burst=1`` (the default) any window of ``T`` seconds holds at most ``1 + rate * T`` sends, and
@@ -13,16 +19,28 @@ time in the past, an opening borrows the next ``N`` slots of the timeline, and l
 queue behind them. Since nothing was sent in the second before, every half-open one-second
 window still holds at most ``rate`` sends (for ``N <= rate``), so it costs no headroom
 against a server that counts requests per second.
+
+Slots pace reservations; a :class:`SendLog` per budget guards the real sends, which drift from
+their slots, so that no server-side one-second window sees more than the rate either.
 """
 
 from __future__ import annotations
 
 import asyncio
+import re
 import time
+from collections import deque
 from collections.abc import Awaitable, Callable
+from functools import cache
+
+from reconciler.data import openapi
 
 #: Silence that makes the next requests an opening: servers count requests per second.
 OPENING_IDLE_SECONDS = 1.0
+
+#: How much later than its send a request may be stamped by the server, relative to another
+#: (see :class:`SendLog`); B4 measured 2-20 ms between this process and its emulator.
+ARRIVAL_JITTER_SECONDS = 0.01
 
 
 class TokenBucket:
@@ -79,3 +97,128 @@ class TokenBucket:
         if delay > 0:
             await self._sleep(delay)
         return delay
+
+
+@cache
+def _templates() -> tuple[tuple[str, re.Pattern[str]], ...]:
+    """Stripe's path templates from the packaged OpenAPI subset, ``{param}`` as one segment."""
+    templated = (path for path in openapi()["paths"] if "{" in path)
+    return tuple(
+        (path, re.compile("^" + re.sub(r"\{\w+\}", "[^/]+", path) + "$")) for path in templated
+    )
+
+
+def operation_key(method: str, path: str) -> str:
+    """``METHOD /v1/path/{template}``: the endpoint a request counts against at Stripe.
+
+    Ids are replaced by Stripe's own template (``/v1/webhook_endpoints/we_1`` →
+    ``/v1/webhook_endpoints/{webhook_endpoint}``), so every update of an endpoint shares one
+    budget. A path outside the packaged spec (``/v1/account``) is its own operation.
+    """
+    for template, pattern in _templates():
+        if pattern.match(path):
+            return f"{method} {template}"
+    return f"{method} {path}"
+
+
+class SendLog:
+    """The last ``floor(rate)`` real send times, so no one-second window ever holds more.
+
+    The timeline of a :class:`TokenBucket` spaces *reservations*; real sends drift from them
+    (a sleep that wakes late, a request held up by the other budget or the concurrency bound),
+    and one late send followed by punctual ones puts one more send into a window than the
+    rate. Servers count real arrivals in sliding windows, so this guard delays a send until the
+    one ``floor(rate)`` sends before it is a second and :data:`ARRIVAL_JITTER_SECONDS` old:
+    the moment a send is allowed is not the moment its bytes leave, nor the moment the server
+    stamps them. Sends that keep to their slots wait at most that margin once per ``rate``.
+    """
+
+    def __init__(self, rate: float) -> None:
+        self._sends: deque[float] = deque(maxlen=max(1, int(rate)))
+        self._window = 1.0 + ARRIVAL_JITTER_SECONDS
+
+    def wait(self, now: float) -> float:
+        """Seconds until one more send keeps every one-second window within the rate."""
+        if len(self._sends) < (self._sends.maxlen or 1):
+            return 0.0
+        return max(0.0, self._sends[0] + self._window - now)
+
+    def record(self, at: float) -> None:
+        self._sends.append(at)
+
+
+class RateLimiter:
+    """Both of Stripe's budgets: ``rate`` per second overall and ``operation_rate`` per operation.
+
+    :meth:`acquire` returns once a request may be sent under both budgets, holding one slot of
+    the ``concurrency`` semaphore, which the caller releases after the request. Requests of one
+    operation queue one at a time for the global budget and the semaphore (a per-operation
+    lock), so requests of other operations pass them instead of waiting in line behind a busy
+    operation. Each budget is a :class:`TokenBucket` (the pace) and a :class:`SendLog` (the
+    guard on real sends).
+    """
+
+    def __init__(
+        self,
+        rate: float,
+        operation_rate: float,
+        *,
+        opening: int = 1,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
+        self.rate = rate
+        self.operation_rate = operation_rate
+        self._clock = clock
+        self._sleep = sleep
+        self.bucket = TokenBucket(
+            rate, opening=min(opening, max(1, int(rate))), clock=clock, sleep=sleep
+        )
+        self._sends = SendLog(rate)
+        self._operations: dict[str, tuple[TokenBucket, SendLog, asyncio.Lock]] = {}
+
+    def _operation(self, operation: str) -> tuple[TokenBucket, SendLog, asyncio.Lock]:
+        found = self._operations.get(operation)
+        if found is None:
+            # No opening per operation: concurrent first reads are of different operations,
+            # and a burst of one operation arrives stamped together at the end of its window.
+            bucket = TokenBucket(self.operation_rate, clock=self._clock, sleep=self._sleep)
+            found = (bucket, SendLog(self.operation_rate), asyncio.Lock())
+            self._operations[operation] = found
+        return found
+
+    async def acquire(self, operation: str, concurrency: asyncio.Semaphore) -> float:
+        """Wait for a send slot of ``operation`` and a ``concurrency`` slot; return seconds waited.
+
+        On return the caller holds one ``concurrency`` slot and must release it. Cancelling the
+        wait (a deadline) releases everything taken so far; a reserved slot is then unused.
+        """
+        if self.operation_rate >= self.rate:
+            # Per-operation budgets this large can never bind: the global budget alone, with
+            # no per-operation queue that would let other requests pass (and change the order).
+            return await self._global(concurrency, ())
+        bucket, sends, lock = self._operation(operation)
+        async with lock:
+            waited = await bucket.acquire()
+            return waited + await self._global(concurrency, (sends,))
+
+    async def _global(self, concurrency: asyncio.Semaphore, logs: tuple[SendLog, ...]) -> float:
+        await concurrency.acquire()
+        try:
+            # Inside the semaphore: a slot granted while waiting for concurrency could
+            # otherwise be used late, and several late sends would leave back to back.
+            waited = await self.bucket.acquire()
+            logs = (*logs, self._sends)
+            while True:
+                now = self._clock()
+                wait = max(log.wait(now) for log in logs)
+                if wait <= 0:
+                    # no await between the last check and the record: atomic in the loop
+                    for log in logs:
+                        log.record(now)
+                    return waited
+                await self._sleep(wait)
+                waited += wait
+        except BaseException:
+            concurrency.release()
+            raise

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 from typing import Any
+from urllib.parse import parse_qsl
 
 import httpx
 
@@ -37,6 +38,12 @@ from reconciler.errors import (
     StripeError,
 )
 from reconciler.stripe.redaction import redact
+
+#: Longer messages are shortened: Stripe's 400 for an enum value it does not know lists every
+#: allowed value (about 6 KB for an unknown event), which buries the one that was wrong.
+MAX_MESSAGE_CHARS = 300
+#: A sent value shown next to its ``param`` is cut to this many characters.
+MAX_VALUE_CHARS = 100
 
 _BY_STATUS: dict[int, type[StripeError]] = {
     400: InvalidRequestError,
@@ -89,14 +96,41 @@ def error_from_response(response: httpx.Response) -> StripeError:
         cls = IdempotencyError
     else:
         cls = _BY_STATUS.get(status, APIError)
+    value = sent_value(response.request, param) if param else None
+    if value is not None and value in message:
+        value = None  # the message names it already
     return cls(
-        redact(message),
+        redact(shorten(message)),
         http_status=status,
         code=code,
         param=param,
         request_id=request_id,
         error_type=error_type,
+        value=None if value is None else redact(shorten(value, MAX_VALUE_CHARS)),
     )
+
+
+def shorten(text: str, limit: int = MAX_MESSAGE_CHARS) -> str:
+    """``text``, or its start cut at a word or list boundary and marked as shortened."""
+    if len(text) <= limit:
+        return text
+    head = text[:limit]
+    cut = max(head.rfind(", "), head.rfind(" "))
+    head = (head[:cut] if cut > limit // 2 else head).rstrip(" ,;:")
+    return f"{head}, … ({len(text) - len(head):,} more characters)"
+
+
+def sent_value(request: httpx.Request, param: str) -> str | None:
+    """What ``request`` sent for ``param`` (bracket notation, ``enabled_events[0]``), if anything.
+
+    Stripe names the offending parameter; its value is in our own form body or query string.
+    """
+    encoded = request.content if request.method == "POST" else request.url.query
+    try:
+        pairs = parse_qsl(encoded.decode("ascii"), keep_blank_values=True)
+    except (UnicodeDecodeError, ValueError):
+        return None
+    return next((value for key, value in pairs if key == param), None)
 
 
 def _decode(response: httpx.Response) -> Any:

@@ -5,7 +5,8 @@ Rules, in order:
 1. A POST without an ``Idempotency-Key`` is never retried: if the first attempt reached Stripe,
    a second one could create a duplicate object.
 2. ``Stripe-Should-Retry: false`` means never; ``true`` means retry, whatever the status.
-3. Otherwise retry network errors, 409 (lock timeout / same key in flight), 429 and 5xx.
+3. Otherwise retry network errors, 409 (same key in flight), 429 (rate limits, and
+   ``lock_timeout`` when another request holds the object) and 5xx.
 
 Waits use capped exponential backoff with full jitter (AWS architecture blog, "Exponential
 Backoff And Jitter"): ``uniform(0, min(cap, initial * 2**(retry - 1)))``, so many clients that
@@ -25,10 +26,9 @@ NEVER_RETRIED_METHODS_WITHOUT_KEY = frozenset({"POST"})
 
 @dataclass(frozen=True, kw_only=True)
 class RetryPolicy:
-    """Attempts, overall deadline (seconds) and backoff bounds for one logical request."""
+    """Attempts and backoff bounds for one logical request (the client keeps the deadline)."""
 
     max_attempts: int = 5
-    deadline: float = 120.0
     backoff_initial: float = 0.5
     backoff_max: float = 8.0
 

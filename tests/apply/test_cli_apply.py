@@ -115,7 +115,7 @@ def test_no_terminal_and_no_auto_approve_refuses(monkeypatch: pytest.MonkeyPatch
         ),
         (
             ProgressEvent("fail", "tax_registrations.x", "expire", "taxreg_1", 2.0, "boom"),
-            "tax_registrations.x: expire failed after 2.0s: boom",
+            "tax_registrations.x: expire failed after 2.0s (the error below says why)",
             True,
         ),
         (

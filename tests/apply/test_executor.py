@@ -14,6 +14,7 @@ from reconciler.apply.executor import (
     ApplyTarget,
     creates_endpoints,
     execute_plan,
+    interleave_kinds,
     phase_of,
 )
 from reconciler.apply.progress import ProgressEvent, Status
@@ -437,4 +438,51 @@ def test_a_create_answer_without_an_id_is_a_reported_failure(
     result = run(fake, plan_for(fake, desired), tmp_path / "s.env")
     assert [(r.status, r.error) for r in result.results] == [
         (Status.FAILED, "POST /v1/tax/registrations returned no object id")
+    ]
+
+
+@pytest.mark.parametrize(
+    ("kinds", "expected"),
+    [
+        ("EEER", "EREE"),  # kinds take turns; each kind keeps its plan order
+        ("EERRRR", "ERERRR"),
+        ("RRRR", "RRRR"),
+        ("", ""),
+    ],
+)
+def test_interleave_kinds_takes_turns(kinds: str, expected: str) -> None:
+    from reconciler.plan.model import Action
+
+    names = {"E": "webhook_endpoints", "R": "tax_registrations"}
+    batch = [
+        (i, Action(kind=names[k], address=f"{names[k]}.n{i}", action=ActionType.CREATE, reason=""))
+        for i, k in enumerate(kinds)
+    ]
+    turns = interleave_kinds(batch)
+    letters = "".join("E" if a.kind == "webhook_endpoints" else "R" for _, a in turns)
+    assert letters == expected
+    for kind in names.values():  # plan order within a kind
+        order = [i for i, a in turns if a.kind == kind]
+        assert order == sorted(order)
+
+
+def test_with_interleave_a_registration_starts_before_the_endpoints_are_done(
+    tmp_path: Path,
+) -> None:
+    fake = FakeStripe()
+    plan = plan_for(fake)
+    events: list[ProgressEvent] = []
+    sinks = SecretSinks([FileSink(tmp_path / "s.env")])
+    result = asyncio.run(
+        execute_plan(
+            plan, fake, TARGET, sinks, parallelism=1, on_event=events.append, interleave=True
+        )
+    )
+    assert result.ok
+    starts = [e.address for e in events if e.event == "start"]
+    assert starts == [
+        "tax_settings",
+        "webhook_endpoints.billing",
+        "tax_registrations.us-ca",
+        "webhook_endpoints.orders",
     ]

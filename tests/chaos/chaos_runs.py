@@ -116,8 +116,9 @@ def client_config(emulator: EmulatorServer, profile: FaultProfile) -> StripeConf
         max_attempts=25,
         backoff_initial=0.002,
         backoff_max=0.03,
-        deadline=30.0,
+        deadline=120.0,  # one deadline for the whole session, as a command has
         rate_limit=1000.0,
+        operation_rate_limit=1000.0,
     )
 
 

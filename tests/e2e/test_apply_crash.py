@@ -61,7 +61,7 @@ def test_dropped_answers_and_429s_converge_without_duplicates(
         max_attempts=25,
         backoff_initial=0.002,
         backoff_max=0.02,
-        deadline=30.0,
+        deadline=120.0,  # one deadline for the whole session, as a command has
     )
     outcome = asyncio.run(apply_session(config, desired, sinks, parallelism=4))
     assert outcome.result is not None and outcome.result.ok, outcome.result

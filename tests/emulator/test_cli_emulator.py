@@ -76,7 +76,8 @@ def test_fault_flags_reach_the_operator_config() -> None:
         "5",
         "--refuse-duplicate-registrations",
     ]
-    with running(*flags, "--rate-limit", "50", "--path", "/v1/tax") as (base_url, _):
+    limits = ["--rate-limit", "50", "--operation-rate-limit", "20", "--lock-timeout-ms", "250"]
+    with running(*flags, *limits, "--path", "/v1/tax") as (base_url, _):
         config = httpx.get(f"{base_url}/_emulator/config").json()
     assert config == {
         "seed": 3,
@@ -86,6 +87,8 @@ def test_fault_flags_reach_the_operator_config() -> None:
         "schedule": [{"request": 2, "fault": "drop_after"}],
         "paths": ["/v1/tax"],
         "rate_limit": 50.0,
+        "operation_rate_limit": 20.0,
+        "lock_timeout_ms": 250.0,
         "state_file": None,
         "refuse_duplicate_registrations": True,
     }

@@ -102,6 +102,8 @@ def test_latency_is_added(client: httpx.Client, runtime: Runtime) -> None:
         ({"schedule": [{"request": 0, "fault": "500"}]}, "schedule request numbers count from 1"),
         ({"latency_ms": -1}, "latency_ms must be a number >= 0"),
         ({"rate_limit": 0}, "rate_limit must be > 0"),
+        ({"operation_rate_limit": 0}, "operation_rate_limit must be > 0"),
+        ({"lock_timeout_ms": -5}, "lock_timeout_ms must be a number >= 0"),
         ({"seed": "x"}, "seed must be an integer"),
     ],
 )

@@ -40,7 +40,12 @@ def make_client(
 ) -> StripeClient:
     """A client over ``httpx.MockTransport(handler)`` that never really sleeps."""
     clock = clock or FakeClock()
-    options: dict[str, object] = {"api_key": TEST_KEY, "rate_limit": 1000.0, **config}
+    options: dict[str, object] = {
+        "api_key": TEST_KEY,
+        "rate_limit": 1000.0,
+        "operation_rate_limit": 1000.0,
+        **config,
+    }
     return StripeClient(
         StripeConfig(**options),  # type: ignore[arg-type]
         transport=httpx.MockTransport(handler),

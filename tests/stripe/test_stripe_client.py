@@ -27,6 +27,7 @@ from reconciler.errors import (
     StripeError,
 )
 from reconciler.stripe import StripeClient, StripeConfig
+from reconciler.stripe.response import error_from_response
 
 
 def run(coro: Any) -> Any:
@@ -310,7 +311,9 @@ def test_error_mapping(
         "url",
     )
     assert (error.request_id, error.error_type) == ("req_err1", error_type)
-    assert str(error) == f"Boom happened (param: url) [HTTP {status}] [request req_err1]"
+    # the value the request sent for the param, which Stripe's message does not show
+    assert error.value == "x"
+    assert str(error) == f"Boom happened (param: url = 'x') [HTTP {status}] [request req_err1]"
 
 
 def test_error_without_message_gets_a_generic_one() -> None:
@@ -443,3 +446,79 @@ def test_stats_count_requests_and_statuses() -> None:
     assert (stats.requests, stats.retries, stats.network_errors) == (2, 0, 0)
     assert dict(stats.by_status) == {200: 1, 404: 1}
     assert json.dumps(dict(stats.by_status)) == '{"200": 1, "404": 1}'
+
+
+LONG_LIST = ", ".join(f"event.number_{n}" for n in range(400))
+
+
+@pytest.mark.parametrize(
+    ("request_kwargs", "fields", "expected"),
+    [
+        (  # an enum error: the list is cut, the value sent comes from the form body
+            {"method": "POST", "content": b"url=https%3A%2F%2Fa.example&enabled_events[0]=x.y"},
+            {
+                "message": f"Invalid enabled_events[0]: must be one of {LONG_LIST}",
+                "param": "enabled_events[0]",
+            },
+            "Invalid enabled_events[0]: must be one of event.number_0, event.number_1, ",
+        ),
+        (  # a value the message shows already is not repeated
+            {"method": "POST", "content": b"url=ftp%3A%2F%2Fx"},
+            {
+                "message": "Invalid URL: ftp://x. URLs must begin with http:// or https://",
+                "param": "url",
+            },
+            "Invalid URL: ftp://x. URLs must begin with http:// or https:// (param: url) [HTTP",
+        ),
+        (  # a GET's value comes from the query string
+            {"method": "GET", "query": b"limit=500"},
+            {"message": "Invalid limit: must be between 1 and 100", "param": "limit"},
+            "Invalid limit: must be between 1 and 100 (param: limit = '500') [HTTP 400]",
+        ),
+        (  # a param the request did not send: named, without a value
+            {"method": "POST", "content": b"a=1"},
+            {"message": "Missing required param: url.", "param": "url"},
+            "Missing required param: url. (param: url) [HTTP 400]",
+        ),
+    ],
+)
+def test_error_messages_are_short_and_name_the_value_sent(
+    request_kwargs: dict[str, Any], fields: dict[str, str], expected: str
+) -> None:
+    query = request_kwargs.pop("query", b"")
+    url = "https://api.stripe.com/v1/webhook_endpoints" + (f"?{query.decode()}" if query else "")
+    request = httpx.Request(request_kwargs.pop("method"), url, **request_kwargs)
+    response = httpx.Response(
+        400, json={"error": {"type": "invalid_request_error", **fields}}, request=request
+    )
+    error = error_from_response(response)
+    assert str(error).startswith(expected), str(error)
+    assert len(str(error)) < 420
+
+
+def test_a_shortened_enum_error_names_the_bad_value_once() -> None:
+    request = httpx.Request(
+        "POST",
+        "https://api.stripe.com/v1/webhook_endpoints",
+        content=b"enabled_events[0]=invoice.bogus&enabled_events[1]=invoice.paid",
+    )
+    message = f"Invalid enabled_events[0]: must be one of {LONG_LIST}"
+    response = httpx.Response(
+        400,
+        json={
+            "error": {
+                "type": "invalid_request_error",
+                "message": message,
+                "param": "enabled_events[0]",
+            }
+        },
+        request=request,
+    )
+    text = str(error_from_response(response))
+    shown = text[: text.index(", … (")]
+    assert message.startswith(shown)
+    assert text.endswith(
+        f", … ({len(message) - len(shown):,} more characters) "
+        "(param: enabled_events[0] = 'invoice.bogus') [HTTP 400]"
+    )
+    assert text.count("invoice.bogus") == 1

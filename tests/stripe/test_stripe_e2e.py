@@ -20,6 +20,7 @@ from reconciler.emulator.config import FAULT_KINDS
 from reconciler.emulator.server import EmulatorServer
 from reconciler.errors import APIConnectionError, APIError, NotFoundError
 from reconciler.stripe import StripeClient, StripeConfig
+from reconciler.stripe.client import StripeResponse
 
 T = TypeVar("T")
 
@@ -33,6 +34,7 @@ def client_for(
         "api_key": TEST_KEY,
         "api_base": emulator.base_url,
         "rate_limit": 1000.0,
+        "operation_rate_limit": 1000.0,
         "backoff_initial": 0.01,
         "backoff_max": 0.05,
         "timeout": 10.0,
@@ -248,7 +250,13 @@ def test_burst_of_200_requests_stays_under_the_rate(emulator: EmulatorServer) ->
         await asyncio.gather(*(client.request("GET", "/v1/account") for _ in range(200)))
         return client.stats.requests
 
-    sent = run(emulator, body, rate_limit=client_rate, max_concurrency=8)
+    sent = run(
+        emulator,
+        body,
+        rate_limit=client_rate,
+        operation_rate_limit=client_rate,
+        max_concurrency=8,
+    )
     times = sorted(r["time"] for r in api_log(emulator))
     assert sent == 8 + 200
     assert len(times) == 200
@@ -292,3 +300,54 @@ def test_debug_logs_over_a_socket_never_contain_the_key(
     assert len(ours) == 9  # 6 attempts + 3 retry notes
     assert not [line for line in lines if TEST_KEY in line]
     assert TEST_KEY not in caplog.text
+
+
+def test_live_rates_stay_within_stripes_per_operation_limit(emulator: EmulatorServer) -> None:
+    """At the live global rate (80/s) the client still sends at most 24/s per operation, and
+    other operations go on meanwhile instead of queueing behind the busy one."""
+
+    async def body(client: StripeClient) -> None:
+        created = await client.request("POST", "/v1/webhook_endpoints", endpoint_params())
+        await client.request("GET", "/v1/account")  # warm up the connection
+        emulator.configure(rate_limit=100, operation_rate_limit=25)
+        one = f"/v1/webhook_endpoints/{created['id']}"
+        others = [client.request("GET", "/v1/account") for _ in range(10)]
+        await asyncio.gather(*(client.request("GET", one) for _ in range(40)), *others)
+
+    run(emulator, body, rate_limit=80.0, operation_rate_limit=None, max_concurrency=8)
+    log = api_log(emulator)[2:]
+    assert [r["fault"] for r in log if r["fault"]] == []  # no 429 from either limiter
+    accounts = [r["seq"] for r in log if r["path"] == "/v1/account"]
+    endpoint_seqs = [r["seq"] for r in log if r["path"] != "/v1/account"]
+    assert len(endpoint_seqs) == 40
+    # the ten account reads (24/s of their own) are done before the 40 endpoint reads are
+    assert max(accounts) < endpoint_seqs[-10]
+
+
+def test_a_lock_timeout_is_retried_with_the_same_key(emulator: EmulatorServer) -> None:
+    async def body(client: StripeClient) -> list[StripeResponse]:
+        created = await client.request("POST", "/v1/webhook_endpoints", endpoint_params())
+        emulator.configure(latency_ms=100, lock_timeout_ms=0)
+        path = f"/v1/webhook_endpoints/{created['id']}"
+        return list(
+            await asyncio.gather(
+                client.request("POST", path, {"description": "a"}, idempotency_key="ka"),
+                client.request("POST", path, {"description": "b"}, idempotency_key="kb"),
+            )
+        )
+
+    # backoff longer than a write holds the object, so a retry finds it free
+    answers = run(emulator, body, backoff_initial=0.2, backoff_max=0.4, max_attempts=10)
+    assert sorted(a["description"] for a in answers) == ["a", "b"]
+    updates = [
+        r
+        for r in api_log(emulator)
+        if r["method"] == "POST" and r["path"] != "/v1/webhook_endpoints"
+    ]
+    refused = [r for r in updates if r["fault"] == "lock_timeout"]
+    assert len(refused) >= 1 and all(r["status"] == 429 for r in refused)
+    # the refused write was sent again with its key, and ran
+    retried = {r["idempotency_key"] for r in refused}
+    assert all(
+        any(u["idempotency_key"] == k and u["status"] == 200 for u in updates) for k in retried
+    )

@@ -279,26 +279,6 @@ def test_gives_up_when_the_next_wait_would_pass_the_deadline() -> None:
     assert len(seen) == 3
 
 
-def test_attempt_timeout_shrinks_to_the_remaining_deadline() -> None:
-    clock = FakeClock()
-    answers: list[httpx.Response | Exception] = [stripe_error(500, "api_error"), OK]
-    seen: list[httpx.Request] = []
-    timeouts: list[float] = []
-    handler = scripted(answers, seen)
-
-    def slow_handler(request: httpx.Request) -> httpx.Response:
-        timeouts.append(request.extensions["timeout"]["read"])
-        clock.now += 4.0  # each attempt takes 4 s of the 10 s deadline
-        return handler(request)
-
-    async def go() -> dict[str, Any]:
-        async with make_client(slow_handler, clock, deadline=10.0, timeout=8.0) as client:
-            return await client.request("GET", "/v1/account")
-
-    assert asyncio.run(go()) == {"id": "we_1"}
-    assert timeouts == [8.0, 10.0 - 4.0 - 0.5]
-
-
 def test_local_protocol_errors_are_not_retried() -> None:
     result, seen, _, _ = call([httpx.LocalProtocolError("bad header"), OK])
     assert isinstance(result, APIConnectionError)
