@@ -132,6 +132,8 @@ def blocked_by(action: Action, failed: Sequence[Action]) -> Action | None:
         if failure.kind == action.kind and phase_of(failure) < phase:
             return failure
     return None
+
+
 def interleave_kinds(batch: list[tuple[int, Action]]) -> list[tuple[int, Action]]:
     """The actions of one phase taking turns by kind, each kind in plan order.
 

@@ -120,58 +120,90 @@ async def apply_session(
     on_event: EventCallback = ignore_event,
     transport: httpx.AsyncBaseTransport | None = None,
 ) -> ApplyOutcome:
-    """Plan (or re-check ``saved``), then apply. Failed actions are in ``outcome.result``.
+    """Plan (or re-check ``saved``), then apply, over a client of its own (see
+    :func:`apply_with`)."""
+    check_mode(config.mode, manifest)
+    async with StripeClient(config, transport) as client:
+        return await apply_with(
+            client,
+            manifest,
+            sinks,
+            saved=saved,
+            targets=targets,
+            force=force,
+            parallelism=parallelism,
+            show_plan=show_plan,
+            confirm=confirm,
+            on_event=on_event,
+        )
+
+
+async def apply_with(
+    client: StripeClient,
+    manifest: Manifest,
+    sinks: SecretSinks,
+    *,
+    saved: PlanFile | None = None,
+    targets: tuple[str, ...] = (),
+    force: bool = False,
+    parallelism: int = 4,
+    show_plan: Callable[[Plan], None] = lambda plan: None,
+    confirm: Callable[[Plan], bool] = lambda plan: True,
+    on_event: EventCallback = ignore_event,
+) -> ApplyOutcome:
+    """Plan (or re-check ``saved``), then apply through ``client``. Failed actions are in
+    ``outcome.result``.
 
     Refuses before the first request when the key's mode is not the manifests' (the live-mode
     guard, :mod:`reconciler.guard`), whoever calls it.
     """
+    config = client.config
     check_mode(config.mode, manifest)
-    async with StripeClient(config, transport) as client:
-        account_id = await client.whoami()
-        if saved is not None:
-            _check_saved_account(saved, account_id, config)
-            targets = tuple(getattr(saved, "targets", ()) or ())
-        check_pinned_account(manifest, account_id, config.stripe_account)
-        live = await fetch_live(client)
-        if saved is None:  # a saved plan's targets were checked when it was made
-            check_targets(targets, manifest, live)
-        # The plan already replaces an endpoint whose secret was never delivered (the webhook
-        # endpoint handler reads the marker), so apply runs what plan showed, and the endpoint
-        # limit was checked on that replace while building it.
-        plan = build_plan(manifest, live, targets=targets)
-        if saved is not None:
-            own = created_since(saved.plan, live.of(ENDPOINTS))
-            check_consistent(saved.plan, plan, live, seen=saved.seen)
-            check_not_stale(saved.plan, plan, own_ids=own)
-        check_safety(plan, manifest, force=force)
-        show_plan(plan)
-        if not plan.has_changes:
-            return ApplyOutcome(account_id, plan, None)
-        require_sink(plan, sinks)
-        if creates_endpoints(plan):
-            sinks.check()
-        with client.deadline_paused():  # time spent reading the plan is not Stripe's
-            approved = confirm(plan)
-        if not approved:
-            return ApplyOutcome(account_id, plan, None, declined=True)
-        target = ApplyTarget(
-            account=account_id,
-            mode=config.mode,
-            stripe_account=config.stripe_account,
-            plan_checksum=plan.checksum,
-        )
-        logger.info("applying %d action(s) to %s", len(plan.actions), account_id)
-        # When a per-operation budget is tighter than the global one, one kind's actions are
-        # bound by it, and kinds taking turns keep every budget busy.
-        interleave = config.effective_operation_rate_limit < config.effective_rate_limit
-        result = await execute_plan(
-            plan,
-            client,
-            target,
-            sinks,
-            parallelism=parallelism,
-            on_event=on_event,
-            live_endpoints=len(live.of(ENDPOINTS)),
-            interleave=interleave,
-        )
-        return ApplyOutcome(account_id, plan, result)
+    account_id = await client.whoami()
+    if saved is not None:
+        _check_saved_account(saved, account_id, config)
+        targets = tuple(getattr(saved, "targets", ()) or ())
+    check_pinned_account(manifest, account_id, config.stripe_account)
+    live = await fetch_live(client)
+    if saved is None:  # a saved plan's targets were checked when it was made
+        check_targets(targets, manifest, live)
+    # The plan already replaces an endpoint whose secret was never delivered (the webhook
+    # endpoint handler reads the marker), so apply runs what plan showed, and the endpoint
+    # limit was checked on that replace while building it.
+    plan = build_plan(manifest, live, targets=targets)
+    if saved is not None:
+        own = created_since(saved.plan, live.of(ENDPOINTS))
+        check_consistent(saved.plan, plan, live, seen=saved.seen)
+        check_not_stale(saved.plan, plan, own_ids=own)
+    check_safety(plan, manifest, force=force)
+    show_plan(plan)
+    if not plan.has_changes:
+        return ApplyOutcome(account_id, plan, None)
+    require_sink(plan, sinks)
+    if creates_endpoints(plan):
+        sinks.check()
+    with client.deadline_paused():  # time spent reading the plan is not Stripe's
+        approved = confirm(plan)
+    if not approved:
+        return ApplyOutcome(account_id, plan, None, declined=True)
+    target = ApplyTarget(
+        account=account_id,
+        mode=config.mode,
+        stripe_account=config.stripe_account,
+        plan_checksum=plan.checksum,
+    )
+    logger.info("applying %d action(s) to %s", len(plan.actions), account_id)
+    # When a per-operation budget is tighter than the global one, one kind's actions are
+    # bound by it, and kinds taking turns keep every budget busy.
+    interleave = config.effective_operation_rate_limit < config.effective_rate_limit
+    result = await execute_plan(
+        plan,
+        client,
+        target,
+        sinks,
+        parallelism=parallelism,
+        on_event=on_event,
+        live_endpoints=len(live.of(ENDPOINTS)),
+        interleave=interleave,
+    )
+    return ApplyOutcome(account_id, plan, result)

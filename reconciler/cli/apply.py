@@ -9,24 +9,15 @@ Exit codes: 0 applied (or nothing to do), 1 error, refusal or partial failure.
 
 from __future__ import annotations
 
-import asyncio
 import sys
 from collections.abc import Callable
 from pathlib import Path
 
 import click
 
+from reconciler.api import secret_sinks
 from reconciler.apply.progress import ProgressEvent
-from reconciler.apply.secrets import (
-    CommandSink,
-    FileSink,
-    GitHubMaskSink,
-    SecretSink,
-    SecretSinks,
-    github_actions,
-)
-from reconciler.apply.session import ApplyOutcome, apply_session
-from reconciler.cli.common import client_config, guard_mode, load_desired
+from reconciler.cli.common import connection, load_desired
 from reconciler.cli.main import GlobalOptions
 from reconciler.cli.options import (
     force_option,
@@ -35,7 +26,7 @@ from reconciler.cli.options import (
     target_option,
 )
 from reconciler.errors import PlanFileError, UsageError
-from reconciler.manifest.model import Manifest
+from reconciler.manifest import DesiredState
 from reconciler.plan.model import Plan
 from reconciler.plan.planfile import PlanFile, load_plan_file
 from reconciler.plan.render import build_view, render
@@ -56,17 +47,6 @@ def _read_plan_file(path: str) -> PlanFile:
     except OSError as error:
         raise PlanFileError(f"cannot read the plan file {path}: {error.strerror}") from None
     return load_plan_file(raw)
-
-
-def _sinks(secrets_file: str | None, secrets_command: str | None) -> SecretSinks:
-    sinks: list[SecretSink] = []
-    if github_actions():
-        sinks.append(GitHubMaskSink(click.echo))
-    if secrets_file:
-        sinks.append(FileSink(secrets_file))
-    if secrets_command:
-        sinks.append(CommandSink(secrets_command))
-    return SecretSinks(sinks)
 
 
 def _print_event(event: ProgressEvent) -> None:
@@ -160,38 +140,27 @@ def apply(
         raise UsageError("give manifest PATHS to plan and apply, or --plan FILE")
     if plan_path and targets:
         raise UsageError("--target cannot change a saved plan; make the plan with --target")
-    saved: PlanFile | None = None
-    manifest: Manifest
+    source: PlanFile | DesiredState
     if plan_path:
-        saved = _read_plan_file(plan_path)
-        manifest = saved.desired
+        source = _read_plan_file(plan_path)
     else:
-        desired = load_desired(
-            paths, recursive=recursive, allow_unknown_events=allow_unknown_events
-        )
-        manifest = desired.manifest
-    guard_mode(options.api_key, manifest, key_source=options.api_key_source)
-    config = client_config(options, manifest)
-    sinks = _sinks(secrets_file, secrets_command)
+        source = load_desired(paths, recursive=recursive, allow_unknown_events=allow_unknown_events)
     secrets = (options.api_key or "",)
 
     def show(plan: Plan) -> None:
         click.echo(render(build_view(plan, secrets=secrets), "text", color=options.color), nl=False)
 
-    confirm = _confirmer(auto_approve, saved is not None)
-    outcome: ApplyOutcome = asyncio.run(
-        apply_session(
-            config,
-            manifest,
-            sinks,
-            saved=saved,
-            targets=targets,
-            force=force,
-            parallelism=parallelism,
-            show_plan=show,
-            confirm=confirm,
-            on_event=_print_event,
-        )
+    outcome = connection(options).apply(
+        source,
+        sinks=secret_sinks(
+            secrets_file=secrets_file, secrets_command=secrets_command, echo=click.echo
+        ),
+        targets=targets,
+        force=force,
+        parallelism=parallelism,
+        show_plan=show,
+        confirm=_confirmer(auto_approve, isinstance(source, PlanFile)),
+        on_event=_print_event,
     )
     if outcome.declined:
         click.echo("Apply cancelled; nothing was changed.", err=True)

@@ -1,6 +1,7 @@
 """``stripe-reconciler export``: manifests from the live account (adopting existing configuration).
 
-Read-only like ``drift`` (it uses the same :func:`~reconciler.cli.drift.read_only_session`). The
+Read-only like ``drift`` (:func:`reconciler.api.export_account` reads through a client that can
+only send GETs). The
 output plans back to ``No changes.`` against the same account; with ``--adopt``, untagged webhook
 endpoints are declared too, and the plan adopts (tags) them. Existing files are never replaced
 without ``--force``. Exit 0 written, 1 error.
@@ -8,21 +9,16 @@ without ``--force``. Exit 0 written, 1 error.
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 
 import click
 
-from reconciler.cli.common import client_config
-from reconciler.cli.drift import read_only_session
+from reconciler.cli.common import connection
 from reconciler.cli.main import GlobalOptions
 from reconciler.cli.options import force_option
 from reconciler.errors import UsageError
-from reconciler.export.build import KINDS, Export, build_export
+from reconciler.export.build import KINDS, Export
 from reconciler.export.write import plan_files, render_manifest, schema_ref, write_files
-from reconciler.resources import HANDLERS
-from reconciler.resources.base import LiveState
-from reconciler.stripe import key_mode
 
 
 def parse_kinds(value: str) -> tuple[str, ...]:
@@ -35,12 +31,6 @@ def parse_kinds(value: str) -> tuple[str, ...]:
             f"choose from {','.join(KINDS)}"
         )
     return tuple(kind for kind in KINDS if kind in asked)
-
-
-async def _read(options: GlobalOptions, kinds: tuple[str, ...]) -> tuple[LiveState, str | None]:
-    async with read_only_session(client_config(options)) as session:
-        fetched = await asyncio.gather(*(HANDLERS[kind].fetch(session.client) for kind in kinds))
-    return LiveState(objects=dict(zip(kinds, fetched, strict=True))), session.account_id
 
 
 def _summary(export: Export, kinds: tuple[str, ...]) -> str:
@@ -83,16 +73,7 @@ def _summary(export: Export, kinds: tuple[str, ...]) -> str:
 def export(options: GlobalOptions, out: Path | None, kinds: str, adopt: bool, force: bool) -> int:
     """Write manifests describing the live account, ready to commit and plan."""
     chosen = parse_kinds(kinds)
-    mode = key_mode(options.api_key, source=options.api_key_source)
-    live, account_id = asyncio.run(_read(options, chosen))
-    result = build_export(
-        live,
-        kinds=chosen,
-        adopt=adopt,
-        mode=mode,
-        account_id=account_id,
-        stripe_account=options.stripe_account,
-    )
+    result = connection(options).export(kinds=chosen, adopt=adopt)
     for warning in result.warnings:
         click.echo(f"Warning: {warning}", err=True)
     if out is None:

@@ -7,13 +7,12 @@ changes, 2 changes.
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 
 import click
 
 from reconciler.atomic import write_text_atomically
-from reconciler.cli.common import load_desired, plan_run
+from reconciler.cli.common import connection, load_desired
 from reconciler.cli.main import GlobalOptions
 from reconciler.cli.options import (
     force_option,
@@ -23,8 +22,7 @@ from reconciler.cli.options import (
     target_option,
 )
 from reconciler.errors import PlanFileError
-from reconciler.plan.builder import check_safety
-from reconciler.plan.planfile import PlanFile, dump_plan_file
+from reconciler.plan.planfile import dump_plan_file
 from reconciler.plan.render import build_view, render
 
 
@@ -61,28 +59,17 @@ def plan(
 ) -> int:
     """Show what apply would change in Stripe to match the manifests."""
     desired = load_desired(paths, recursive=recursive, allow_unknown_events=allow_unknown_events)
-    run = asyncio.run(
-        plan_run(options, desired.manifest, targets=targets, need_account_id=out is not None)
-    )
+    planned = connection(options).plan(desired, targets=targets, need_account_id=out is not None)
     secrets = (options.api_key or "",)
-    view = build_view(run.plan, secrets=secrets)
+    view = build_view(planned.plan, secrets=secrets)
     click.echo(render(view, output_format, color=options.color), nl=False)
     # shown first, refused after: the reviewer sees what the safety rule is about
-    check_safety(run.plan, run.manifest, force=force)
+    planned.check_safety(force=force)
     if out is not None:
-        plan_file = PlanFile(
-            account_id=run.account_id,
-            mode=run.mode,
-            stripe_account=run.stripe_account,
-            api_version=run.api_version,
-            desired=run.manifest,
-            plan=run.plan,
-            targets=targets,
-            seen=run.live.ids(),
-        )
+        plan_file = planned.plan_file()
         _write_atomically(Path(out), dump_plan_file(plan_file, secrets=secrets))
         click.echo(f"Saved the plan to {out} (checksum {plan_file.checksum[:12]}).", err=True)
-    return 2 if detailed_exitcode and run.plan.has_changes else 0
+    return 2 if detailed_exitcode and planned.has_changes else 0
 
 
 def _write_atomically(path: Path, text: str) -> None:

@@ -21,9 +21,7 @@ from click.testing import CliRunner, Result
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from reconciler.apply import session as apply_session
-from reconciler.cli import common as cli_common
-from reconciler.cli import drift as cli_drift
+from reconciler import api
 from reconciler.cli import emulator as cli_emulator
 from reconciler.cli.main import cli
 from reconciler.stripe import StripeClient
@@ -80,9 +78,8 @@ def offline() -> Iterator[list[tuple[str, int]]]:
     """Every command offline; ``emulator`` records (host, port) instead of serving."""
     served: list[tuple[str, int]] = []
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(cli_common, "StripeClient", _OfflineClient)
-        patch.setattr(cli_drift, "StripeClient", _OfflineClient)
-        patch.setattr(apply_session, "StripeClient", _OfflineClient)
+        # every command reaches Stripe through the API's Connection.client
+        patch.setattr(api, "StripeClient", _OfflineClient)
 
         def serve(config: Any, host: str, port: int) -> None:
             _socket_port(port)

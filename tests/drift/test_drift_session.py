@@ -1,4 +1,5 @@
-"""read_only_session: account lookup rules and the read-only view it hands out."""
+"""The read-only account lookup drift and export share (``reconciler.api.read_account_id``),
+and the read-only view the comparison is handed."""
 
 from __future__ import annotations
 
@@ -7,10 +8,11 @@ import asyncio
 import httpx
 import pytest
 
-from reconciler.cli.drift import read_only_session
+from reconciler.api import read_account_id
+from reconciler.drift.readonly import ReadOnlyClient
 from reconciler.errors import AccountMismatchError, PermissionDeniedError, ReadOnlyViolationError
 from reconciler.manifest.model import Manifest
-from reconciler.stripe import StripeConfig
+from reconciler.stripe import StripeClient, StripeConfig
 
 KEY = "rk_test_" + "r" * 12
 CONFIG = StripeConfig(api_key=KEY, api_base="http://127.0.0.1:9", max_attempts=1)
@@ -37,13 +39,13 @@ def _open(status: int, pinned: str | None) -> tuple[str | None, list[str]]:
     sent: list[str] = []
 
     async def run() -> str | None:
-        async with read_only_session(
-            CONFIG, _manifest(pinned), transport=transport(status, sent)
-        ) as session:
-            await session.client.request("GET", "/v1/tax/settings")
+        async with StripeClient(CONFIG, transport(status, sent)) as client:
+            account_id = await read_account_id(client, _manifest(pinned), required=False)
+            reader = ReadOnlyClient(client)
+            await reader.request("GET", "/v1/tax/settings")
             with pytest.raises(ReadOnlyViolationError):
-                await session.client.request("POST", "/v1/tax/settings", {})
-            return session.account_id
+                await reader.request("POST", "/v1/tax/settings", {})
+            return account_id
 
     return asyncio.run(run()), sent
 

@@ -16,9 +16,9 @@ from click.testing import CliRunner
 from e2e_support import list_all, spawn_cli
 from hostile_server import HostileServer
 
+from reconciler.api import Account
 from reconciler.apply.secrets import FileSink, SecretSinks
 from reconciler.apply.session import apply_session
-from reconciler.cli import common
 from reconciler.cli.main import cli
 from reconciler.emulator.server import EmulatorServer
 from reconciler.manifest import load_manifests
@@ -135,14 +135,12 @@ def test_a_slow_api_prints_one_waiting_line(
     level: str,
     lines: int,
 ) -> None:
-    original = common.client_config
+    original = Account.config
 
-    def quick_notice(
-        options: common.GlobalOptions, manifest: Manifest | None = None
-    ) -> StripeConfig:
-        return dataclasses.replace(original(options, manifest), wait_notice_after=0.2)
+    def quick_notice(self: Account, manifest: Manifest | None = None) -> StripeConfig:
+        return dataclasses.replace(original(self, manifest), wait_notice_after=0.2)
 
-    monkeypatch.setattr(common, "client_config", quick_notice)
+    monkeypatch.setattr(Account, "config", quick_notice)
     with HostileServer("slow", interval=0.6, upstream=emulator.base_url) as server:
         result = CliRunner().invoke(
             cli,

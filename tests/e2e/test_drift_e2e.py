@@ -22,7 +22,7 @@ import pytest
 import stripe
 from click.testing import CliRunner, Result
 
-from reconciler.cli.common import client_config
+from reconciler import api
 from reconciler.cli.main import cli
 from reconciler.emulator.server import EmulatorServer
 from reconciler.stripe import StripeConfig
@@ -369,11 +369,13 @@ def test_authentication_error_is_an_error_never_in_sync(
 def quick_retries(monkeypatch: pytest.MonkeyPatch) -> None:
     """The real retry policy, with waits short enough for a test."""
 
-    def quick(*args: Any, **kwargs: Any) -> StripeConfig:
-        config = client_config(*args, **kwargs)
+    original = api.Account.config
+
+    def quick(self: api.Account, *args: Any, **kwargs: Any) -> StripeConfig:
+        config = original(self, *args, **kwargs)
         return dataclasses.replace(config, backoff_initial=0.01, backoff_max=0.02)
 
-    monkeypatch.setattr("reconciler.cli.drift.client_config", quick)
+    monkeypatch.setattr(api.Account, "config", quick)
 
 
 @pytest.mark.usefixtures("quick_retries")
