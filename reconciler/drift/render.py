@@ -1,8 +1,10 @@
 """Renderers of a :class:`~reconciler.drift.model.DriftReport`: text, json, markdown, github.
 
 Each renderer is a pure function of the (already masked) report and returns a string; the CLI
-decides where it goes. The JSON document is the stable, versioned contract (README "Drift JSON
-format"); the alert payloads in :mod:`reconciler.drift.alert` reuse it.
+decides where it goes. Markdown escapes every value with the plan's own functions
+(:mod:`reconciler.plan.markdown`), so a live description or URL cannot break its table. The JSON
+document is the stable, versioned contract (README "Drift JSON format"); the alert payloads in
+:mod:`reconciler.drift.alert` reuse it.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from reconciler.drift.model import (
     account_label,
     summary_line,
 )
+from reconciler.plan import markdown
 from reconciler.plan.render import format_value
 
 FORMATS = ("text", "json", "markdown", "github")
@@ -115,21 +118,19 @@ def render_json(report: DriftReport) -> str:
 # -- markdown -------------------------------------------------------------------------------------
 
 
-def _md_cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
-
-
 def render_markdown(report: DriftReport, *, limit: int = MARKDOWN_LIMIT) -> str:
     """For issues, pull requests and job summaries: a table, then ``<details>`` per resource.
 
     Stays under ``limit`` characters: table rows, then details, are dropped from the end with a
     note saying how many are missing (the JSON format always has everything).
     """
-    head = f"### Stripe drift — {account_label(report)}\n\n**{summary_line(report)}**\n"
+    label = markdown.text(account_label(report))
+    head = f"### Stripe drift — {label}\n\n**{summary_line(report)}**\n"
     if report.in_sync:
         return head
     rows = [
-        f"| `{_md_cell(i.address)}` | {i.drift.value} | {_md_cell(i.message)} |\n"
+        f"| {markdown.code(i.address, table=True)} | {i.drift.value} "
+        f"| {markdown.text(i.message)} |\n"
         for i in report.drift
     ]
     blocks = [_md_details(item) for item in report.drift]
@@ -148,13 +149,14 @@ def render_markdown(report: DriftReport, *, limit: int = MARKDOWN_LIMIT) -> str:
 
 
 def _md_details(item: ResourceDrift) -> str:
-    summary = f"<code>{_md_cell(item.address)}</code> — {item.drift.value}"
+    summary = f"<code>{markdown.html(item.address)}</code> — {item.drift.value}"
     parts = [f"\n<details><summary>{summary}</summary>\n"]
     if item.live_id:
-        parts.append(f"Stripe id: `{item.live_id}`\n")
-    parts.append(item.message + "\n")
+        parts.append(f"Stripe id: {markdown.code(item.live_id)}\n")
+    parts.append(markdown.text(item.message) + "\n")
     if item.changes:
-        parts.append("\n".join(f"- `{_md_cell(describe_change(c))}`" for c in item.changes) + "\n")
+        changes = (f"- {markdown.code(describe_change(c))}" for c in item.changes)
+        parts.append("\n".join(changes) + "\n")
     parts.append("</details>\n")
     return "\n".join(parts)
 
