@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import pytest
@@ -32,6 +33,7 @@ from reconciler.drift.render import (
     render_markdown,
     render_text,
 )
+from reconciler.manifest.diagnostics import Location
 from reconciler.manifest.model import Manifest
 from reconciler.plan.builder import build_plan
 from reconciler.resources.base import LiveState
@@ -341,3 +343,27 @@ def test_markdown_structure_survives_hostile_values() -> None:
     assert [one_line(i.message) for i in report.drift] == [
         p for p in paragraphs(tokens) if not p.startswith(("Drift", "Stripe id"))
     ]
+
+
+def test_github_points_each_declared_resource_at_its_manifest_line() -> None:
+    duplicate = dataclasses.replace(
+        UNMANAGED, address="webhook_endpoints.orders[we_2]", drift=DriftKind.ORPHANED
+    )
+    locations = {
+        "webhook_endpoints.orders": Location("stripe/hooks.yaml", 7, 3),
+        "webhook_endpoints.billing": Location("stripe/a,b:c.yaml", 12, 3),
+        "tax_settings": Location("stripe/tax.yaml", 2, 1),
+    }
+    lines = render_github(_report(CHANGED, MISSING, UNMANAGED, duplicate), locations=locations)
+    assert [line.split("::")[1] for line in lines.splitlines()[:-1]] == [
+        "warning file=stripe/a%2Cb%3Ac.yaml,line=12,col=3,"
+        "title=Stripe drift%3A webhook_endpoints.billing (missing)",
+        "warning file=stripe/hooks.yaml,line=7,col=3,"
+        "title=Stripe drift%3A webhook_endpoints.orders (changed)",
+        # live objects nobody declared (a duplicate of a declared name too) have no file
+        "warning title=Stripe drift%3A webhook_endpoints.orders[we_2] (orphaned)",
+        "warning title=Stripe drift%3A webhook_endpoints[we_9] (unmanaged)",
+    ]
+    assert render(_report(CHANGED), "github", locations=locations).startswith(
+        "::warning file=stripe/hooks.yaml,line=7,col=3,"
+    )
