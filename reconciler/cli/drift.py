@@ -47,7 +47,8 @@ def _append_step_summary(report: DriftReport) -> None:
 @paths_argument()
 @format_option(
     FORMATS,
-    help="text, json (stable, versioned), markdown, or github (annotations + job summary).",
+    help="text, json (stable, versioned), markdown, or github (a warning at each resource's "
+    "manifest line, and the markdown report appended to the job summary).",
 )
 @click.option(
     "--alert-url",
@@ -83,7 +84,8 @@ def drift(
         validate_alert_url(alert_url)  # a typo should fail now, not after the nightly check
     desired = load_desired(paths, recursive=recursive, allow_unknown_events=allow_unknown_events)
     report = connection(options).drift(desired)
-    click.echo(render(report, output_format, color=options.color), nl=False)
+    shown = render(report, output_format, color=options.color, locations=desired.locations)
+    click.echo(shown, nl=False)
     if output_format == "github":
         _append_step_summary(report)
     if report.in_sync:

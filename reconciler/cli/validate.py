@@ -2,7 +2,9 @@
 
 Text output goes to stderr, one ``file:line:col: path: message`` per diagnostic, then a summary
 line (compilers and CI annotators read stderr); ``--format json`` writes one JSON document to
-stdout so it can be piped. Exit 0 when valid (warnings allowed), 1 otherwise.
+stdout so it can be piped; ``--format github`` writes one GitHub annotation per diagnostic to
+stdout (where the runner reads workflow commands) and the summary line to stderr. Exit 0 when
+valid (warnings allowed), 1 otherwise.
 """
 
 from __future__ import annotations
@@ -13,13 +15,21 @@ import click
 
 from reconciler.cli.options import format_option, manifest_loading_options, paths_argument
 from reconciler.errors import ManifestError
-from reconciler.manifest import Diagnostic, count_errors, diagnostics_to_json, load_manifests
+from reconciler.manifest import (
+    Diagnostic,
+    count_errors,
+    diagnostics_to_github,
+    diagnostics_to_json,
+    load_manifests,
+)
 
 
 @click.command("validate")
 @paths_argument()
 @format_option(
-    ["text", "json"], help="text: one diagnostic per line on stderr; json: a document on stdout."
+    ["text", "json", "github"],
+    help="text: one diagnostic per line on stderr; json: a document on stdout; github: one "
+    "::error/::warning annotation per diagnostic on stdout, at its file, line and column.",
 )
 @manifest_loading_options(recursive_help="Search directories recursively for *.yaml/*.yml.")
 def validate(
@@ -58,8 +68,12 @@ def _report(
         }
         click.echo(json.dumps(document, indent=2))
         return
-    for diagnostic in diagnostics:
-        click.echo(str(diagnostic), err=True)
+    if output_format == "github":
+        for line in diagnostics_to_github(diagnostics):
+            click.echo(line)
+    else:
+        for diagnostic in diagnostics:
+            click.echo(str(diagnostic), err=True)
     if valid:
         noun = "resource" if resources == 1 else "resources"
         tail = f", {warnings} warning{'s' if warnings != 1 else ''}" if warnings else ""

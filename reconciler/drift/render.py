@@ -1,13 +1,16 @@
 """Renderers of a :class:`~reconciler.drift.model.DriftReport`: text, json, markdown, github.
 
 Each renderer is a pure function of the (already masked) report and returns a string; the CLI
-decides where it goes. The JSON document is the stable, versioned contract (README "Drift JSON
-format"); the alert payloads in :mod:`reconciler.drift.alert` reuse it.
+decides where it goes. Markdown escapes every value with the plan's own functions
+(:mod:`reconciler.plan.markdown`), so a live description or URL cannot break its table. The JSON
+document is the stable, versioned contract (README "Drift JSON format"); the alert payloads in
+:mod:`reconciler.drift.alert` reuse it.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any
 
 from reconciler.drift.model import (
@@ -18,7 +21,10 @@ from reconciler.drift.model import (
     account_label,
     summary_line,
 )
+from reconciler.manifest.diagnostics import Location
+from reconciler.plan import markdown
 from reconciler.plan.render import format_value
+from reconciler.workflow_commands import annotation
 
 FORMATS = ("text", "json", "markdown", "github")
 
@@ -115,21 +121,19 @@ def render_json(report: DriftReport) -> str:
 # -- markdown -------------------------------------------------------------------------------------
 
 
-def _md_cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
-
-
 def render_markdown(report: DriftReport, *, limit: int = MARKDOWN_LIMIT) -> str:
     """For issues, pull requests and job summaries: a table, then ``<details>`` per resource.
 
     Stays under ``limit`` characters: table rows, then details, are dropped from the end with a
     note saying how many are missing (the JSON format always has everything).
     """
-    head = f"### Stripe drift — {account_label(report)}\n\n**{summary_line(report)}**\n"
+    label = markdown.text(account_label(report))
+    head = f"### Stripe drift — {label}\n\n**{summary_line(report)}**\n"
     if report.in_sync:
         return head
     rows = [
-        f"| `{_md_cell(i.address)}` | {i.drift.value} | {_md_cell(i.message)} |\n"
+        f"| {markdown.code(i.address, table=True)} | {i.drift.value} "
+        f"| {markdown.text(i.message)} |\n"
         for i in report.drift
     ]
     blocks = [_md_details(item) for item in report.drift]
@@ -148,13 +152,14 @@ def render_markdown(report: DriftReport, *, limit: int = MARKDOWN_LIMIT) -> str:
 
 
 def _md_details(item: ResourceDrift) -> str:
-    summary = f"<code>{_md_cell(item.address)}</code> — {item.drift.value}"
+    summary = f"<code>{markdown.html(item.address)}</code> — {item.drift.value}"
     parts = [f"\n<details><summary>{summary}</summary>\n"]
     if item.live_id:
-        parts.append(f"Stripe id: `{item.live_id}`\n")
-    parts.append(item.message + "\n")
+        parts.append(f"Stripe id: {markdown.code(item.live_id)}\n")
+    parts.append(markdown.text(item.message) + "\n")
     if item.changes:
-        parts.append("\n".join(f"- `{_md_cell(describe_change(c))}`" for c in item.changes) + "\n")
+        changes = (f"- {markdown.code(describe_change(c))}" for c in item.changes)
+        parts.append("\n".join(changes) + "\n")
     parts.append("</details>\n")
     return "\n".join(parts)
 
@@ -169,30 +174,41 @@ def _md_truncated(left: int, what: str, limit: int) -> str:
 # -- github ---------------------------------------------------------------------------------------
 
 
-def _escape_data(text: str) -> str:
-    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
-
-
-def _escape_property(text: str) -> str:
-    return _escape_data(text).replace(":", "%3A").replace(",", "%2C")
-
-
-def render_github(report: DriftReport) -> str:
+def render_github(report: DriftReport, *, locations: Mapping[str, Location] | None = None) -> str:
     """GitHub Actions workflow commands: one ``::warning`` per drifted resource, then the summary.
 
+    ``locations`` maps the address of each declared resource to where the manifests declare it
+    (:attr:`reconciler.manifest.DesiredState.locations`): its warning then carries that
+    ``file``, ``line`` and ``col``, so GitHub shows it at the declaration. Live objects nobody
+    declared (unmanaged, orphaned, a duplicate of a declared name) have no such line and no file.
     The job summary (``$GITHUB_STEP_SUMMARY``) is :func:`render_markdown`; the CLI appends it.
     """
     lines = []
     for item in report.drift:
         details = [item.message, *(describe_change(c) for c in item.changes)]
-        title = _escape_property(f"Stripe drift: {item.address} ({item.drift.value})")
-        lines.append(f"::warning title={title}::{_escape_data(chr(10).join(details))}")
+        where = (locations or {}).get(item.address)
+        lines.append(
+            annotation(
+                "warning",
+                "\n".join(details),
+                file=where.file if where else None,
+                line=where.line if where else None,
+                col=where.column if where else None,
+                title=f"Stripe drift: {item.address} ({item.drift.value})",
+            )
+        )
     lines.append(summary_line(report))
     return "\n".join(lines) + "\n"
 
 
-def render(report: DriftReport, output_format: str, *, color: bool = False) -> str:
-    """Dispatch on one of :data:`FORMATS`."""
+def render(
+    report: DriftReport,
+    output_format: str,
+    *,
+    color: bool = False,
+    locations: Mapping[str, Location] | None = None,
+) -> str:
+    """Dispatch on one of :data:`FORMATS` (``locations`` is for github, see there)."""
     if output_format == "text":
         return render_text(report, color=color)
     if output_format == "json":
@@ -200,5 +216,5 @@ def render(report: DriftReport, output_format: str, *, color: bool = False) -> s
     if output_format == "markdown":
         return render_markdown(report)
     if output_format == "github":
-        return render_github(report)
+        return render_github(report, locations=locations)
     raise ValueError(f"unknown drift format {output_format!r}; choose one of {', '.join(FORMATS)}")

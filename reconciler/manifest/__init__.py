@@ -18,6 +18,7 @@ from reconciler.manifest.diagnostics import (
     Diagnostic,
     Location,
     count_errors,
+    diagnostics_to_github,
     diagnostics_to_json,
     format_path,
 )
@@ -32,6 +33,7 @@ __all__ = [
     "Diagnostic",
     "Location",
     "count_errors",
+    "diagnostics_to_github",
     "diagnostics_to_json",
     "format_path",
     "load_manifests",

@@ -1,8 +1,9 @@
 """Located diagnostics: what is wrong, where (file, line, column) and at which manifest path.
 
 A diagnostic renders like a compiler message, ``file:line:col: <path>: <message>``, so editors
-and CI annotations can jump to it. File-level problems (missing file, empty file, size cap) are
-reported at line 1, column 1 and may have an empty path, which the rendering then omits.
+and CI annotations can jump to it; :func:`diagnostics_to_github` writes GitHub's own annotations.
+File-level problems (missing file, empty file, size cap) are reported at line 1, column 1 and may
+have an empty path, which the rendering then omits.
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
+
+from reconciler.workflow_commands import annotation
 
 Severity = Literal["error", "warning"]
 
@@ -91,6 +94,21 @@ def format_path(path: Sequence[str | int]) -> str:
 def diagnostics_to_json(diagnostics: Iterable[Diagnostic]) -> list[dict[str, Any]]:
     """The ``--format json`` shape: objects with file, line, column, path, message, severity."""
     return [d.to_json() for d in diagnostics]
+
+
+def diagnostics_to_github(diagnostics: Iterable[Diagnostic]) -> list[str]:
+    """The ``--format github`` lines: one ``::error`` or ``::warning`` workflow command per
+    diagnostic, at its file, line and column, so GitHub shows it on that line of the diff."""
+    return [
+        annotation(
+            d.severity,
+            f"{d.path}: {d.message}" if d.path else d.message,
+            file=d.file,
+            line=d.line,
+            col=d.column,
+        )
+        for d in diagnostics
+    ]
 
 
 def count_errors(diagnostics: Iterable[Diagnostic]) -> int:

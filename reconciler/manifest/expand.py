@@ -17,6 +17,10 @@ from dataclasses import dataclass
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 #: A string that is one reference (for the JSON Schema of typed fields; nesting not checked).
 REFERENCE_PATTERN = r"^\$\{[A-Za-z_][A-Za-z0-9_]*(:-.*)?\}$"
+#: A string holding a reference anywhere, not escaped as ``$${`` (for the JSON Schema of string
+#: fields: their value is known only after expansion, so only the loader can judge it).
+#: ECMA-262 syntax, unanchored, as JSON Schema's ``pattern`` is.
+CONTAINS_REFERENCE_PATTERN = r"(?:^|[^$])(?:\$\$)*\$\{[A-Za-z_][A-Za-z0-9_]*(?:\}|:-)"
 _UNTERMINATED = "unterminated '${': add the closing '}'"
 
 

@@ -1,7 +1,8 @@
 """One masked view of a plan, rendered three ways: text, markdown and JSON.
 
 Masking happens once, in :func:`build_view`; the renderers only ever see the view, so no format
-can leak an API key or a signing secret.
+can leak an API key or a signing secret. Every value in markdown goes through
+:mod:`reconciler.plan.markdown`, so none can break the comment's tables or HTML.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from reconciler.plan import markdown
 from reconciler.plan.mask import mask
 from reconciler.plan.model import FORMAT_VERSION, ActionType, Plan, Summary
 from reconciler.timestamps import iso_utc
@@ -141,31 +143,30 @@ def render_text(view: PlanView, *, color: bool = False) -> str:
 
 # -- markdown ---------------------------------------------------------------------------------
 def _cell(value: Any, path: str) -> str:
-    text = "—" if value is None else format_value(value, path)
-    if len(text) > _CELL_LIMIT:
-        text = text[: _CELL_LIMIT - 1] + "…"
-    text = text.replace("`", "'").replace("|", "\\|").replace("\n", " ")
-    return f"`{text}`"
+    shown = "—" if value is None else format_value(value, path)
+    return markdown.code(shown, table=True, limit=_CELL_LIMIT)
 
 
 def _details(action: ActionView) -> str:
     target = _target(action)
     out = [
-        f"<details><summary><code>{action.symbol}</code> <code>{action.address}</code>: "
-        f"{action.action}{target}</summary>",
+        f"<details><summary><code>{action.symbol}</code> "
+        f"<code>{markdown.html(action.address)}</code>: "
+        f"{action.action}{markdown.html(target)}</summary>",
         "",
-        action.reason,
+        markdown.text(action.reason),
         "",
     ]
     if action.changes:
         out.append("| field | before | after |")
         out.append("|---|---|---|")
         out.extend(
-            f"| `{c.path}` | {_cell(c.before, c.path)} | {_cell(c.after, c.path)} |"
+            f"| {markdown.code(c.path, table=True)} | {_cell(c.before, c.path)} "
+            f"| {_cell(c.after, c.path)} |"
             for c in action.changes
         )
         out.append("")
-    out.extend(f"> ⚠️ {w}" for w in action.warnings)
+    out.extend(f"> ⚠️ {markdown.text(w)}" for w in action.warnings)
     out.append("</details>")
     out.append("")
     return "\n".join(out) + "\n"
@@ -185,11 +186,13 @@ def render_markdown(view: PlanView, *, limit: int = MARKDOWN_LIMIT) -> str:
     tail_lines: list[str] = []
     if view.reports:
         tail_lines.append("**Reported, no action**\n")
-        tail_lines.extend(f"- `{r.address}`: {r.message}" for r in view.reports)
+        tail_lines.extend(
+            f"- {markdown.code(r.address)}: {markdown.text(r.message)}" for r in view.reports
+        )
         tail_lines.append("")
     if view.warnings:
         tail_lines.append("**Warnings**\n")
-        tail_lines.extend(f"- ⚠️ {w}" for w in view.warnings)
+        tail_lines.extend(f"- ⚠️ {markdown.text(w)}" for w in view.warnings)
         tail_lines.append("")
     tail_lines.append(f"<sub>checksum `{view.checksum}`</sub>\n")
     tail = "\n".join(tail_lines)

@@ -95,6 +95,43 @@ def test_json_format_lists_objects(monkeypatch: pytest.MonkeyPatch) -> None:
     ]  # fmt: skip
 
 
+def test_github_format_annotates_each_error_at_its_location(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.chdir(DONE_WHEN.parent)
+    result = CliRunner(env=_runner_env()).invoke(
+        cli, ["validate", "--format", "github", "manifest.yaml"]
+    )
+    assert result.exit_code == 1
+    expected = []
+    for line in DONE_WHEN_LINES[:-1]:
+        file, number, column, message = line.split(":", 3)
+        expected.append(f"::error file={file},line={number},col={column}::{message.lstrip()}")
+    assert result.stdout.splitlines() == expected
+    assert result.stderr == DONE_WHEN_LINES[-1] + "\n"
+
+
+def test_github_format_escapes_file_and_message_and_annotates_warnings(tmp_path: Path) -> None:
+    manifest = tmp_path / "we,ird:50%.yaml"
+    manifest.write_text(
+        "version: 1\nwebhook_endpoints:\n  orders:\n    url: https://example.com/h\n"
+        "    enabled_events: [zebra.crossing_started, '100%.off']\n",
+        encoding="utf-8",
+    )
+    result = CliRunner().invoke(
+        cli, ["validate", "--format", "github", "--allow-unknown-events", str(manifest)]
+    )
+    assert result.exit_code == 0
+    where = f"file={tmp_path}/we%2Cird%3A50%25.yaml,line=5"
+    assert result.stdout.splitlines() == [
+        f"::warning {where},col=22::webhook_endpoints.orders.enabled_events[0]: unknown event "
+        "'zebra.crossing_started' (allowed by --allow-unknown-events)",
+        f"::warning {where},col=46::webhook_endpoints.orders.enabled_events[1]: unknown event "
+        "'100%25.off' (allowed by --allow-unknown-events)",
+    ]
+    assert result.stderr == "Valid: 1 resource declared, 2 warnings.\n"
+
+
 def test_allow_unknown_events_downgrades_to_a_warning(tmp_path: Path) -> None:
     manifest = tmp_path / "hooks.yaml"
     manifest.write_text(

@@ -8,8 +8,10 @@ value (for choices) and positional argument is checked against :data:`reconciler
 from __future__ import annotations
 
 import importlib.util
+import os
 import re
 import shlex
+import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +22,25 @@ import click
 from reconciler.cli.main import cli
 
 ROOT = Path(__file__).resolve().parents[2]
+CHECK_JSONSCHEMA = Path(sys.executable).with_name("check-jsonschema")
+
+
+def check_jsonschema(*args: str | Path) -> subprocess.CompletedProcess[str]:
+    """Run ``check-jsonschema`` (a test dependency) with ``args``, offline: every proxy points at
+    a closed port, so any attempt to fetch a schema fails the run, and passing proves that the
+    schemas it used need no network."""
+    dead = "http://127.0.0.1:9"
+    offline = {**os.environ, "HTTP_PROXY": dead, "HTTPS_PROXY": dead, "ALL_PROXY": dead}
+    offline.pop("NO_PROXY", None)
+    offline.pop("no_proxy", None)
+    return subprocess.run(
+        [str(CHECK_JSONSCHEMA), "--no-cache", *map(str, args)],
+        env=offline,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
 
 
 def _load_action_script() -> ModuleType:

@@ -10,6 +10,7 @@ that the sdist carries everything the build needs.
 from __future__ import annotations
 
 import email
+import json
 import shutil
 import subprocess
 import sys
@@ -74,12 +75,14 @@ def test_wheel_name_and_contents(wheel: Path) -> None:
             f"stripe_reconciler-{__version__}.dist-info/entry_points.txt"
         ).decode()
         events = archive.read("reconciler/data/enabled-events.txt").decode()
+        schema = archive.read("reconciler/manifest/manifest.schema.json")
     for required in (
         "reconciler/data/openapi-subset.json",
         "reconciler/data/enabled-events.txt",
         "reconciler/py.typed",
         "reconciler/__main__.py",
         "reconciler/emulator/server.py",
+        "reconciler/manifest/manifest.schema.json",
     ):
         assert required in names
     assert entry_points.split() == [
@@ -89,6 +92,8 @@ def test_wheel_name_and_contents(wheel: Path) -> None:
         "reconciler.cli.main:main",
     ]
     assert events == (ROOT / "reconciler" / "data" / "enabled-events.txt").read_text()
+    # the committed, current schema (tests/manifest/test_schema.py keeps that one current)
+    assert schema == (ROOT / "schemas" / "manifest.schema.json").read_bytes()
     assert not [n for n in names if n.startswith(("tests/", "bench/", "examples/"))]
 
 
@@ -196,6 +201,22 @@ def test_installed_wheel_runs_on_its_own(wheel: Path, tmp_path: Path) -> None:
         cwd=tmp_path,
     ).stdout.strip()
     assert where.startswith(purelib)  # the installed copy, not the working tree
+
+    # The JSON Schema is package data, for tools that check manifests without the generator.
+    schema_id = subprocess.run(
+        [
+            str(python),
+            "-c",
+            "import json, importlib.resources as r; "
+            "f = r.files('reconciler.manifest') / 'manifest.schema.json'; "
+            "print(json.loads(f.read_text())['$id'])",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=tmp_path,
+    ).stdout.strip()
+    assert schema_id == json.loads((ROOT / "schemas" / "manifest.schema.json").read_text())["$id"]
 
     validate = subprocess.run(
         [str(venv / "bin" / "stripe-reconciler"), "validate", str(ROOT / "examples" / "basic")],

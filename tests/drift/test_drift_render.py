@@ -2,10 +2,28 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import pytest
+from markdown_structure import (
+    HOSTILE_DESIRED,
+    HOSTILE_KEY,
+    HOSTILE_LIVE,
+    as_code,
+    cell_text,
+    forbidden_inline,
+    html_tags,
+    list_items,
+    one_line,
+    only_code,
+    paragraphs,
+    parse,
+    stray_html,
+    tables,
+)
 
+from reconciler.drift.check import drift_from_plan
 from reconciler.drift.model import DriftKind, DriftReport, FieldDrift, ResourceDrift
 from reconciler.drift.render import (
     describe_change,
@@ -15,6 +33,10 @@ from reconciler.drift.render import (
     render_markdown,
     render_text,
 )
+from reconciler.manifest.diagnostics import Location
+from reconciler.manifest.model import Manifest
+from reconciler.plan.builder import build_plan
+from reconciler.resources.base import LiveState
 
 SECRET = "whsec_" + "s" * 20
 KEY = "sk_test_" + "k" * 24
@@ -277,3 +299,71 @@ def test_github_in_sync_has_no_annotation() -> None:
 def test_unknown_format_is_rejected() -> None:
     with pytest.raises(ValueError, match="unknown drift format 'yaml'"):
         render(_report(), "yaml")
+
+
+def test_markdown_structure_survives_hostile_values() -> None:
+    """The live account's values (plan's hostile fixture) in every part of drift's markdown."""
+    manifest = Manifest.model_validate(HOSTILE_DESIRED)
+    live = LiveState(
+        objects={
+            "webhook_endpoints": tuple(HOSTILE_LIVE["webhook_endpoints"]),
+            "tax_registrations": (),
+            "tax_settings": (),
+        }
+    )
+    report = drift_from_plan(
+        build_plan(manifest, live, check_limits=False),
+        manifest,
+        live,
+        account_id="acct_1",
+        mode="test",
+        stripe_account=None,
+        checked_at="2026-11-26T03:17:00Z",
+    )
+    assert [item.drift for item in report.drift] == [
+        DriftKind.ORPHANED,  # tagged with the hostile name
+        DriftKind.CHANGED,
+        DriftKind.UNMANAGED,
+    ]
+    tokens = parse(render_markdown(report))
+    assert stray_html(tokens) == []
+    assert forbidden_inline(tokens) == []
+    assert html_tags(tokens, "<details>") == html_tags(tokens, "</details>") == 3
+    (table,) = tables(tokens)
+    assert [cell_text(cell) for cell in table.header] == ["resource", "drift", "what"]
+    assert [
+        (only_code(address), cell_text(drift), cell_text(what))
+        for address, drift, what in table.rows
+    ] == [(as_code(i.address), i.drift.value, one_line(i.message)) for i in report.drift]
+    changed = report.drift[1]
+    assert list_items(tokens) == [as_code(describe_change(c)) for c in changed.changes]
+    assert {"url", "description", f"metadata.{HOSTILE_KEY}", "metadata.team"} <= {
+        c.path for c in changed.changes
+    }
+    assert [one_line(i.message) for i in report.drift] == [
+        p for p in paragraphs(tokens) if not p.startswith(("Drift", "Stripe id"))
+    ]
+
+
+def test_github_points_each_declared_resource_at_its_manifest_line() -> None:
+    duplicate = dataclasses.replace(
+        UNMANAGED, address="webhook_endpoints.orders[we_2]", drift=DriftKind.ORPHANED
+    )
+    locations = {
+        "webhook_endpoints.orders": Location("stripe/hooks.yaml", 7, 3),
+        "webhook_endpoints.billing": Location("stripe/a,b:c.yaml", 12, 3),
+        "tax_settings": Location("stripe/tax.yaml", 2, 1),
+    }
+    lines = render_github(_report(CHANGED, MISSING, UNMANAGED, duplicate), locations=locations)
+    assert [line.split("::")[1] for line in lines.splitlines()[:-1]] == [
+        "warning file=stripe/a%2Cb%3Ac.yaml,line=12,col=3,"
+        "title=Stripe drift%3A webhook_endpoints.billing (missing)",
+        "warning file=stripe/hooks.yaml,line=7,col=3,"
+        "title=Stripe drift%3A webhook_endpoints.orders (changed)",
+        # live objects nobody declared (a duplicate of a declared name too) have no file
+        "warning title=Stripe drift%3A webhook_endpoints.orders[we_2] (orphaned)",
+        "warning title=Stripe drift%3A webhook_endpoints[we_9] (unmanaged)",
+    ]
+    assert render(_report(CHANGED), "github", locations=locations).startswith(
+        "::warning file=stripe/hooks.yaml,line=7,col=3,"
+    )

@@ -343,11 +343,28 @@ def test_github_format_annotates_and_appends_the_job_summary(
     result = run_drift(account, "--format", "github", env={"GITHUB_STEP_SUMMARY": str(summary)})
     assert result.exit_code == 2
     assert result.stdout.splitlines()[0].startswith(
-        "::warning title=Stripe drift%3A webhook_endpoints.billing (missing)::declared, but"
+        f"::warning file={account.manifest},line=13,col=3,"
+        "title=Stripe drift%3A webhook_endpoints.billing (missing)::declared, but"
     )
     text = summary.read_text()
     assert text.startswith("earlier step\n### Stripe drift — acct_")
     assert "| `webhook_endpoints.billing` | missing |" in text
+
+
+def test_github_format_points_at_the_manifest_line_of_each_declared_resource(
+    account: Account,
+) -> None:
+    _change_url(account)
+    _add_unmanaged(account)
+    result = run_drift(account, "--format", "github")
+    assert result.exit_code == 2
+    heads = [line.split("::")[1] for line in result.stdout.splitlines()[:-1]]
+    # `orders:` is written at line 9, column 3 of MANIFEST; the stranger is declared nowhere
+    assert heads == [
+        f"warning file={account.manifest},line=9,col=3,"
+        "title=Stripe drift%3A webhook_endpoints.orders (changed)",
+        f"warning title=Stripe drift%3A webhook_endpoints[{account.ids['stranger']}] (unmanaged)",
+    ]
 
 
 def test_authentication_error_is_an_error_never_in_sync(

@@ -10,18 +10,22 @@ import jsonschema  # type: ignore[import-untyped]  # via openapi-schema-validato
 import pytest
 import yaml
 
+from reconciler.manifest import load_manifests
 from reconciler.manifest.country_options import country_option_schemas
 from reconciler.manifest.schema import SCHEMA_ID, manifest_json_schema, render_schema
 
 ROOT = Path(__file__).resolve().parents[2]
 COMMITTED = ROOT / "schemas" / "manifest.schema.json"
+#: The copy shipped in the wheel (package data, read by ``packaged_schema``).
+PACKAGED = ROOT / "reconciler" / "manifest" / "manifest.schema.json"
 EXAMPLES = sorted((ROOT / "examples" / "basic").glob("*.yaml"))
 
 
-def test_committed_schema_is_up_to_date() -> None:
-    assert COMMITTED.read_text(encoding="utf-8") == render_schema(), (
-        "schemas/manifest.schema.json is stale: run `stripe-reconciler schema --out "
-        "schemas/manifest.schema.json`"
+@pytest.mark.parametrize("committed", [COMMITTED, PACKAGED], ids=lambda p: p.parent.name)
+def test_committed_schema_is_up_to_date(committed: Path) -> None:
+    where = committed.relative_to(ROOT)
+    assert committed.read_text(encoding="utf-8") == render_schema(), (
+        f"{where} is stale: run `stripe-reconciler schema --out {where}`"
     )
 
 
@@ -130,3 +134,75 @@ def test_a_whole_reference_may_stand_for_a_boolean_or_integer() -> None:
         },
     }
     assert [error.message for error in _validator().iter_errors(document)] == []
+
+
+#: Manifests the loader accepts once their ${VAR}s are expanded (with ENVIRON): a reference in
+#: every kind of constrained string (pattern, enum, const, format) and in typed positions.
+ENVIRON = {
+    "ACCOUNT": "acct_123",
+    "SUFFIX": "123",
+    "MODE": "test",
+    "UNMANAGED": "ignore",
+    "MAX": "3",
+    "BEHAVIOR": "inclusive",
+    "TYPE": "state_sales_tax",
+    "FROM": "1767225600",
+    "DAY": "05",
+    "HOST": "example.com",
+    "OFF": "false",
+}
+REFERENCING = {
+    "account id": "account:\n  id: ${ACCOUNT}\n",
+    "connected account": "account:\n  stripe_account: ${ACCOUNT}\n",
+    "text around": "account:\n  id: acct_${SUFFIX}\n",
+    "quoted": 'account:\n  stripe_account: "${ACCOUNT}"\n',
+    "default": "account:\n  id: ${UNSET_ACCOUNT:-acct_9}\n",
+    "enum": "account:\n  mode: ${MODE}\npolicy:\n  unmanaged: ${UNMANAGED}\n",
+    "integer": "policy:\n  max_destroy: ${MAX}\n",
+    "nested enum": "tax_settings:\n  defaults:\n    tax_behavior: ${BEHAVIOR}\n",
+    "boolean": (
+        "webhook_endpoints:\n  a:\n    url: https://${HOST}/a\n    enabled_events: ['*']\n"
+        "    disabled: ${OFF}\n    lifecycle:\n      protect: ${OFF:-true}\n"
+    ),
+    "stripe enum": (
+        "tax_registrations:\n  r:\n    country: US\n    country_options:\n"
+        "      us:\n        type: ${TYPE}\n        state: CA\n"
+    ),
+    "timestamps": (
+        "tax_registrations:\n  r:\n    country: US\n    country_options:\n"
+        "      us: {type: state_sales_tax, state: CA}\n    active_from: ${FROM}\n"
+        "    expires_at: 2030-01-${DAY}T00:00:00Z\n"
+    ),
+}
+
+
+@pytest.mark.parametrize("body", REFERENCING.values(), ids=REFERENCING.keys())
+def test_schema_accepts_a_reference_wherever_the_loader_expands_one(
+    body: str, tmp_path: Path
+) -> None:
+    path = tmp_path / "m.yaml"
+    path.write_text("version: 1\n" + body, encoding="utf-8")
+    load_manifests([path], environ=ENVIRON)  # the loader accepts it: raises otherwise
+    document = _as_json(yaml.safe_load(path.read_text(encoding="utf-8")))
+    assert [error.message for error in _validator().iter_errors(document)] == []
+
+
+@pytest.mark.parametrize(
+    "document",
+    [
+        # a boolean or integer takes only a whole reference (YAML types it after expansion)
+        {"version": 1, "policy": {"max_destroy": "3${MAX}"}},
+        {"version": 1, "webhook_endpoints": {"x": {"disabled": "no${OFF}"}}},
+        # "$${" is a literal "${": nothing is expanded, so the value is judged as written
+        {"version": 1, "account": {"id": "$${ACCOUNT}"}},
+        {"version": 1, "account": {"mode": "${"}},
+        {"version": 1, "account": {"mode": "${1A}"}},
+        # keys are never expanded
+        {"version": 1, "webhook_endpoints": {"${NAME}": {}}},
+        {"version": 1, "webhook_endpoints": {"x": {"metadata": {"a[${B}]": "v"}}}},
+        # nor is the version
+        {"version": "${VERSION}"},
+    ],
+)
+def test_references_do_not_loosen_what_is_never_expanded(document: dict[str, Any]) -> None:
+    assert list(_validator().iter_errors(document)) != []

@@ -4,6 +4,24 @@ from __future__ import annotations
 
 import json
 
+from markdown_structure import (
+    HOSTILE,
+    HOSTILE_DESIRED,
+    HOSTILE_KEY,
+    HOSTILE_LIVE,
+    HOSTILE_URL,
+    as_code,
+    cell_text,
+    forbidden_inline,
+    html_tags,
+    list_items,
+    one_line,
+    only_code,
+    paragraphs,
+    parse,
+    stray_html,
+    tables,
+)
 from plan_helpers import plan_of
 from render_fixture import DESIRED, LIVE, small_plan
 
@@ -236,3 +254,41 @@ def test_a_timestamp_no_date_can_show_is_shown_as_a_number() -> None:
     assert format_value(253402300799, "active_from") == "253402300799 (9999-12-31T23:59:59Z)"
     assert format_value(253402300800, "active_from") == "253402300800"
     assert format_value(-(10**20), "expires_at") == str(-(10**20))
+
+
+def _shown(value: object) -> str:
+    """A value as a plan cell shows it: JSON, backticks as ', at most 300 characters."""
+    text = as_code(format_value(value))
+    return text if len(text) <= 300 else text[:299] + "…"
+
+
+def test_markdown_structure_survives_hostile_values() -> None:
+    view = build_view(plan_of(HOSTILE_DESIRED, HOSTILE_LIVE))
+    tokens = parse(render_markdown(view))
+    assert stray_html(tokens) == []
+    assert forbidden_inline(tokens) == []
+    assert html_tags(tokens, "<details>") == html_tags(tokens, "</details>") == 2
+    summary, changes = tables(tokens)
+    assert [cell_text(cell) for cell in summary.rows[0]] == ["0", "1", "0", "1", "0", "0"]
+    assert [cell_text(cell) for cell in changes.header] == ["field", "before", "after"]
+    shown = {
+        only_code(path): (only_code(before), only_code(after))
+        for path, before, after in (changes.rows)
+    }
+    assert shown == {
+        "url": (_shown(HOSTILE_URL), _shown("https://example.com/orders")),
+        "description": (_shown(HOSTILE), _shown("Orders")),
+        as_code(f"metadata.{HOSTILE_KEY}"): (_shown("v"), "—"),
+        "metadata.team": (_shown(HOSTILE), _shown("payments")),
+    }
+    assert paragraphs(tokens) == [
+        "Plan: 0 to create, 1 to update, 0 to replace, 1 to delete, 0 to expire.",
+        "tagged as managed by stripe-reconciler but no longer declared",
+        "fields differ",
+        "Reported, no action",
+        f"<sub>checksum {view.checksum}</sub>",
+    ]
+    assert list_items(tokens) == [
+        f"webhook_endpoints[we_hand]: unmanaged: {one_line(HOSTILE_URL)} (enabled) "
+        "(policy.unmanaged: report)"
+    ]
