@@ -83,6 +83,10 @@ REGISTRATIONS = "tax_registrations"
 
 #: The clock apply judges registration windows by; module-level so tests can replace it.
 _now = time.time
+_sleep = asyncio.sleep
+
+#: Pauses between tries of a listing a decision depends on (see ``Executor._patiently``).
+LISTING_PAUSES = (0.5, 1.0, 2.0, 4.0, 8.0)
 
 #: How many times one create is sent again with a derived key after its answer turned out to be
 #: a replay of an object that is gone (deleted or expired since); each needs its own earlier loss.
@@ -334,25 +338,34 @@ class Executor:
         if not created:
             return
         try:
-            listed = await HANDLERS[REGISTRATIONS].fetch(self._client)
+            listed = await self._patiently(lambda: HANDLERS[REGISTRATIONS].fetch(self._client))
         except ReconcilerError as error:
-            # the creates stand; a twin left by a concurrent apply shows in the next plan
+            # Registrations carry no tag, so a twin left now would never be told apart: with
+            # no way to check, each one this phase created yields as to a rival.
             logger.warning("could not list registrations to check for twins: %s", error)
-            return
+            listed = ()
+            unverified = True
+        else:
+            unverified = False
         by_id = {str(obj.get("id")): obj for obj in listed}
         for action, new_id, request in created:
             rivals = twins(
                 request.params, listed, excluded={new_id, *self._planned_ids}, now=int(_now())
             )
-            if not rivals:
+            if not rivals and not unverified:
                 continue
             own = by_id.get(new_id, {})
             ends: Any = own.get("active_from") if own.get("status") == "scheduled" else "now"
             path = f"{REGISTRATION_PATH}/{new_id}"
+            why = (
+                f"another apply created {action.address} at the same time ({', '.join(rivals)})"
+                if rivals
+                else f"registrations could not be listed to check that no other apply created "
+                f"{action.address} at the same time"
+            )
             message = (
-                f"another apply created {action.address} at the same time ({', '.join(rivals)}); "
-                f"expired the one this apply created ({new_id}). Run apply again once the "
-                "other apply has finished."
+                f"{why}; expired the one this apply created ({new_id}). Run apply again once "
+                "the other apply has finished."
             )
             try:
                 await self._send(action, 102, Request("expire", "POST", path, {"expires_at": ends}))
@@ -469,13 +482,12 @@ class Executor:
         if not isinstance(secret, str) or not secret:
             raise StripeError(f"Stripe returned no signing secret for the new endpoint {new_id}")
         if listed is None:
-            self._note(
-                action,
-                f"could not list endpoints to check for another apply's {action.address}; "
-                f"keeping {new_id} (a later plan deletes a duplicate if there is one)",
-            )
-        else:
-            await self._yield_to_concurrent_create(action, name, new_id, create.path, listed)
+            # The secret is held, not thrown away: the check that no concurrent apply created
+            # this name too (so no sink is ever handed two secrets for one name) is retried
+            # until it can be made or the command's deadline ends.
+            self._note(action, f"listing endpoints failed after creating {new_id}; retrying")
+            listed = await self._patiently(self._list_endpoints)
+        await self._yield_to_concurrent_create(action, name, new_id, create.path, listed)
         await self._deliver(action, name, new_id, str(created.get("url") or ""), secret)
         for offset, request in enumerate(rest, start=1):
             if request.method != "DELETE":
@@ -569,6 +581,20 @@ class Executor:
             response = {}
         self._milestone()
         return response
+
+    async def _patiently(
+        self, fetch: Callable[[], Awaitable[tuple[LiveObject, ...]]]
+    ) -> tuple[LiveObject, ...]:
+        """A listing that a decision depends on, tried again after a pause while it fails
+        (each try is already a client request with its retries); the client's deadline still
+        ends it, and the last failure is raised."""
+        for pause in LISTING_PAUSES:
+            try:
+                return await fetch()
+            except ReconcilerError as error:
+                logger.warning("listing failed (%s); trying again in %.1fs", error, pause)
+            await _sleep(pause)
+        return await fetch()
 
     async def _list_endpoints(self) -> tuple[LiveObject, ...]:
         return await HANDLERS[ENDPOINTS].fetch(self._client)

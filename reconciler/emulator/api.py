@@ -116,10 +116,18 @@ async def _drop(send: Send, when: str) -> None:
     raise ConnectionDropped(when)
 
 
-async def _read_body(receive: Receive) -> bytes:
+async def _read_body(receive: Receive) -> bytes | None:
+    """The whole request body, or ``None`` when the client went away before sending it all.
+
+    A request whose body never fully arrived is not a request: Stripe cannot act on half of
+    one, and acting on an empty body would run (or refuse, against a stored idempotent result)
+    something the client never sent.
+    """
     chunks = []
     while True:
         message = await receive()
+        if message["type"] == "http.disconnect":
+            return None
         chunks.append(message.get("body", b""))
         if not message.get("more_body"):
             return b"".join(chunks)
@@ -135,6 +143,8 @@ class ApiApp:
         if scope["type"] != "http":
             return
         body = await _read_body(receive)
+        if body is None:
+            return  # the client disconnected mid-request: nothing to run, nobody to answer
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
         method = scope["method"].lower()
         path = scope["path"]

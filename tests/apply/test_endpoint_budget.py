@@ -14,8 +14,9 @@ import pytest
 from apply_fakes import FakeStripe
 from test_executor import TARGET, live_of, manifest, run
 
+from reconciler.apply import executor as executor_module
 from reconciler.apply.endpoint_budget import EndpointBudget
-from reconciler.apply.executor import execute_plan
+from reconciler.apply.executor import LISTING_PAUSES, execute_plan
 from reconciler.apply.progress import Status
 from reconciler.apply.secrets import FileSink, SecretSinks
 from reconciler.errors import APIConnectionError, APIError
@@ -182,16 +183,59 @@ def test_replaces_at_the_limit_run_one_at_a_time(tmp_path: Path) -> None:
     assert not old & set(fake.endpoints) and len(fake.endpoints) == 15
 
 
-def test_a_failed_listing_after_a_create_still_delivers_the_secret(tmp_path: Path) -> None:
-    fake = FakeStripe()
-    fake.fail_on[("GET", "/v1/webhook_endpoints")] = APIConnectionError("connection reset")
+class FlakyListing(FakeStripe):
+    """Listing endpoints fails ``failures`` times, then works."""
+
+    def __init__(self, failures: int) -> None:
+        super().__init__()
+        self.failures = failures
+
+    def paginate(self, path: str, params: Any = None) -> Any:
+        if path == "/v1/webhook_endpoints" and self.failures:
+            self.failures -= 1
+            raise APIConnectionError("connection reset")
+        return super().paginate(path, params)
+
+
+@pytest.fixture
+def no_pauses(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    pauses: list[float] = []
+
+    async def pause(seconds: float) -> None:
+        pauses.append(seconds)
+
+    monkeypatch.setattr(executor_module, "_sleep", pause)
+    return pauses
+
+
+def test_a_failed_listing_after_a_create_is_retried_and_the_secret_kept(
+    tmp_path: Path, no_pauses: list[float]
+) -> None:
+    """The rival check is what keeps two applies from handing a sink two secrets for one
+    name, so it is retried (the secret held, not thrown away) until it can be made."""
+    fake = FlakyListing(failures=3)
     _, result = apply_at_the_limit(fake, declared("orders"), tmp_path / "s.env")
     assert result.ok, result.error()
+    assert no_pauses == [0.5, 1.0]  # the shared listing failed, then two patient tries did
     (endpoint,) = fake.endpoints.values()
     assert "reconciler_secret_pending" not in endpoint["metadata"]
     assert FileSink(tmp_path / "s.env").read() == {
         "STRIPE_WEBHOOK_SECRET_ORDERS": f"whsec_fake{endpoint['id']}"
     }
+
+
+def test_a_listing_that_never_works_fails_the_action_before_any_sink(
+    tmp_path: Path, no_pauses: list[float]
+) -> None:
+    fake = FlakyListing(failures=100)
+    _, result = apply_at_the_limit(fake, declared("orders"), tmp_path / "s.env")
+    assert [r.status for r in result.results] == [Status.FAILED]
+    assert "connection reset" in str(result.error())
+    assert no_pauses == list(LISTING_PAUSES)
+    (endpoint,) = fake.endpoints.values()
+    # never delivered, so marked: the next plan replaces it and delivers a fresh secret
+    assert endpoint["metadata"]["reconciler_secret_pending"] == "true"
+    assert not (tmp_path / "s.env").exists()
 
 
 def test_a_replay_that_cannot_be_checked_is_trusted_and_its_secret_delivered(

@@ -11,11 +11,14 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+import pytest
 from apply_fakes import FakeStripe
 
-from reconciler.apply.executor import ApplyTarget, execute_plan
+from reconciler.apply import executor as executor_module
+from reconciler.apply.executor import LISTING_PAUSES, ApplyTarget, execute_plan
 from reconciler.apply.progress import ApplyResult, Status
 from reconciler.apply.secrets import SecretSinks
+from reconciler.errors import APIConnectionError
 from reconciler.manifest.model import Manifest
 from reconciler.plan import build_plan
 from reconciler.resources.base import LiveState
@@ -86,3 +89,40 @@ def test_without_a_rival_the_phase_costs_one_listing() -> None:
     assert apply(fake, "plan-a").ok
     assert len(running(fake, CA)) == len(running(fake, NY)) == 1
     assert [p for m, p, _, _ in fake.calls if m == "GET"] == ["/v1/tax/registrations"] * 2
+
+
+class BlindStripe(FakeStripe):
+    """Listing registrations works once (the lookup before the creates), then never again."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.listings = 0
+
+    def paginate(self, path: str, params: Any = None) -> Any:
+        if path == "/v1/tax/registrations":
+            self.listings += 1
+            if self.listings > 1:
+                raise APIConnectionError("connection reset")
+        return super().paginate(path, params)
+
+
+def test_a_twin_check_that_cannot_be_made_yields_like_a_rival(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Registrations carry no tag: a twin left now could never be told apart, so when the
+    listing after the creates keeps failing, each one created yields (expired, action failed;
+    the next apply creates it again) rather than risk two."""
+
+    async def no_pause(seconds: float) -> None:
+        return None
+
+    monkeypatch.setattr(executor_module, "_sleep", no_pause)
+    fake = BlindStripe()
+    result = apply(fake, "plan-a")
+    assert running(fake, CA) == running(fake, NY) == []
+    assert sorted(r.status for r in result.results) == [Status.FAILED, Status.FAILED]
+    assert all(
+        (r.error or "").startswith("registrations could not be listed to check that no other")
+        for r in result.results
+    )
+    assert fake.listings == 1 + 1 + len(LISTING_PAUSES)
