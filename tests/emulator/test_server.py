@@ -179,3 +179,35 @@ def test_latency_overlaps_for_concurrent_requests(emulator: EmulatorServer) -> N
 
     elapsed = asyncio.run(burst())
     assert 0.2 <= elapsed < 1.0
+
+
+def test_a_request_whose_body_never_arrives_is_not_run(emulator: EmulatorServer) -> None:
+    """A client that gives up after sending the headers (its timeout) has not sent a request:
+    the emulator used to run it with an empty body, which against a stored idempotent result
+    answered idempotency_error to nobody and, without one, could act on nothing."""
+    import base64
+    import socket
+    from urllib.parse import urlsplit
+
+    address = urlsplit(emulator.base_url)
+    auth = base64.b64encode(f"{TEST_KEY}:".encode()).decode()
+    head = (
+        "POST /v1/webhook_endpoints HTTP/1.1\r\n"
+        f"Host: {address.hostname}\r\n"
+        f"Authorization: Basic {auth}\r\n"
+        "Idempotency-Key: half-sent\r\n"
+        "Content-Type: application/x-www-form-urlencoded\r\n"
+        "Content-Length: 60\r\n\r\n"
+    )
+    with socket.create_connection((address.hostname, address.port)) as raw:
+        raw.sendall(head.encode())
+    time.sleep(0.3)
+    keys = [r["idempotency_key"] for r in emulator.requests()]
+    assert "half-sent" not in keys
+    with httpx.Client(base_url=emulator.base_url, auth=(TEST_KEY, "")) as api:
+        created = api.post(
+            "/v1/webhook_endpoints",
+            data={"url": "https://example.com/h", "enabled_events[]": EVENT},
+            headers={"Idempotency-Key": "half-sent"},
+        )
+    assert created.status_code == 200, created.text
