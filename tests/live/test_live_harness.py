@@ -156,6 +156,17 @@ def test_declared_tax_settings_keep_what_the_account_has(
     assert declared_tax_settings(live, writes=writes) == declared
 
 
+def test_the_readme_says_how_to_run_it() -> None:
+    """Every variable the suite reads, and the commands, are in its README section."""
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    start = readme.index("\n## Live acceptance suite\n")
+    text = readme[start : readme.index("\n## ", start + 1)]
+    for name in (KEY_VARIABLE, TAX_VARIABLE, TAX_SETTINGS_VARIABLE, API_BASE_VARIABLE):
+        assert f"`{name}" in text, name
+    assert f"{KEY_VARIABLE}=sk_test_… .venv/bin/pytest -m live" in text
+    assert '`pytest -m "not live"`' in text
+
+
 def test_the_suite_runs_by_default(pytestconfig: pytest.Config) -> None:
     """``.ci/run`` runs plain ``pytest -q``: the live marker is registered, and nothing in the
     configuration deselects it."""
