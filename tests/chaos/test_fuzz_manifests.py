@@ -16,7 +16,7 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from reconciler.cli import common as cli_common
+from reconciler import api
 from reconciler.cli.main import cli
 from reconciler.data import enabled_events
 from reconciler.stripe import StripeClient
@@ -219,7 +219,7 @@ def test_any_manifest_plans_or_fails_with_a_located_message(
             super().__init__(config, transport)
 
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(cli_common, "StripeClient", MockedClient)
+        mp.setattr(api, "StripeClient", MockedClient)  # every command's way to Stripe
         env = {
             "STRIPE_API_KEY": KEY,
             "NO_COLOR": "1",

@@ -23,8 +23,7 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from reconciler.cli import common as cli_common
-from reconciler.cli import drift as cli_drift
+from reconciler import api
 from reconciler.cli.main import cli
 from reconciler.stripe import StripeClient
 
@@ -216,8 +215,7 @@ def _run(command: str, manifest: Path, mutation: Mutation) -> Any:
             super().__init__(config, transport, sleep=_no_sleep)
 
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(cli_common, "StripeClient", MockedClient)
-        mp.setattr(cli_drift, "StripeClient", MockedClient)
+        mp.setattr(api, "StripeClient", MockedClient)  # every command's way to Stripe
         env = {"STRIPE_API_KEY": KEY, "NO_COLOR": "1", "GITHUB_ACTIONS": None}
         return CliRunner().invoke(cli, [command, str(manifest)], env=env)
 

@@ -111,18 +111,5 @@ def test_a_killed_apply_at_the_limit_converges(
     assert_no_changes(emulator, manifest)
 
 
-@pytest.mark.parametrize("seed", [13])
-def test_faults_at_the_limit_then_one_calm_rerun_converges(
-    emulator: EmulatorServer, tmp_path: Path, seed: int
-) -> None:
-    """The issue's own fault mix on two applies (whatever they leave behind), then the first
-    apply without faults must converge: nothing they left may need manual work."""
-    manifest = write_manifest(tmp_path, full_manifest())
-    sink, log = tmp_path / "s.env", tmp_path / "deliveries.jsonl"
-    emulator.configure(rates={"429": 0.3, "500": 0.1, "drop_after": 0.2}, seed=seed)
-    for _ in range(2):
-        apply_recording(emulator, manifest, sink, log)
-    emulator.configure(rates={})
-    assert apply_recording(emulator, manifest, sink, log) == 0
-    assert_converged_at_the_limit(emulator, sink, log)
-    assert_no_changes(emulator, manifest)
+# The issue's fault mix at the limit runs in tests/chaos/test_chaos_limit.py, in-process with
+# fast retries: through the CLI its default back-off made one run take over 30 s.
