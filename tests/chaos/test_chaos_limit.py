@@ -9,14 +9,18 @@ from pathlib import Path
 
 import pytest
 from chaos_runs import crash_run, fault_run, sink_run, target_run
-from chaos_workloads import PROFILES, WORKLOADS
+from chaos_workloads import PROFILES, WORKLOADS, FaultProfile
 
 from reconciler.emulator.server import EmulatorServer
 
+#: the fault mix issue 13 reported fifteen non-converging reruns under
+ISSUE_MIX = FaultProfile("issue-13", {"429": 0.3, "500": 0.1, "drop_after": 0.2})
 
-@pytest.mark.parametrize("profile", ["dropped", "everything"])
+
+@pytest.mark.parametrize("profile", ["dropped", "everything", "issue-13"])
 def test_the_limit_under_faults(emulator: EmulatorServer, tmp_path: Path, profile: str) -> None:
-    stats = fault_run(emulator, tmp_path, WORKLOADS["limit"], PROFILES[profile], 31)
+    chosen = ISSUE_MIX if profile == ISSUE_MIX.name else PROFILES[profile]
+    stats = fault_run(emulator, tmp_path, WORKLOADS["limit"], chosen, 31)
     assert stats.verdict.problems == [], stats.describe()
     assert stats.outcomes[-1] == "ok", stats.outcomes
 
