@@ -65,7 +65,7 @@ from reconciler.errors import (
 )
 from reconciler.plan.model import NEW_ID, Action, ActionType, Plan, Request
 from reconciler.resources import HANDLERS
-from reconciler.resources.base import ApiClient, LiveObject
+from reconciler.resources.base import ApiClient, LiveObject, LiveState
 from reconciler.resources.tax_registration import CANDIDATE_STATUSES
 from reconciler.resources.tax_registration import PATH as REGISTRATION_PATH
 from reconciler.resources.webhook_endpoint import PATH as ENDPOINT_PATH
@@ -177,7 +177,7 @@ class Executor:
         *,
         parallelism: int,
         on_event: EventCallback,
-        live_endpoints: int | None = None,
+        live: LiveState | None = None,
         interleave: bool = False,
     ) -> None:
         if parallelism < 1:
@@ -190,7 +190,10 @@ class Executor:
         self._on_event = on_event
         self._failed: list[Action] = []
         self._sink_failed = False
-        self._budget = EndpointBudget(live_endpoints)
+        self._budget = EndpointBudget(None if live is None else len(live.of(ENDPOINTS)))
+        #: every object that existed when the plan was made: none of them can be a concurrent
+        #: apply's creation (a duplicate the plan left out, e.g. under --target, is not one)
+        self._seen_ids: frozenset[str] = frozenset(() if live is None else live.ids())
         self._lookups: dict[tuple[int, str], tuple[LiveObject, ...]] = {}
         self._lookup_lock = asyncio.Lock()
         self._phase = 0
@@ -350,7 +353,10 @@ class Executor:
         by_id = {str(obj.get("id")): obj for obj in listed}
         for action, new_id, request in created:
             rivals = twins(
-                request.params, listed, excluded={new_id, *self._planned_ids}, now=int(_now())
+                request.params,
+                listed,
+                excluded={new_id, *self._planned_ids, *self._seen_ids},
+                now=int(_now()),
             )
             if not rivals and not unverified:
                 continue
@@ -513,7 +519,7 @@ class Executor:
         see each other; the next apply then creates one) and no sink is handed the secret of an
         endpoint that is then deleted.
         """
-        known = {new_id, *self._planned_ids}
+        known = {new_id, *self._planned_ids, *self._seen_ids}
         others = sorted(
             str(obj.get("id"))
             for obj in listed
@@ -644,13 +650,14 @@ async def execute_plan(
     *,
     parallelism: int = 4,
     on_event: EventCallback = ignore_event,
-    live_endpoints: int | None = None,
+    live: LiveState | None = None,
     interleave: bool = False,
 ) -> ApplyResult:
     """Apply ``plan`` in order; never raises for a failed action (see :class:`ApplyResult`).
 
-    ``live_endpoints`` is how many webhook endpoints existed when the plan was made: with it,
-    apply orders endpoint work to stay within Stripe's limit (:mod:`.endpoint_budget`).
+    ``live`` is the live state the plan was made from: with it, apply orders endpoint work to
+    stay within Stripe's limit (:mod:`.endpoint_budget`), and knows that nothing in it was
+    created by a concurrent apply.
     ``interleave``: start the actions of a phase taking turns by kind (:func:`interleave_kinds`),
     for a client whose per-operation rate limit is tighter than its global one. Otherwise plan
     order, which lets more endpoint creates share one listing when the global limit binds.
@@ -661,7 +668,7 @@ async def execute_plan(
         sinks,
         parallelism=parallelism,
         on_event=on_event,
-        live_endpoints=live_endpoints,
+        live=live,
         interleave=interleave,
     )
     return await executor.run(plan)

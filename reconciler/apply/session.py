@@ -203,7 +203,7 @@ async def apply_with(
         sinks,
         parallelism=parallelism,
         on_event=on_event,
-        live_endpoints=len(live.of(ENDPOINTS)),
+        live=live,
         interleave=interleave,
     )
     return ApplyOutcome(account_id, plan, result)

@@ -146,20 +146,37 @@ class Plan:
         return sha256_of(self.to_dict())
 
     def only(self, targets: tuple[str, ...]) -> Plan:
-        """The plan restricted to ``--target`` addresses: an address (and what is addressed
-        under it, ``webhook_endpoints.orders[we_…]``), a whole kind, or ``kind[id]`` for the
-        action on that live object."""
+        """The plan restricted to ``--target`` addresses.
+
+        A target is a kind; an address (and what is addressed under it:
+        ``webhook_endpoints.orders`` covers ``webhook_endpoints.orders[we_…]``, the cleanup of
+        endpoints tagged with that name); or a live object, as ``kind[id]`` or
+        ``kind.name[id]``, which selects the action on that object. An action selected by its
+        object brings the cleanup of its name along, so every form of a target ends where a
+        full apply would for that name.
+        """
         if not targets:
             return self
+
+        def by_object(target: str, kind: str, address: str, live_id: str | None) -> bool:
+            head, bracket, rest = target.partition("[")
+            if not bracket or live_id is None or rest != f"{live_id}]":
+                return False
+            return head in (kind, address) or address == target
 
         def wanted(kind: str, address: str, live_id: str | None) -> bool:
             return any(
                 t in (address, kind)
                 or address.startswith(t + ".")
                 or address.startswith(t + "[")
-                or (live_id is not None and t == f"{kind}[{live_id}]")
+                or by_object(t, kind, address, live_id)
                 for t in targets
             )
+
+        chosen = {a.address for a in self.actions if wanted(a.kind, a.address, a.live_id)}
+        # names selected through one of their objects: their cleanup comes too
+        names = {address for address in chosen if "." in address and "[" not in address}
+        targets = (*targets, *names)
 
         return Plan(
             actions=tuple(a for a in self.actions if wanted(a.kind, a.address, a.live_id)),

@@ -20,7 +20,7 @@ from reconciler.apply.executor import LISTING_PAUSES, execute_plan
 from reconciler.apply.progress import Status
 from reconciler.apply.secrets import FileSink, SecretSinks
 from reconciler.errors import APIConnectionError, APIError
-from reconciler.plan import build_plan
+from reconciler.plan import ActionType, Plan, build_plan
 
 LIMIT = 16
 
@@ -72,7 +72,7 @@ def apply_at_the_limit(fake: FakeStripe, desired: Any, sink: Path, parallelism: 
             TARGET,
             sinks,
             parallelism=parallelism,
-            live_endpoints=len(fake.endpoints),
+            live=live_of(fake),
         )
     )
     return plan, result
@@ -126,7 +126,7 @@ def test_at_the_limit_the_old_one_goes_first_and_a_note_says_why(tmp_path: Path)
             fake,
             TARGET,
             SecretSinks([FileSink(tmp_path / "s.env")]),
-            live_endpoints=LIMIT,
+            live=live_of(fake),
             on_event=events.append,
         )
     )
@@ -247,7 +247,7 @@ def test_a_replay_that_cannot_be_checked_is_trusted_and_its_secret_delivered(
     desired = declared("orders")
     plan = build_plan(desired, live_of(fake))
     failing_sink = SecretSinks([FileSink(tmp_path / "missing" / "s.env")])
-    first = asyncio.run(execute_plan(plan, fake, TARGET, failing_sink, live_endpoints=0))
+    first = asyncio.run(execute_plan(plan, fake, TARGET, failing_sink, live=live_of(fake)))
     assert [r.status for r in first.results] == [Status.FAILED]
     (endpoint_id,) = fake.endpoints
     fake.fail_on[("GET", f"/v1/webhook_endpoints/{endpoint_id}")] = APIError(
@@ -294,3 +294,28 @@ def test_an_uncounted_budget_never_waits() -> None:
         return budget.try_take() and budget.count is None
 
     assert asyncio.run(go())
+
+
+def test_an_endpoint_that_existed_when_the_plan_was_made_is_never_a_rival(
+    tmp_path: Path,
+) -> None:
+    """Review finding 2: a plan that acts on a name without deleting its duplicate (the
+    duplicate left out) took the duplicate for a concurrent apply's endpoint, deleted its own
+    new one and failed on every rerun. Only an endpoint created after the plan is a rival."""
+    fake = FakeStripe()
+    tagged(fake, "x", pending=True)  # we_x, kept (the newer one)
+    fake.endpoints["we_x2"] = {**fake.endpoints["we_x"], "id": "we_x2", "created": 0}
+    full = build_plan(declared("x"), live_of(fake))
+    replace_only = Plan(actions=tuple(a for a in full.actions if "[" not in a.address))
+    assert [a.action for a in replace_only.actions] == [ActionType.REPLACE]
+    result = asyncio.run(
+        execute_plan(
+            replace_only,
+            fake,
+            TARGET,
+            SecretSinks([FileSink(tmp_path / "s.env")]),
+            live=live_of(fake),
+        )
+    )
+    assert result.ok, result.error()
+    assert "we_x2" in fake.endpoints  # left for the name's cleanup, not mistaken for a rival

@@ -151,3 +151,54 @@ def test_an_endpoint_tagged_with_a_name_no_longer_declared_is_targeted_three_way
     assert [(a.address, a.action.value) for a in plan.actions] == [
         ("webhook_endpoints.legacy[we_gone]", "delete")
     ]
+
+
+def tagged(endpoint_id: str, name: str, **extra: Any) -> dict[str, Any]:
+    return {
+        "id": endpoint_id,
+        "url": f"https://example.com/{name}",
+        "enabled_events": ["invoice.paid"],
+        "status": "enabled",
+        "metadata": {
+            "managed_by": "stripe-reconciler",
+            "reconciler_name": name,
+            "reconciler_connect": "false",
+        },
+        **extra,
+    }
+
+
+X = Manifest.model_validate(
+    {
+        "version": 1,
+        "webhook_endpoints": {
+            "x": {"url": "https://example.com/x", "enabled_events": ["charge.failed"]},
+            "y": {"url": "https://example.com/y", "enabled_events": ["charge.failed"]},
+        },
+    }
+)
+
+
+@pytest.mark.parametrize(
+    "target",
+    ["webhook_endpoints.x", "webhook_endpoints.x[we_keep]", "webhook_endpoints[we_keep]"],
+)
+def test_every_form_of_a_target_selects_the_object_and_its_names_cleanup(target: str) -> None:
+    """Review finding: webhook_endpoints.x[<x's own id>] passed the check and planned nothing,
+    and webhook_endpoints[<id>] left the name's duplicate out (apply then took it for another
+    apply's endpoint and never converged)."""
+    live = live_state(
+        {
+            "webhook_endpoints": [
+                tagged("we_keep", "x", created=2),
+                tagged("we_dup", "x", created=1),
+                tagged("we_y", "y"),
+            ]
+        }
+    )
+    check_targets((target,), X, live)
+    plan = build_plan(X, live, targets=(target,))
+    assert [(a.address, a.action.value) for a in plan.actions] == [
+        ("webhook_endpoints.x", "update"),
+        ("webhook_endpoints.x[we_dup]", "delete"),
+    ]
