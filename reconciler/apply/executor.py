@@ -66,6 +66,7 @@ from reconciler.errors import (
 from reconciler.plan.model import NEW_ID, Action, ActionType, Plan, Request
 from reconciler.resources import HANDLERS
 from reconciler.resources.base import ApiClient, LiveObject, LiveState
+from reconciler.resources.changes import DUPLICATE_STEP
 from reconciler.resources.tax_registration import CANDIDATE_STATUSES
 from reconciler.resources.tax_registration import PATH as REGISTRATION_PATH
 from reconciler.resources.webhook_endpoint import PATH as ENDPOINT_PATH
@@ -107,15 +108,22 @@ class ApplyTarget:
     plan_checksum: str
 
 
+#: how many phases :func:`phase_of` numbers
+PHASES = 5
+
+
 def phase_of(action: Action) -> int:
-    """0 tax settings, 1 creates/updates/adopts, 2 replacements, 3 deletes/expires."""
+    """0 tax settings; 1 the deletes that finish an interrupted replace (a duplicate whose
+    twin is kept: ``DUPLICATE_STEP``), which free a place under the endpoint limit; 2 creates,
+    updates and adopts; 3 replacements; 4 deletes and expires."""
     if action.kind == "tax_settings":
         return 0
     if action.action is ActionType.REPLACE:
-        return 2
-    if action.action in (ActionType.DELETE, ActionType.EXPIRE):
         return 3
-    return 1
+    if action.action in (ActionType.DELETE, ActionType.EXPIRE):
+        finishing = bool(action.requests) and action.requests[0].step == DUPLICATE_STEP
+        return 1 if finishing else 4
+    return 2
 
 
 #: kind → the kinds it needs: Stripe refuses a registration until tax settings hold a head office
@@ -211,7 +219,7 @@ class Executor:
         started = time.monotonic()
         results: dict[int, ActionResult] = {}
         indexed = list(enumerate(plan.actions))
-        for phase in range(4):
+        for phase in range(PHASES):
             batch = [(i, a) for i, a in indexed if phase_of(a) == phase]
             if self._interleave:
                 batch = interleave_kinds(batch)
@@ -291,6 +299,8 @@ class Executor:
             return await self._create_registration(action, 0)
         for index, request in enumerate(requests):
             await self._send(action, index, request)
+        if action.kind == ENDPOINTS and action.action is ActionType.DELETE:
+            await self._budget.give()  # a place for the creates after a finishing delete
         return action.live_id
 
     async def _expire_registration(self, action: Action, request: Request) -> None:

@@ -18,6 +18,7 @@ from reconciler.plan.model import Action, ActionType, FieldChange, Plan, Report
 from reconciler.plan.registrations import check_registration_requests, head_office_dependency
 from reconciler.resources import HANDLERS
 from reconciler.resources.base import LiveState
+from reconciler.resources.changes import DUPLICATE_STEP
 from reconciler.resources.tax_registration import iso, schedules_end
 from reconciler.resources.webhook_endpoint import (
     PENDING_SECRET_PROTECT_HINT,
@@ -68,22 +69,29 @@ def build_plan(
 def check_endpoint_limit(plan: Plan, live: LiveState) -> None:
     """Refuse a plan whose creates would take the account past Stripe's endpoint limit.
 
-    How apply orders endpoint work (``reconciler.apply.executor``): creates first, then
-    replacements, deletions last. A replace creates the new endpoint before it deletes the old
+    How apply orders endpoint work (``reconciler.apply.executor``): first the deletes of
+    duplicates whose twin is kept (they finish an interrupted replace), then creates, then
+    replacements, other deletions last. A replace creates the new endpoint before it deletes the old
     one, because consumers hold the old secret until they switch, so it needs one free place
     while it runs; at the limit apply runs the replaces one at a time. A replace of an endpoint
     whose signing secret was never delivered needs no free place: nobody can be using its
     secret, so when there is no room apply deletes it before creating its successor. So the
-    peak is every live endpoint (ours or not) plus the creates, plus one if any ordinary
-    replace must run.
+    peak is every live endpoint (ours or not) less the finishing deletes, plus the creates,
+    plus one if any ordinary replace must run.
     """
     endpoints = [a for a in plan.actions if a.kind == "webhook_endpoints"]
+    # deletes that finish an interrupted replace run first and free their places
+    finishing = sum(
+        1
+        for a in endpoints
+        if a.action is ActionType.DELETE and any(r.step == DUPLICATE_STEP for r in a.requests)
+    )
     creates = sum(1 for a in endpoints if a.action is ActionType.CREATE)
     replaces = sum(
         1 for a in endpoints if a.action is ActionType.REPLACE and not replaces_pending_secret(a)
     )
     existing = live.of("webhook_endpoints")
-    peak = len(existing) + creates + min(replaces, 1)
+    peak = len(existing) - finishing + creates + min(replaces, 1)
     if not (creates or replaces) or peak <= MAX_WEBHOOK_ENDPOINTS:
         return
     foreign = sum(1 for obj in existing if tagged_name(obj) is None)
@@ -98,6 +106,8 @@ def check_endpoint_limit(plan: Plan, live: LiveState) -> None:
             f" and replaces {replaces} (a replace creates the new endpoint before it deletes "
             "the old one, one at a time at the limit)"
         )
+    if finishing:
+        whose += f"; {finishing} of them duplicates that apply deletes first"
     raise EndpointLimitError(
         f"{len(existing)} webhook endpoints exist ({whose}) and this plan {needs} before it "
         f"deletes any, so {peak} would exist at once; Stripe allows at most "

@@ -32,11 +32,19 @@ from __future__ import annotations
 
 import fnmatch
 from collections.abc import AsyncIterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, ClassVar, Protocol
 
 from reconciler.manifest.model import Lifecycle, Manifest
-from reconciler.resources.changes import Action, ActionType, FieldChange, Report, Request, sha256_of
+from reconciler.resources.changes import (
+    DUPLICATE_STEP,
+    Action,
+    ActionType,
+    FieldChange,
+    Report,
+    Request,
+    sha256_of,
+)
 
 LiveObject = Mapping[str, Any]
 
@@ -101,6 +109,9 @@ class Matching:
     protected_ids: frozenset[str] = frozenset()
     #: id → why an owned leftover is destroyed, when not simply "no longer declared"
     reasons: Mapping[str, str] = field(default_factory=dict)
+    #: ids of owned leftovers that duplicate a declared resource whose twin is kept: deleting
+    #: one finishes an interrupted replace, so apply may do it first (``DUPLICATE_STEP``)
+    duplicate_ids: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -223,7 +234,8 @@ class ResourceHandler:
                 live_id, "tagged as managed by stripe-reconciler but no longer declared"
             )
             protected = live_id in matching.protected_ids
-            actions.append(self._destroy(obj, reason, protected=protected))
+            duplicate = live_id in matching.duplicate_ids
+            actions.append(self._destroy(obj, reason, protected=protected, duplicate=duplicate))
         extra_actions, extra_reports = self.unmanaged(manifest, matching.leftovers)
         return KindPlan(
             actions=(*actions, *extra_actions),
@@ -253,14 +265,19 @@ class ResourceHandler:
             for obj in leftovers
         )
 
-    def _destroy(self, obj: LiveObject, reason: str, *, protected: bool = False) -> Action:
+    def _destroy(
+        self, obj: LiveObject, reason: str, *, protected: bool = False, duplicate: bool = False
+    ) -> Action:
+        requests = self.requests(self.destroy_action, None, None, obj)
+        if duplicate:
+            requests = tuple(replace(r, step=DUPLICATE_STEP) for r in requests)
         return Action(
             kind=self.kind,
             address=self.live_address(obj),
             action=self.destroy_action,
             reason=reason,
             live_id=self.live_id(obj),
-            requests=self.requests(self.destroy_action, None, None, obj),
+            requests=requests,
             fingerprint=self.fingerprint(obj),
             protected=protected,
         )

@@ -22,6 +22,11 @@ from typing import Any
 #: Placeholder in a request path for the id created by the action's first request.
 NEW_ID = "{new_id}"
 
+#: The step of a request that deletes a duplicate of a declared resource whose twin is kept:
+#: it finishes an interrupted replace (the twin is the new object), so apply runs it before
+#: the creates, where it frees a place under Stripe's endpoint limit.
+DUPLICATE_STEP = "delete-duplicate"
+
 
 class ActionType(str, Enum):
     """What happens to one resource. ``adopt`` counts as an update in summaries."""

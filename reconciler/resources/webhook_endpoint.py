@@ -171,6 +171,7 @@ class WebhookEndpointHandler(ResourceHandler):
         adopted_ids: set[str] = set()
         owned_leftovers: list[LiveObject] = []
         protected_ids: set[str] = set()
+        duplicate_ids: set[str] = set()
         reasons: dict[str, str] = {}
         for name in sorted(declared):
             desired: WebhookEndpoint = declared[name]
@@ -188,6 +189,7 @@ class WebhookEndpointHandler(ResourceHandler):
                     owned_leftovers.extend(duplicates)
                     for duplicate in duplicates:
                         reasons[str(duplicate["id"])] = f"duplicate of {first['id']} ({name})"
+                        duplicate_ids.add(str(duplicate["id"]))
                         # its secret may be the one consumers hold: protect covers it too
                         if desired.lifecycle.protect:
                             protected_ids.add(str(duplicate["id"]))
@@ -220,6 +222,7 @@ class WebhookEndpointHandler(ResourceHandler):
             warnings=tuple(warnings),
             protected_ids=frozenset(protected_ids),
             reasons=reasons,
+            duplicate_ids=frozenset(duplicate_ids),
         )
 
     def _keep_order(self, name: str, desired: WebhookEndpoint, obj: LiveObject) -> tuple[Any, ...]:

@@ -398,22 +398,25 @@ def test_parallelism_bounds_concurrent_actions(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    ("kind", "action", "phase"),
+    ("kind", "action", "step", "phase"),
     [
-        ("tax_settings", ActionType.UPDATE, 0),
-        ("webhook_endpoints", ActionType.CREATE, 1),
-        ("webhook_endpoints", ActionType.ADOPT, 1),
-        ("tax_registrations", ActionType.UPDATE, 1),
-        ("webhook_endpoints", ActionType.REPLACE, 2),
-        ("tax_registrations", ActionType.REPLACE, 2),
-        ("webhook_endpoints", ActionType.DELETE, 3),
-        ("tax_registrations", ActionType.EXPIRE, 3),
+        ("tax_settings", ActionType.UPDATE, "update", 0),
+        ("webhook_endpoints", ActionType.DELETE, "delete-duplicate", 1),
+        ("webhook_endpoints", ActionType.CREATE, "create", 2),
+        ("webhook_endpoints", ActionType.ADOPT, "update", 2),
+        ("tax_registrations", ActionType.UPDATE, "update", 2),
+        ("webhook_endpoints", ActionType.REPLACE, "create", 3),
+        ("tax_registrations", ActionType.REPLACE, "expire", 3),
+        ("webhook_endpoints", ActionType.DELETE, "delete", 4),
+        ("tax_registrations", ActionType.EXPIRE, "expire", 4),
     ],
 )
-def test_phases(kind: str, action: ActionType, phase: int) -> None:
-    from reconciler.plan.model import Action
+def test_phases(kind: str, action: ActionType, step: str, phase: int) -> None:
+    from reconciler.plan.model import Action, Request
 
-    assert phase_of(Action(kind=kind, address=kind, action=action, reason="")) == phase
+    request = Request(step, "POST", "/v1/x")
+    made = Action(kind=kind, address=kind, action=action, reason="", requests=(request,))
+    assert phase_of(made) == phase
 
 
 def test_secret_sink_error_type(tmp_path: Path) -> None:

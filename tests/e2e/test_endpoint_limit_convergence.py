@@ -113,3 +113,49 @@ def test_a_killed_apply_at_the_limit_converges(
 
 # The issue's fault mix at the limit runs in tests/chaos/test_chaos_limit.py, in-process with
 # fast retries: through the CLI its default back-off made one run take over 30 s.
+
+
+def versioned_manifest(pinned: dict[str, str]) -> str:
+    lines = ["version: 1", "webhook_endpoints:"]
+    for name in NAMES[:15]:
+        lines += [
+            f"  {name}:",
+            f"    url: https://hooks.example.com/{name}",
+            "    enabled_events: [invoice.paid]",
+        ]
+        if name in pinned:
+            lines.append(f"    api_version: {pinned[name]}")
+    return "\n".join(lines) + "\n"
+
+
+def test_an_interrupted_replace_one_place_below_the_limit_converges(
+    emulator: EmulatorServer, tmp_path: Path
+) -> None:
+    """Review finding 1: 15 endpoints and two create-only changes fit (one place for the
+    replaces); a failing sink stops the first replace after its new endpoint exists, so 16
+    exist, one of them the old twin to delete. Its delete now runs first and frees the place
+    the second replace needs; it used to be counted as live, and every rerun was refused."""
+    old = {"ep00": "2026-08-26.dahlia", "ep01": "2026-08-26.dahlia"}
+    manifest = write_manifest(tmp_path, versioned_manifest(old))
+    sink, log = tmp_path / "s.env", tmp_path / "deliveries.jsonl"
+    assert apply_recording(emulator, manifest, sink, log) == 0
+    manifest.write_text(versioned_manifest(dict.fromkeys(old, "2026-09-30.endive")))
+    failed = invoke(
+        emulator,
+        "apply",
+        str(manifest),
+        "--auto-approve",
+        "--parallelism",
+        "1",
+        "--secrets-command",
+        "exit 1",
+    )
+    assert failed.code == 1
+    assert len(endpoints(emulator)) == 16
+    assert apply_recording(emulator, manifest, sink, log) == 0
+    live = endpoints(emulator)
+    assert len(live) == 15
+    assert {e["api_version"] for e in live if e["metadata"]["reconciler_name"] in old} == {
+        "2026-09-30.endive"
+    }
+    assert_no_changes(emulator, manifest)

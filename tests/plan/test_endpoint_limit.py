@@ -14,6 +14,7 @@ from plan_helpers import live_state
 from reconciler.errors import EndpointLimitError, PlanError
 from reconciler.manifest.model import Manifest
 from reconciler.plan.builder import build_plan
+from reconciler.resources.changes import DUPLICATE_STEP
 
 NEW_VERSION = "2026-09-30.endive"
 
@@ -204,3 +205,20 @@ def test_an_undelivered_secret_next_to_an_ordinary_replace_still_needs_one_place
     live["webhook_endpoints"][0]["metadata"].update(PENDING)
     with pytest.raises(EndpointLimitError, match=r"replaces 1 .* so 17 would exist at once"):
         build_plan(manifest, live_state(live))
+
+
+def test_a_duplicate_left_by_an_interrupted_replace_frees_its_place_first() -> None:
+    """16 exist: 14 kept, one replace still to do, and a name with its old and new twin. The
+    old twin's delete finishes the interrupted replace and runs first, so the next replace
+    fits (review finding 1)."""
+    manifest, live = scenario(
+        kept=14, untagged=0, creates=0, replaces=1, deletes=0, unmanaged="report"
+    )
+    twin = {**endpoint("k0", api_version="2024-06-20"), "id": "we_k0_old"}
+    live["webhook_endpoints"].append(twin)
+    plan = build_plan(manifest, live_state(live))
+    finishing = [a for a in plan.actions if a.requests and a.requests[0].step == DUPLICATE_STEP]
+    assert [(a.address, a.action.value) for a in finishing] == [
+        ("webhook_endpoints.k0[we_k0_old]", "delete")
+    ]
+    assert plan.summary.replace == 1
