@@ -43,7 +43,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from reconciler.apply.endpoint_budget import EndpointBudget
-from reconciler.apply.idempotency import idempotency_key
+from reconciler.apply.idempotency import derived_key, idempotency_key
 from reconciler.apply.listing import SharedListing
 from reconciler.apply.lookup import same_registration, twins
 from reconciler.apply.progress import (
@@ -90,8 +90,9 @@ _sleep = asyncio.sleep
 LISTING_PAUSES = (0.5, 1.0, 2.0, 4.0, 8.0)
 
 #: How many times one create is sent again with a derived key after its answer turned out to be
-#: a replay of an object that is gone (deleted or expired since); each needs its own earlier loss.
-MAX_RECREATES = 3
+#: a replay of an object that is gone (deleted or expired since); each needs its own earlier loss
+#: of an object this plan created within Stripe's 24-hour key window.
+MAX_RECREATES = 25
 
 #: Test hook: SIGKILL this process after the N-th completed write or secret delivery, so the
 #: crash tests can stop apply at exact points. Never set it outside tests.
@@ -407,8 +408,9 @@ class Executor:
         describes something that no longer exists. Then the create is sent again under a
         derived key. Only a replay costs the extra GET.
         """
-        for retry in range(MAX_RECREATES + 1):
-            created = await self._send(action, index, request, retry=retry)
+        lost: tuple[str, ...] = ()
+        for _ in range(MAX_RECREATES + 1):
+            created = await self._send(action, index, request, lost=lost)
             if not was_replayed(created):
                 return created
             replayed_id = _id_of(created, request)
@@ -420,6 +422,7 @@ class Executor:
                 f"Stripe replayed an earlier create of {replayed_id}, which {why} since; "
                 "creating it again",
             )
+            lost = (*lost, replayed_id)
         raise ApplyError(
             f"{action.address}: every create was answered with a replay of an object that is "
             f"gone ({MAX_RECREATES + 1} tries); run plan and apply again"
@@ -566,7 +569,7 @@ class Executor:
         request: Request,
         *,
         new_id: str | None = None,
-        retry: int = 0,
+        lost: tuple[str, ...] = (),
     ) -> dict[str, Any]:
         path = request.path.replace(NEW_ID, new_id) if new_id else request.path
         if NEW_ID in path:
@@ -585,8 +588,12 @@ class Executor:
                 path=path,
                 params=params,
             )
-            if retry:
-                key = f"{key}-r{retry}"  # a create sent again after a stale replay
+            for gone_id in lost:
+                # A create sent again after its replay described an object gone since: the
+                # key follows the chain of lost objects, so every apply of this plan (after a
+                # crash, or concurrently) takes the same path, and each loss within Stripe's
+                # key window leads to a key of its own, never one used up by an earlier loss.
+                key = derived_key(key, gone_id)
         try:
             response = await self._client.request(request.method, path, params, idempotency_key=key)
         except NotFoundError:

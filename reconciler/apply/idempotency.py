@@ -9,8 +9,8 @@ the time after it). Any difference in any input gives another key, so a changed 
 collide with an old key (Stripe would answer ``idempotency_error``).
 
 A replayed create may describe an object deleted (or a registration ended) since; the executor
-then sends the create again under the derived key ``<key>-r1`` (``-r2``, …), see
-``Executor._create``.
+then sends the create again under a key derived from the key and the lost object's id
+(:func:`derived_key`), see ``Executor._create``.
 """
 
 from __future__ import annotations
@@ -53,4 +53,12 @@ def idempotency_key(
         "params": dict(params) if params is not None else None,
     }
     digest = hashlib.sha256(canonical_json(payload).encode("utf-8")).hexdigest()
+    return KEY_PREFIX + digest[:_HEX_CHARS]
+
+
+def derived_key(key: str, lost_id: str) -> str:
+    """The key for a create sent again because ``key``'s replay described ``lost_id``, an
+    object gone since. Deterministic (every apply of the plan derives the same one) and a new
+    key per lost object (a key Stripe holds for an earlier loss is never reused)."""
+    digest = hashlib.sha256(f"{key}\n{lost_id}".encode()).hexdigest()
     return KEY_PREFIX + digest[:_HEX_CHARS]

@@ -13,6 +13,7 @@ from typing import Any
 from apply_fakes import FakeStripe
 
 from reconciler.apply.executor import ApplyTarget, execute_plan
+from reconciler.apply.idempotency import derived_key
 from reconciler.apply.progress import ProgressEvent, Status
 from reconciler.apply.secrets import FileSink, SecretSinks
 from reconciler.manifest.model import Manifest
@@ -74,7 +75,7 @@ def test_a_replayed_create_of_a_deleted_endpoint_creates_it_again(tmp_path: Path
     assert second != first
     assert [(r.status, r.stripe_id) for r in result.results] == [(Status.DONE, second)]
     key, same_key, derived = creates(fake, "/v1/webhook_endpoints")
-    assert same_key == key and derived == f"{key}-r1"
+    assert same_key == key and derived == derived_key(key, first)
     assert (
         f"Stripe replayed an earlier create of {first}, which was deleted since; "
         in (notes(events)[0])
@@ -137,7 +138,7 @@ def test_a_replayed_create_of_an_expired_registration_creates_it_again(tmp_path:
     assert second != first and fake.registrations[second]["status"] == "active"
     assert [r["status"] for r in fake.registrations.values()] == ["expired", "active"]
     key, same_key, derived = creates(fake, "/v1/tax/registrations")
-    assert same_key == key and derived == f"{key}-r1"
+    assert same_key == key and derived == derived_key(key, first)
     assert notes(events) == [
         f"Stripe replayed an earlier create of {first}, which has become expired since; "
         "creating it again"
@@ -192,3 +193,30 @@ def test_the_same_window_created_meanwhile_is_found_not_duplicated(tmp_path: Pat
     assert by_address["tax_registrations.b-current"] != made["id"]
     assert len(fake.registrations) == 2
     assert notes(events) == [f"already exists as {made['id']} (same natural key and window)"]
+
+
+def test_an_endpoint_deleted_again_and_again_within_the_key_window_is_always_recreated(
+    tmp_path: Path,
+) -> None:
+    """Review finding 4: the derived keys were -r1 to -r3, used up across runs, so the fifth
+    re-create of an endpoint deleted out of band within 24 h failed forever. Each loss now
+    leads to a key of its own."""
+    fake = FakeStripe()
+    desired = manifest(webhook_endpoints={"orders": ENDPOINT})
+    plan = plan_for(fake, desired)
+    seen: set[str] = set()
+    for _ in range(8):
+        result = apply(fake, plan_for(fake, desired), tmp_path / "s.env", [])
+        assert result.ok, result.error()
+        (created,) = fake.endpoints
+        assert created not in seen
+        seen.add(created)
+        del fake.endpoints[created]  # deleted in the Dashboard, again
+    assert plan_for(fake, desired).checksum == plan.checksum  # the same plan every time
+
+
+def test_derived_keys_are_stable_and_distinct() -> None:
+    key = "sr-" + "a" * 48
+    assert derived_key(key, "we_1") == derived_key(key, "we_1")
+    assert len({derived_key(key, "we_1"), derived_key(key, "we_2"), key}) == 3
+    assert derived_key(key, "we_1").startswith("sr-") and len(derived_key(key, "we_1")) == 51
