@@ -76,14 +76,34 @@ def _difference(address: str, old: Action | None, new: Action) -> str:
     return f"{address}: the {new.action.value} differs in {detail}"
 
 
+def _made_by(action: Action, obj: LiveObject) -> bool:
+    """Whether ``obj`` is what ``action``'s create request makes (the fields Stripe returns)."""
+    create = next((r for r in action.requests if r.step == "create"), None)
+    if create is None:
+        return False
+    params = create.params
+    if obj.get("url") != params.get("url"):
+        return False
+    if sorted(set(obj.get("enabled_events") or ())) != sorted(
+        set(params.get("enabled_events") or ())
+    ):
+        return False
+    if "api_version" in params and obj.get("api_version") != params["api_version"]:
+        return False
+    return (obj.get("description") or "") == (params.get("description") or "")
+
+
 def created_since(saved: Plan, live_endpoints: Sequence[LiveObject]) -> set[str]:
-    """Live endpoints the saved plan does not know, tagged with a name it creates or replaces.
+    """Live endpoints an interrupted apply of the saved plan created: unknown to the plan,
+    tagged with a name it creates or replaces, and made as its create request says.
 
     Had one existed when the plan was made, the plan would mention it (as the pair of its name
-    or as a duplicate to delete), so it was created afterwards by an apply of this plan.
+    or as a duplicate to delete), so it was created afterwards. One made differently (another
+    URL, other events) was created by another apply, of a newer plan: not this plan's progress,
+    so what apply would do about it makes the plan stale.
     """
     creating = {
-        a.address.split(".", 1)[1]
+        a.address.split(".", 1)[1]: a
         for a in saved.actions
         if a.kind == ENDPOINTS and a.action in (ActionType.CREATE, ActionType.REPLACE)
     }
@@ -91,7 +111,9 @@ def created_since(saved: Plan, live_endpoints: Sequence[LiveObject]) -> set[str]
     return {
         str(obj["id"])
         for obj in live_endpoints
-        if tagged_name(obj) in creating and obj.get("id") not in known
+        if (name := tagged_name(obj)) in creating
+        and obj.get("id") not in known
+        and _made_by(creating[name], obj)
     }
 
 

@@ -152,15 +152,17 @@ def test_fresh_plan_passes() -> None:
     check_not_stale(SAVED, plan(UPDATE, CREATE, REPLACE))
 
 
-def tagged(obj_id: str, name: str | None) -> dict[str, object]:
+def tagged(obj_id: str, name: str | None, url: str = "https://x") -> dict[str, object]:
     metadata = {"managed_by": "stripe-reconciler", "reconciler_name": name} if name else {}
-    return {"id": obj_id, "metadata": metadata}
+    return {"id": obj_id, "url": url, "metadata": metadata}
 
 
 def test_created_since_names_only_unknown_endpoints_of_names_being_created() -> None:
     live = [
         tagged("we_old", "alerts"),  # known: the replace's own live object
         tagged("we_new", "alerts"),  # alerts is being replaced and this one is unknown: ours
+        # made otherwise than the saved create: a newer plan's apply made it (review finding 3)
+        tagged("we_newer", "alerts", url="https://elsewhere"),
         tagged("we_1", "orders"),  # known
         tagged("we_2", "orders"),  # orders is only updated: not ours to explain
         tagged("we_3", None),  # untagged
