@@ -71,7 +71,13 @@ def _check_saved_account(saved: PlanFile, account_id: str, config: StripeConfig)
             f"pass --stripe-account {planned} (or set STRIPE_ACCOUNT) with the platform's key "
             "to apply it, or make a new plan"
         )
-    if saved.account_id is not None and saved.account_id != account_id:
+    if saved.account_id is None:
+        # plan --out always records the account it read; a file without one was edited
+        raise AccountMismatchError(
+            "the plan file records no account (plan --out always records the one it was made "
+            "for, so the file was edited); make a new plan with plan --out"
+        )
+    if saved.account_id != account_id:
         raise AccountMismatchError(
             f"the plan was made for account {saved.account_id} but the key reaches "
             f"{account_id}; use the key of {saved.account_id} or make a new plan with this one"

@@ -22,6 +22,9 @@ REFERENCE_PATTERN = r"^\$\{[A-Za-z_][A-Za-z0-9_]*(:-.*)?\}$"
 #: ECMA-262 syntax, unanchored, as JSON Schema's ``pattern`` is.
 CONTAINS_REFERENCE_PATTERN = r"(?:^|[^$])(?:\$\$)*\$\{[A-Za-z_][A-Za-z0-9_]*(?:\}|:-)"
 _UNTERMINATED = "unterminated '${': add the closing '}'"
+#: How deep ``${A:-${B:-…}}`` may nest: a shell has no limit, but a manifest needing more than a
+#: few levels is a mistake, and an unbounded one would exhaust the interpreter's stack.
+MAX_NESTING = 16
 
 
 class EnvScalar(str):
@@ -46,7 +49,7 @@ class ExpansionProblem:
 def expand(text: str, environ: Mapping[str, str]) -> tuple[str, list[ExpansionProblem]]:
     """Return the expanded string and every problem found (the string is usable only if none)."""
     problems: list[ExpansionProblem] = []
-    expanded, _ = _word(text, 0, environ, problems, nested=False, evaluate=True)
+    expanded, _ = _word(text, 0, environ, problems, nested=False, evaluate=True, depth=0)
     return expanded, problems
 
 
@@ -55,7 +58,7 @@ def is_single_reference(text: str) -> bool:
     if not text.startswith("${"):
         return False
     problems: list[ExpansionProblem] = []
-    _, end = _reference(text, 0, {}, problems, evaluate=False)
+    _, end = _reference(text, 0, {}, problems, evaluate=False, depth=0)
     return end == len(text) and not problems
 
 
@@ -67,6 +70,7 @@ def _word(
     *,
     nested: bool,
     evaluate: bool,
+    depth: int,
 ) -> tuple[str, int]:
     """Expand ``text`` from ``start`` to its end, or (``nested``) to the ``}`` that closes the
     enclosing reference. Returns the expansion and the index where it stopped: the end, the
@@ -85,7 +89,7 @@ def _word(
             out.append("$")
             i += 2
             continue
-        value, i = _reference(text, i, environ, problems, evaluate=evaluate)
+        value, i = _reference(text, i, environ, problems, evaluate=evaluate, depth=depth)
         out.append(value)
         if i == -1:
             return "".join(out), -1
@@ -99,6 +103,7 @@ def _reference(
     problems: list[ExpansionProblem],
     *,
     evaluate: bool,
+    depth: int,
 ) -> tuple[str, int]:
     """Expand the reference whose ``${`` is at ``start``; return its value and the index after
     its closing ``}`` (-1 when unterminated). With ``evaluate`` false (an unused default) only
@@ -106,15 +111,29 @@ def _reference(
     name = _NAME.match(text, start + 2)
     after_name = name.end() if name else start + 2
     if name is not None and text.startswith(":-", after_name):
+        if depth >= MAX_NESTING:
+            problems.append(
+                ExpansionProblem(
+                    start, f"references nest deeper than {MAX_NESTING} levels in defaults"
+                )
+            )
+            return "", -1
         variable = name.group()
         # Like the shell, ":-" also replaces a variable that is set but empty.
         use_default = not environ.get(variable)
         inner: list[ExpansionProblem] = []
         default, close = _word(
-            text, after_name + 2, environ, inner, nested=True, evaluate=evaluate and use_default
+            text,
+            after_name + 2,
+            environ,
+            inner,
+            nested=True,
+            evaluate=evaluate and use_default,
+            depth=depth + 1,
         )
         if close == -1:
-            problems.append(ExpansionProblem(start, _UNTERMINATED))
+            too_deep = [p for p in inner if p.message.startswith("references nest deeper")]
+            problems.extend(too_deep or [ExpansionProblem(start, _UNTERMINATED)])
             return text[start:], -1
         problems.extend(inner)
         return (default if use_default else environ[variable]), close + 1

@@ -122,7 +122,7 @@ def _walk(root: Path, *, recursive: bool) -> tuple[list[Path], list[Diagnostic]]
             if name.startswith("."):
                 continue
             entry = directory / name
-            is_yaml = entry.suffix in YAML_SUFFIXES
+            is_yaml = entry.suffix.lower() in YAML_SUFFIXES  # a .YAML file is a manifest too
             if not (is_yaml or recursive):
                 continue
             status = _status(entry)

@@ -137,6 +137,18 @@ def parse_yaml(
     (duplicate keys, unset variables). Raises :class:`YamlDocumentError` when the text is not a
     single YAML document at all. An empty document yields ``None``.
     """
+    try:
+        return _parse(text, file, environ)
+    except RecursionError:
+        # A few kilobytes nested a thousand levels deep, or an alias inside the node it names
+        # (``&e [a, *e]``): no manifest looks like either, and both would exhaust the stack.
+        message = "the YAML nests too deeply, or an alias (*name) refers to a node that contains it"
+        raise YamlDocumentError([Diagnostic(file, 1, 1, "", message)]) from None
+
+
+def _parse(
+    text: str, file: str, environ: Mapping[str, str]
+) -> tuple[Any, SourceMap, list[Diagnostic]]:
     fast = _compose_fast(text)
     if fast is not None:
         return _build(fast[0], fast[1], text, file, environ)

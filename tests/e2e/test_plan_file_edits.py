@@ -142,3 +142,15 @@ def test_the_genuine_file_applies_and_then_is_a_no_op(
     again = invoke(emulator, "apply", "--plan", str(plan_file))
     assert again.code == 0, again.stderr
     assert "No changes." in again.stdout
+
+
+def test_a_file_without_its_account_is_refused(emulator: EmulatorServer, tmp_path: Path) -> None:
+    """Review finding 9: plan --out always records the account, so a null id comes only from
+    an edit, and it used to let the file apply to any account."""
+    plan_file, _ = setup(emulator, tmp_path)
+    reseal(plan_file, lambda data: data["account"].update(id=None))
+    before = len(writes(emulator))
+    run = invoke(emulator, "apply", "--plan", str(plan_file))
+    assert run.code == 1
+    assert "the plan file records no account" in run.stderr
+    assert len(writes(emulator)) == before

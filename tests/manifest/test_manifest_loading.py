@@ -118,6 +118,9 @@ def test_expand_values(text: str, environ: dict[str, str], expected: str) -> Non
         ("x${A:-${B:-c}", 1, "unterminated '${': add the closing '}'"),
         ("${A:-${1X}}", 5, "invalid variable reference '${1X}': use ${NAME} or "
          "${NAME:-default} (write $$ for a literal $)"),
+        # review finding 10: 500 levels were a RecursionError traceback
+        ("${A:-" * 500 + "x" + "}" * 500, 80, "references nest deeper than 16 levels in "
+         "defaults"),
     ],
 )  # fmt: skip
 def test_expand_problems(text: str, offset: int, message: str) -> None:
@@ -620,3 +623,24 @@ def test_recursive_search_skips_hidden_directories(tmp_path: Path) -> None:
     errors = _errors([tmp_path / ".github" / "workflows" / "ci.yml"])
     assert "1:1: version: missing required key 'version' (add 'version: 1')" in errors
     assert errors[0].startswith("1:1: on: unknown key 'on'")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "version: 1\nx: " + "[" * 1000 + "]" * 1000 + "\n",
+        "version: 1\nwebhook_endpoints:\n  a:\n    url: https://a.example.com/x\n"
+        "    enabled_events: &e [invoice.paid, *e]\n",
+    ],
+    ids=["deep", "self-alias"],
+)
+def test_yaml_that_would_exhaust_the_stack_is_one_located_error(tmp_path: Path, text: str) -> None:
+    """Review finding 10: both were RecursionError tracebacks."""
+    path = tmp_path / "stripe.yaml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ManifestError) as caught:
+        load_manifests([path], environ={})
+    assert [str(d) for d in caught.value.diagnostics] == [
+        f"{path}:1:1: the YAML nests too deeply, or an alias (*name) refers to a node that "
+        "contains it"
+    ]

@@ -150,3 +150,15 @@ def test_a_fifo_named_like_a_manifest_is_an_error(tmp_path: Path) -> None:
     root = _tree(tmp_path)
     os.mkfifo(root / "b.yaml")
     assert _problems([root]) == [f"{root}/b.yaml:1:1: not a regular file"]
+
+
+def test_an_upper_case_suffix_is_a_manifest_too(tmp_path: Path) -> None:
+    """Review finding 12: Orders.YAML was silently skipped, so plan deleted what it declared."""
+    root = _tree(tmp_path)
+    (root / "Orders.YAML").write_text(VALID, encoding="utf-8")
+    (root / "b.Yml").write_text(VALID, encoding="utf-8")
+    files, problems = discover([root], recursive=False)
+    assert (sorted(files), problems) == (
+        sorted([f"{root}/a.yaml", f"{root}/Orders.YAML", f"{root}/b.Yml"]),
+        [],
+    )
