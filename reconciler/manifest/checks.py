@@ -158,7 +158,7 @@ def _check_endpoint(
         # params/_webhook_endpoint_create_params.py), so they may be needed.
     metadata = raw.get("metadata")
     if isinstance(metadata, dict):
-        out.extend(_check_metadata(entry, metadata))
+        out.extend(_check_metadata(entry, metadata, own=_own_metadata_keys(raw)))
     out.extend(_check_ignore_changes(entry, raw, WebhookEndpoint))
     return out
 
@@ -175,13 +175,31 @@ def _check_head_office(entry: Entry, raw: dict[str, Any]) -> Diagnostic | None:
     return None
 
 
-def _check_metadata(entry: Entry, metadata: dict[str, Any]) -> list[Diagnostic | None]:
+def _own_metadata_keys(raw: dict[str, Any]) -> int:
+    """How many metadata keys the tool adds to an endpoint: its three ownership tags, the
+    secret-pending marker while a new endpoint's secret is delivered, and the recorded
+    ``lifecycle.protect``."""
+    lifecycle = raw.get("lifecycle")
+    protect = isinstance(lifecycle, dict) and lifecycle.get("protect") is True
+    return 4 + int(protect)
+
+
+def _check_metadata(
+    entry: Entry, metadata: dict[str, Any], *, own: int = 0
+) -> list[Diagnostic | None]:
     out: list[Diagnostic | None] = []
-    if len(metadata) > MAX_METADATA_KEYS:
+    allowed = MAX_METADATA_KEYS - own
+    if len(metadata) > allowed:
+        why = (
+            f"Stripe allows at most {MAX_METADATA_KEYS}, and the tool adds {own} of its own "
+            "(ownership tags, the secret-pending marker, a recorded protect)"
+            if own
+            else f"Stripe allows at most {MAX_METADATA_KEYS}"
+        )
         out.append(
             entry.diagnostic(
                 ("metadata",),
-                f"has {len(metadata)} keys; Stripe allows at most {MAX_METADATA_KEYS}",
+                f"has {len(metadata)} keys, more than {allowed}: {why}",
                 key=True,
             )
         )

@@ -221,6 +221,9 @@ def _check_value(value: Any, schema: dict[str, Any], path: DataPath, country: st
     if kind == "string":
         if not isinstance(value, str):
             return [(path, f"expected a string, got {_kind(value)}", False)]
+        if value == "":
+            # an empty jurisdiction is no jurisdiction: Stripe refuses it on every create
+            return [(path, "is empty; give a value (Stripe refuses an empty one)", False)]
         enum = schema.get("enum")
         if enum is not None and value not in enum:
             field = path[-1]

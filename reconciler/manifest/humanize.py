@@ -135,6 +135,12 @@ def _message(item: dict[str, Any], model: type[BaseModel], real: DataPath) -> st
         choices = re.findall(r"'([^']*)'", expected)
         hint = did_you_mean(str(value), choices) if isinstance(value, str) else ""
         return f"{_show(value)} is not allowed; expected {expected}{hint}"
+    if kind == "string_too_short":
+        # the one minimum the models set: a value Stripe cannot unset may not be empty
+        return (
+            "is empty; leave the field out instead (Stripe cannot unset it, so an empty "
+            "value never takes)"
+        )
     if kind == "string_too_long":
         length = len(value) if isinstance(value, str) else 0
         return f"is {length} characters long; at most {ctx.get('max_length')} allowed"

@@ -181,15 +181,21 @@ class WebhookEndpoint(StrictModel):
     lifecycle: Lifecycle = Field(default_factory=Lifecycle)
 
 
-class Address(StrictModel):
-    """A postal address as Stripe takes it; ``state`` is the ISO 3166-2 code without country."""
+#: A value of a field Stripe cannot unset: an empty string would be sent on every apply and
+#: never read back as set (or refused outright), so a plan would never converge.
+NonEmpty = Annotated[str, Field(min_length=1)]
 
-    city: str | None = None
-    country: str | None = None
-    line1: str | None = None
-    line2: str | None = None
-    postal_code: str | None = None
-    state: str | None = None
+
+class Address(StrictModel):
+    """A postal address as Stripe takes it; ``state`` is the ISO 3166-2 code without country.
+    Leave a part out rather than empty: Stripe cannot unset it."""
+
+    city: NonEmpty | None = None
+    country: NonEmpty | None = None
+    line1: NonEmpty | None = None
+    line2: NonEmpty | None = None
+    postal_code: NonEmpty | None = None
+    state: NonEmpty | None = None
 
 
 class HeadOffice(StrictModel):
@@ -198,7 +204,7 @@ class HeadOffice(StrictModel):
 
 class TaxDefaults(StrictModel):
     tax_behavior: Literal["exclusive", "inclusive", "inferred_by_currency"] | None = None
-    tax_code: str | None = None
+    tax_code: NonEmpty | None = None
 
 
 class TaxSettings(StrictModel):
