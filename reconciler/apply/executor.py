@@ -57,6 +57,7 @@ from reconciler.apply.progress import (
 from reconciler.apply.secrets import NewSecret, SecretSinks
 from reconciler.errors import (
     ApplyError,
+    LiveModeGuardError,
     MalformedResponseError,
     NotFoundError,
     ReconcilerError,
@@ -679,6 +680,12 @@ async def execute_plan(
     for a client whose per-operation rate limit is tighter than its global one. Otherwise plan
     order, which lets more endpoint creates share one listing when the global limit binds.
     """
+    keyed = getattr(client, "mode", None)
+    if isinstance(keyed, str) and keyed != target.mode:
+        # the live-mode guard below every entry point: the key decides, not the caller's word
+        raise LiveModeGuardError(
+            f"refusing to apply a plan for {target.mode} mode with a {keyed}-mode key"
+        )
     executor = Executor(
         client,
         target,

@@ -248,6 +248,8 @@ async def check_drift(
     live-mode guard (:mod:`reconciler.guard`) refuses it before any request when the manifests
     declare the other mode.
     """
+    # the client's own key decides when it knows it: a caller's word is not enough (review)
+    mode = client.mode or mode
     check_mode(mode, manifest)
     live = await fetch_live(client)
     # drift reports what differs; whether apply could fit a 17th endpoint is plan's concern

@@ -23,6 +23,12 @@ class ReadOnlyClient:
     def __repr__(self) -> str:
         return f"ReadOnlyClient({self._inner!r})"
 
+    @property
+    def mode(self) -> str | None:
+        """The key's mode (``test``/``live``) when the wrapped client knows it."""
+        mode = getattr(self._inner, "mode", None)
+        return mode if isinstance(mode, str) else None
+
     async def request(
         self,
         method: str,

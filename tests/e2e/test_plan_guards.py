@@ -83,3 +83,31 @@ def test_the_library_refuses_the_other_mode_before_any_request(key: str, mode: s
     with pytest.raises(LiveModeGuardError):
         asyncio.run(drift())
     assert transport.sent == []
+
+
+def test_execute_plan_and_check_drift_trust_the_key_not_the_caller() -> None:
+    """Review finding 11: execute_plan with a live key and ApplyTarget(mode="test") wrote in
+    live mode, and check_drift took the mode from its caller."""
+    from reconciler.apply.executor import ApplyTarget, execute_plan
+    from reconciler.plan.model import Plan
+
+    manifest = Manifest.model_validate({"version": 1, "account": {"mode": "test"}})
+    config = StripeConfig(api_key=LIVE_KEY, api_base="https://api.stripe.com")
+    transport = NoRequests()
+    target = ApplyTarget(account="acct_1", mode="test", stripe_account=None, plan_checksum="c")
+
+    async def both() -> None:
+        async with StripeClient(config, transport) as client:
+            with pytest.raises(LiveModeGuardError):
+                await execute_plan(Plan(), client, target, SecretSinks([]))
+            with pytest.raises(LiveModeGuardError):
+                await check_drift(
+                    manifest,
+                    ReadOnlyClient(client),
+                    account_id=None,
+                    mode="test",  # the caller's word against the key's
+                    stripe_account=None,
+                )
+
+    asyncio.run(both())
+    assert transport.sent == []
