@@ -38,7 +38,14 @@ def config(key: str = TEST_KEY, connected: str | None = None) -> StripeConfig:
     ("plan_file", "account", "cfg", "message"),
     [
         (saved(), "acct_A", config(), None),
-        (saved(account=None), "acct_B", config(), None),
+        (
+            # plan --out always records the account: a null one is an edit (review finding 9)
+            saved(account=None),
+            "acct_B",
+            config(),
+            "the plan file records no account (plan --out always records the one it was made "
+            "for, so the file was edited); make a new plan with plan --out",
+        ),
         (
             saved(mode="live"),
             "acct_A",
