@@ -169,7 +169,10 @@ def check_safety(plan: Plan, manifest: Manifest, *, force: bool = False) -> None
             message += ". " + PROTECTED_LEFTOVER_HINT.format(addresses=", ".join(recorded))
         raise ProtectedResourceError(message)
     limit = manifest.policy.max_destroy
-    count = len(plan.destructive)
+    # Replacing an endpoint whose secret was never delivered recovers from an interrupted
+    # apply; no manifest change asked for it, so it is not what max_destroy guards against,
+    # and counting it would make such an apply need --force on every rerun (review finding 6).
+    count = sum(1 for a in plan.destructive if not replaces_pending_secret(a))
     if limit is not None and count > limit and not force:
         raise MaxDestroyExceededError(
             f"{count} destructive actions (replace/delete/expire) exceed policy.max_destroy="

@@ -157,16 +157,23 @@ def test_only_a_declared_twin_with_the_marker_is_replaced(
     assert not any(replaces_pending_secret(a) for a in plan.actions)
 
 
-def test_the_replace_counts_toward_max_destroy_and_force_lifts_it() -> None:
+def test_the_replace_does_not_count_toward_max_destroy_but_others_do() -> None:
+    """Review finding 6: with max_destroy: 0 an apply interrupted after a create needed --force
+    on every rerun. The recovery is not counted; a destructive change next to it still is."""
     manifest = declared(policy={"max_destroy": 0})
     plan = build_plan(manifest, live(endpoint("we_P", "orders", metadata=PENDING)))
+    check_safety(plan, manifest)
+    both = build_plan(
+        manifest,
+        live(endpoint("we_P", "orders", metadata=PENDING), endpoint("we_X", "gone")),
+    )
     with pytest.raises(MaxDestroyExceededError) as caught:
-        check_safety(plan, manifest)
+        check_safety(both, manifest)
     assert str(caught.value) == (
         "1 destructive actions (replace/delete/expire) exceed policy.max_destroy=0; "
         "review them or pass --force"
     )
-    check_safety(plan, manifest, force=True)
+    check_safety(both, manifest, force=True)
 
 
 def test_protect_refuses_the_replace_with_the_way_out() -> None:
