@@ -9,7 +9,8 @@ connections dropped before and after the write, answers slower than the client t
 them at once); one SIGKILL run per workload (after a seeded write, or after a seeded delay);
 concurrent applies of one saved plan, one manifest and different saved plans (2-4 at once); a
 secrets sink that fails at a seeded delivery; and one ``--target`` at a time (with duplicates
-an interrupted replace leaves behind), on every workload. Each run ends with
+an interrupted replace leaves behind), on every workload; and targets that would end a
+protected endpoint or registration (every apply must refuse before any write). Each run ends with
 the invariant check of ``tests/chaos/chaos_workloads.py`` (the same code the CI-sized suite
 uses). The table gives runs, faults injected, retries, idempotent replays, duplicates, lost
 changes (runs whose final plan was not ``No changes.``), answers slower than the client timeout
@@ -38,15 +39,16 @@ from chaos_runs import (  # noqa: E402
     concurrent_run,
     crash_run,
     fault_run,
+    protect_run,
     sink_run,
     target_run,
 )
-from chaos_workloads import PROFILES, WORKLOADS  # noqa: E402
+from chaos_workloads import PROFILES, PROTECTED_TARGETS, WORKLOADS, protected_workload  # noqa: E402
 
 from bench.harness import table, write_result  # noqa: E402
 from reconciler.emulator.server import EmulatorServer  # noqa: E402
 
-KINDS = ("faults", "crash", "concurrent", "sink", "target")
+KINDS = ("faults", "crash", "concurrent", "sink", "target", "protect")
 
 
 def runs_for_seed(
@@ -76,6 +78,12 @@ def runs_for_seed(
             results.append(sink_run(emulator, directory, workload, seed, profile=profile))
         if "target" in kinds:
             results.append(target_run(emulator, directory, workload, seed, profile=profile))
+    if "protect" in kinds:
+        for index, variant in enumerate(PROTECTED_TARGETS):
+            profile = profiles[(seed + index) % len(profiles)]
+            results.append(
+                protect_run(emulator, directory, protected_workload(variant), seed, profile=profile)
+            )
     return results
 
 
@@ -88,6 +96,8 @@ def group_of(stats: RunStats) -> str:
         return "failing sink + re-apply"
     if stats.kind == "target":
         return "--target one at a time"
+    if stats.kind == "protect":
+        return "protected resources"
     return "concurrent: " + stats.kind.removeprefix("concurrent-").split("x")[0]
 
 

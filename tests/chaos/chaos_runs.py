@@ -44,7 +44,12 @@ from reconciler.apply.progress import ProgressEvent
 from reconciler.apply.secrets import FileSink, NewSecret, SecretSink, SecretSinks
 from reconciler.apply.session import apply_session
 from reconciler.emulator.server import EmulatorServer
-from reconciler.errors import ReconcilerError, SecretSinkError, StalePlanError
+from reconciler.errors import (
+    ProtectedResourceError,
+    ReconcilerError,
+    SecretSinkError,
+    StalePlanError,
+)
 from reconciler.manifest import load_manifests
 from reconciler.plan.planfile import load_plan_file
 from reconciler.stripe import StripeConfig
@@ -472,6 +477,84 @@ def target_run(
     return stats
 
 
+def _protected_state(emulator: EmulatorServer) -> dict[str, Any]:
+    """What protect must keep: the protected endpoint, the protected registrations' windows."""
+    endpoints = {
+        e["id"]: (e["url"], e.get("api_version"))
+        for e in list_all(emulator, "/v1/webhook_endpoints")
+        if e["metadata"].get("reconciler_protect") == "true"
+    }
+    registrations = {
+        r["id"]: (r["status"], r["active_from"], r["expires_at"])
+        for r in list_all(emulator, "/v1/tax/registrations", status="all")
+    }
+    return {"endpoints": endpoints, "registrations": registrations}
+
+
+def protect_run(
+    emulator: EmulatorServer,
+    directory: Path,
+    workload: Workload,
+    seed: int,
+    *,
+    profile: FaultProfile | None = None,
+) -> RunStats:
+    """Apply a target that would end a protected resource, under faults, three times (a CI
+    re-running it), and once more as a saved plan: every apply must refuse before any write
+    (ProtectedResourceError), and the protected objects must be exactly as they were."""
+    started = time.monotonic()
+    manifest = _prepare(emulator, directory, workload)
+    desired = load_manifests([str(manifest)]).manifest
+    before = _protected_state(emulator)
+    sink, recorder, scan = directory / "secrets.env", Deliveries(), LeakScan(keys={KEY})
+    profile = profile or PROFILES["jitter"]
+    since = len(emulator.requests())
+    emulator.configure(**profile.knobs(seed))
+    stats = RunStats("protect", workload.name, profile.name, seed, Verdict([], [], [], []))
+    problems: list[str] = []
+    with watching(scan) as counter:
+        for attempt in range(3):
+            stats.applies += 1
+            try:
+                outcome = asyncio.run(
+                    apply_session(
+                        client_config(emulator, profile),
+                        desired,
+                        SecretSinks([FileSink(sink), recorder]),
+                        force=attempt == 2,  # --force lifts max_destroy, never protect
+                        on_event=_scan_event(scan),
+                    )
+                )
+                problems.append(
+                    f"apply {attempt + 1} was not refused: {outcome.plan.summary.line()}"
+                )
+                stats.outcomes.append("applied")
+            except ProtectedResourceError as error:
+                scan.scan_stream("apply error", str(error))
+                stats.outcomes.append("refused")
+            except ReconcilerError as error:  # a fault before the plan was made: try again
+                scan.scan_stream("apply error", str(error))
+                stats.outcomes.append(type(error).__name__)
+        stats.retries, stats.timeouts = counter.retries, counter.timeouts
+    emulator.configure(rates={}, latency_ms=0, jitter_ms=0)
+    writes = [
+        f"{r['method']} {r['path']}"
+        for r in emulator.requests()[since:]
+        if r["method"] in ("POST", "DELETE") and r["path"].startswith("/v1/")
+    ]
+    if writes:
+        problems.append(f"writes despite protect: {writes}")
+    if "refused" not in stats.outcomes:
+        problems.append(f"no apply reached the refusal: {stats.outcomes}")
+    after = _protected_state(emulator)
+    if after != before:
+        problems.append(f"protected objects changed: {before} -> {after}")
+    _measure(emulator, stats, since)
+    stats.verdict = Verdict(plan=problems, duplicates=[], secrets=[], leaks=list(scan.findings))
+    stats.seconds = time.monotonic() - started
+    return stats
+
+
 CONCURRENCY_KINDS = ("same-plan", "same-manifest", "different-plans")
 
 
@@ -589,6 +672,7 @@ __all__ = [
     "concurrent_run",
     "crash_run",
     "fault_run",
+    "protect_run",
     "sink_run",
     "target_run",
 ]

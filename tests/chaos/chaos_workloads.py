@@ -164,6 +164,59 @@ ADOPT_ENDPOINTS = {
 }
 
 
+#: Protected resources (issue 13): the base declares them with lifecycle.protect; each target
+#: asks for something that would end one of them, next to harmless changes. Every apply of a
+#: target must be refused before any write, whatever the faults, and they must stay as they were.
+PROTECT = ", lifecycle: {protect: true}"
+PROTECTED_BASE_ENDPOINTS = {"guarded": _hook("1", extra=PROTECT), "plain": _hook("2")}
+PROTECTED_BASE_REGISTRATIONS = {"us-ca": _us("CA", PROTECT), "us-ny": _us("NY", PROTECT)}
+PROTECTED_TARGETS = {
+    # an expires_at in the past is an expire, a future one a scheduled end: protect blocks both
+    "past-end": (
+        {**PROTECTED_BASE_ENDPOINTS, "plain": _hook("2", "charge.failed")},
+        {**PROTECTED_BASE_REGISTRATIONS, "us-ca": _us("CA", ", expires_at: 2020-01-01" + PROTECT)},
+    ),
+    "future-end": (
+        PROTECTED_BASE_ENDPOINTS,
+        {**PROTECTED_BASE_REGISTRATIONS, "us-ny": _us("NY", ", expires_at: 2099-01-01" + PROTECT)},
+    ),
+    "expire-now": (
+        PROTECTED_BASE_ENDPOINTS,
+        {**PROTECTED_BASE_REGISTRATIONS, "us-ca": _us("CA", ", expires_at: now" + PROTECT)},
+    ),
+    # a create-only change replaces: the endpoint's api_version, the registration's options
+    "replace": (
+        {
+            **PROTECTED_BASE_ENDPOINTS,
+            "guarded": _hook("1", extra=", api_version: 2026-09-30.endive" + PROTECT),
+        },
+        PROTECTED_BASE_REGISTRATIONS,
+    ),
+    # removed from the manifests: the endpoint's recorded protect still holds
+    "removed": ({"plain": _hook("2")}, PROTECTED_BASE_REGISTRATIONS),
+}
+
+
+def _apply_protected_base(emulator: EmulatorServer, directory: Path) -> None:
+    base = directory / "base.yaml"
+    base.write_text(_manifest(PROTECTED_BASE_ENDPOINTS, PROTECTED_BASE_REGISTRATIONS))
+    run = invoke(
+        emulator, "apply", str(base), "--auto-approve", "--secrets-file", str(directory / "b.env")
+    )
+    if run.exit_code != 0:
+        raise RuntimeError(f"the protected workload's base apply failed: {run.output}")
+    emulator.advance_clock(60)
+
+
+def protected_workload(variant: str) -> Workload:
+    endpoints, registrations = PROTECTED_TARGETS[variant]
+    return Workload(
+        f"protect-{variant}",
+        _manifest(endpoints, registrations, policy="delete"),
+        _apply_protected_base,
+    )
+
+
 #: Stripe's limit: 16 endpoints per account and mode, every place taken (issue 13.1)
 LIMIT_ENDPOINTS = {f"ep{i:02}": _hook(f"{i + 10}") for i in range(16)}
 

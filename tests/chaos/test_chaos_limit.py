@@ -8,8 +8,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from chaos_runs import crash_run, fault_run, sink_run, target_run
-from chaos_workloads import PROFILES, WORKLOADS, FaultProfile
+from chaos_runs import crash_run, fault_run, protect_run, sink_run, target_run
+from chaos_workloads import PROFILES, WORKLOADS, FaultProfile, protected_workload
 
 from reconciler.emulator.server import EmulatorServer
 
@@ -58,4 +58,23 @@ def test_one_target_at_a_time(
     emulator: EmulatorServer, tmp_path: Path, workload: str, seed: int, profile: str
 ) -> None:
     stats = target_run(emulator, tmp_path, WORKLOADS[workload], seed, profile=PROFILES[profile])
+    assert stats.verdict.problems == [], (stats.describe(), stats.outcomes)
+
+
+@pytest.mark.parametrize(
+    ("variant", "profile", "seed"),
+    [
+        ("past-end", "everything", 39),
+        ("future-end", "dropped", 40),
+        ("expire-now", "rate-limited", 41),
+        ("replace", "5xx-storm", 42),
+        ("removed", "everything", 43),
+    ],
+)
+def test_protected_resources_are_never_ended(
+    emulator: EmulatorServer, tmp_path: Path, variant: str, profile: str, seed: int
+) -> None:
+    stats = protect_run(
+        emulator, tmp_path, protected_workload(variant), seed, profile=PROFILES[profile]
+    )
     assert stats.verdict.problems == [], (stats.describe(), stats.outcomes)
