@@ -153,6 +153,34 @@ def _scan_event(scan: LeakScan) -> Any:
     return on_event
 
 
+def _apply_once(
+    config: StripeConfig,
+    desired: Any,
+    sinks: SecretSinks,
+    stats: RunStats,
+    scan: LeakScan,
+    **options: Any,
+) -> str:
+    """One in-process apply: its outcome (``ok``, ``partial`` or the error's class name) is
+    appended to ``stats.outcomes`` and returned; every error text goes through the leak scan."""
+    stats.applies += 1
+    try:
+        outcome = asyncio.run(
+            apply_session(config, desired, sinks, on_event=_scan_event(scan), **options)
+        )
+    except ReconcilerError as error:
+        scan.scan_stream("apply error", str(error))
+        verdict = type(error).__name__
+    else:
+        if outcome.result is None or outcome.result.ok:
+            verdict = "ok"
+        else:
+            scan.scan_stream("apply error", str(outcome.result.error()))
+            verdict = "partial"
+    stats.outcomes.append(verdict)
+    return verdict
+
+
 def fault_run(
     emulator: EmulatorServer,
     directory: Path,
@@ -175,20 +203,8 @@ def fault_run(
     stats = RunStats("faults", workload.name, profile.name, seed, Verdict([], [], [], []))
     with watching(scan) as counter:
         for _ in range(max_applies):
-            stats.applies += 1
-            try:
-                outcome = asyncio.run(
-                    apply_session(config, desired, sinks, force=True, on_event=_scan_event(scan))
-                )
-            except ReconcilerError as error:
-                scan.scan_stream("apply error", str(error))
-                stats.outcomes.append(type(error).__name__)
-                continue
-            if outcome.result is None or outcome.result.ok:
-                stats.outcomes.append("ok")
+            if _apply_once(config, desired, sinks, stats, scan, force=True) == "ok":
                 break
-            scan.scan_stream("apply error", str(outcome.result.error()))
-            stats.outcomes.append("partial")
         stats.retries, stats.timeouts = counter.retries, counter.timeouts
         stats.reruns = stats.applies - 1
     _measure(emulator, stats, since)
@@ -315,27 +331,8 @@ def _converge(
     many applies it took (``None``: it never succeeded)."""
     config = client_config(emulator, PROFILES["jitter"])
     for attempt in range(1, attempts + 1):
-        stats.applies += 1
-        try:
-            outcome = asyncio.run(
-                apply_session(
-                    config,
-                    desired,
-                    sinks,
-                    targets=targets,
-                    force=True,
-                    on_event=_scan_event(scan),
-                )
-            )
-        except ReconcilerError as error:
-            scan.scan_stream("apply error", str(error))
-            stats.outcomes.append(type(error).__name__)
-            continue
-        if outcome.result is None or outcome.result.ok:
-            stats.outcomes.append("ok")
+        if _apply_once(config, desired, sinks, stats, scan, targets=targets, force=True) == "ok":
             return attempt
-        scan.scan_stream("apply error", str(outcome.result.error()))
-        stats.outcomes.append("partial")
     return None
 
 
@@ -361,22 +358,16 @@ def sink_run(
     emulator.configure(**profile.knobs(seed))
     stats = RunStats("sink", workload.name, profile.name, seed, Verdict([], [], [], []))
     with watching(scan) as counter:
-        stats.applies += 1
-        try:
-            first = asyncio.run(
-                apply_session(
-                    client_config(emulator, profile),
-                    desired,
-                    SecretSinks([failing, FileSink(sink), recorder]),
-                    force=True,
-                    parallelism=rng.choice((1, 2, 4)),
-                    on_event=_scan_event(scan),
-                )
-            )
-            ok = first.result is None or first.result.ok
-            stats.outcomes.append(f"fail_at={failing.fail_at}:" + ("ok" if ok else "partial"))
-        except ReconcilerError as error:
-            stats.outcomes.append(f"fail_at={failing.fail_at}:{type(error).__name__}")
+        first = _apply_once(
+            client_config(emulator, profile),
+            desired,
+            SecretSinks([failing, FileSink(sink), recorder]),
+            stats,
+            scan,
+            force=True,
+            parallelism=rng.choice((1, 2, 4)),
+        )
+        stats.outcomes[-1] = f"fail_at={failing.fail_at}:{first}"
         emulator.configure(rates={}, latency_ms=0, jitter_ms=0)
         needed = _converge(emulator, desired, SecretSinks([FileSink(sink), recorder]), stats, scan)
         stats.reruns = needed or 3
@@ -447,20 +438,8 @@ def target_run(
     with watching(scan) as counter:
         for address in addresses:
             emulator.configure(**profile.knobs(seed))
-            stats.applies += 1
-            try:
-                asyncio.run(
-                    apply_session(
-                        client_config(emulator, profile),
-                        desired,
-                        sinks,
-                        targets=(address,),
-                        force=True,
-                        on_event=_scan_event(scan),
-                    )
-                )
-            except ReconcilerError as error:
-                scan.scan_stream("apply error", str(error))
+            config = client_config(emulator, profile)
+            _apply_once(config, desired, sinks, stats, scan, targets=(address,), force=True)
             emulator.configure(rates={}, latency_ms=0, jitter_ms=0)
             needed = _converge(emulator, desired, sinks, stats, scan, targets=(address,))
             if needed is None:
