@@ -31,12 +31,8 @@ from typing import Any
 
 from reconciler.errors import PlanFileError, StalePlanError
 from reconciler.plan.model import Action, ActionType, Plan, Request, canonical_json
-from reconciler.resources import HANDLERS
 from reconciler.resources.base import LiveObject, LiveState
-from reconciler.resources.tax_registration import natural_key
-from reconciler.resources.webhook_endpoint import tagged_name
-
-ENDPOINTS = "webhook_endpoints"
+from reconciler.resources.registry import KINDS, specs
 
 
 def _describe(action: Action) -> str:
@@ -76,23 +72,40 @@ def _difference(address: str, old: Action | None, new: Action) -> str:
     return f"{address}: the {new.action.value} differs in {detail}"
 
 
-def created_since(saved: Plan, live_endpoints: Sequence[LiveObject]) -> set[str]:
-    """Live endpoints the saved plan does not know, tagged with a name it creates or replaces.
+def created_since(
+    saved: Plan, live_objects: Sequence[LiveObject], *, kind: str | None = None
+) -> set[str]:
+    """Live objects the saved plan does not know, tagged with a name it creates or replaces.
 
     Had one existed when the plan was made, the plan would mention it (as the pair of its name
-    or as a duplicate to delete), so it was created afterwards by an apply of this plan.
+    or as a duplicate to delete), so it was created afterwards by an apply of this plan. Only
+    kinds whose objects carry their name (tags) can tell; ``kind`` limits it to one kind's
+    creates (``None``: any such kind's).
     """
     creating = {
         a.address.split(".", 1)[1]
         for a in saved.actions
-        if a.kind == ENDPOINTS and a.action in (ActionType.CREATE, ActionType.REPLACE)
+        if (kind is None or a.kind == kind)
+        and a.kind in KINDS
+        and a.action in (ActionType.CREATE, ActionType.REPLACE)
+        and "." in a.address
     }
+    owners = [s.identity for s in specs() if kind is None or s.name == kind]
     known = {a.live_id for a in saved.actions if a.live_id}
     return {
         str(obj["id"])
-        for obj in live_endpoints
-        if tagged_name(obj) in creating and obj.get("id") not in known
+        for obj in live_objects
+        if obj.get("id") not in known and any(o.owner(obj) in creating for o in owners)
     }
+
+
+def own_objects(saved: Plan, live: LiveState) -> set[str]:
+    """:func:`created_since` over every kind of ``live``: the objects an interrupted apply of
+    this plan created."""
+    found: set[str] = set()
+    for spec in specs():
+        found |= created_since(saved, live.of(spec.name), kind=spec.name)
+    return found
 
 
 def plan_differences(saved: Plan, fresh: Plan, *, own_ids: Collection[str] = ()) -> list[str]:
@@ -123,35 +136,27 @@ def _created_since(action: Action, live: LiveState, seen: Collection[str]) -> bo
     """Whether an object that a create at ``action.address`` would make exists that the plan
     did not see (its id is not in ``seen``), i.e. it was created after the plan."""
     name = action.address.split(".", 1)[1] if "." in action.address else ""
-    if action.kind == ENDPOINTS:
-        same = [o for o in live.of(action.kind) if tagged_name(o) == name]
-    else:
-        create = next((r for r in action.requests if r.step == "create"), None)
-        if create is None or "country" not in create.params:
-            return False
-        key = natural_key(str(create.params["country"]), create.params["country_options"])
-        same = [
-            o
-            for o in live.of(action.kind)
-            if natural_key(str(o.get("country")), o.get("country_options") or {}) == key
-        ]
+    spec = KINDS[action.kind]
+    create = next((r for r in action.requests if r.step == "create"), None)
+    same = [o for o in live.of(action.kind) if spec.identity.made_by(spec, name, create, o)]
     return any(str(o.get("id")) not in seen for o in same)
 
 
 def _shown_as_done(old: Action, live: LiveState, seen: Collection[str] | None) -> bool:
     """Whether Stripe shows ``old`` (a saved action the recomputation lacks) as done."""
     obj = next((o for o in live.of(old.kind) if o.get("id") == old.live_id), None)
+    spec = KINDS.get(old.kind)
     if old.action is ActionType.DELETE:
         return obj is None
     if old.action is ActionType.EXPIRE:
-        return obj is None or obj.get("status") == "expired"
+        # an expired registration: ended as the expire ends it
+        return obj is None or (spec is not None and spec.ended(obj))
     if old.action is ActionType.CREATE:
         return seen is None or _created_since(old, live, seen)
     if obj is None:
         return True  # replaced or deleted since: its recomputation is about the successor
-    handler = HANDLERS.get(old.kind)
     # an update (adopt, replace) is done once the object changed since the plan saw it
-    return handler is None or handler.fingerprint(obj) != old.fingerprint
+    return spec is None or spec.fingerprint(obj) != old.fingerprint
 
 
 def unexplained_actions(
