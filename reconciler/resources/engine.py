@@ -21,7 +21,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from reconciler.resources.base import Decision, KindPlan, LiveObject, Pair
-from reconciler.resources.changes import Action, ActionType, Report, Request, sha256_of
+from reconciler.resources.changes import Action, ActionType, FieldChange, Report, Request
 from reconciler.resources.differ import (
     Diff,
     create_changes,
@@ -63,15 +63,6 @@ def compare(
     return diff(spec.fields, have, want, _patterns(desired), obj=obj, now=now)
 
 
-def _fingerprint(spec: KindSpec, obj: LiveObject, have: Mapping[str, Any]) -> str:
-    """The live object's fingerprint, from the document already read when the kind's normal
-    form is made of it."""
-    if spec.normalize is not None:
-        return sha256_of(spec.normalize(obj))
-    extra = {key: obj.get(key) for key in spec.extra_live}
-    return sha256_of({"id": obj.get("id"), **have, **extra})
-
-
 def propose(spec: KindSpec, pair: Pair, difference: Diff, want: Mapping[str, Any]) -> Decision:
     """The generic decision (see the module docstring)."""
     if pair.live is None:
@@ -102,7 +93,7 @@ def requests_for(
     want: Mapping[str, Any],
     desired: Any,
     live: LiveObject | None,
-    decision: Decision | None = None,
+    changes: tuple[FieldChange, ...] = (),
 ) -> tuple[Request, ...]:
     """The API calls of ``action`` on a declared resource: create (and its follow-ups),
     replace, update, or destroy (a declared registration whose end has passed expires)."""
@@ -113,7 +104,6 @@ def requests_for(
         return _destroy_requests(spec, live)
     if action is ActionType.REPLACE:
         return (*_create_requests(spec, name, want, desired), *_destroy_requests(spec, live))
-    changes = decision.changes if decision is not None else ()
     params = update_params(spec.fields, changes, want)
     return (Request("update", "POST", spec.identity.object_path(spec, live), params),)
 
@@ -169,10 +159,16 @@ def plan_kind(
                 changes=decision.changes,
                 requests=decision.requests
                 or requests_for(
-                    spec, decision.action, pair.name, want, pair.desired, live_obj, decision
+                    spec,
+                    decision.action,
+                    pair.name,
+                    want,
+                    pair.desired,
+                    live_obj,
+                    decision.changes,
                 ),
                 warnings=decision.warnings,
-                fingerprint=None if live_obj is None else _fingerprint(spec, live_obj, have),
+                fingerprint=spec.fingerprint(live_obj, have),
                 protected=bool(lifecycle and lifecycle.protect),
             )
         )

@@ -59,7 +59,8 @@ from reconciler.resources.base import (
     Pair,
 )
 from reconciler.resources.changes import Action, ActionType, Report, Request, sha256_of
-from reconciler.resources.differ import Diff
+from reconciler.resources.differ import Diff, have_document
+from reconciler.resources.engine import plan_kind
 from reconciler.resources.fields import Field
 
 if TYPE_CHECKING:
@@ -236,10 +237,6 @@ class KindSpec:
         """Whether live objects come from a list (and need an id); the singleton is read."""
         return not isinstance(self.identity, Singleton)
 
-    @property
-    def destroy_action(self) -> ActionType:
-        return self.destroy
-
     def reserved_paths(self) -> frozenset[str]:
         """``metadata.managed_by``, …: the change paths of keys the tool writes itself."""
         return frozenset(f"{f.path}.{key}" for f in self.fields for key in f.reserved)
@@ -255,20 +252,24 @@ class KindSpec:
             return (await client.request("GET", self.path),)
         return tuple([obj async for obj in client.paginate(self.path, dict(self.list_params))])
 
-    def normalize_live(self, obj: LiveObject) -> dict[str, Any]:
-        """A comparable, secret-free dict of one live object (what fingerprints are of)."""
+    def normalize_live(
+        self, obj: LiveObject, have: Mapping[str, Any] | None = None
+    ) -> dict[str, Any]:
+        """A comparable, secret-free dict of one live object (what fingerprints are of): the
+        ``normalize`` hook's, or the id, the fields' live values (``have``, when already read)
+        and the ``extra_live`` keys."""
         if self.normalize is not None:
             return self.normalize(obj)
-        from reconciler.resources.differ import have_document
-
         return {
             "id": obj.get("id"),
-            **have_document(self.fields, obj),
+            **(have_document(self.fields, obj) if have is None else have),
             **{key: obj.get(key) for key in self.extra_live},
         }
 
-    def fingerprint(self, obj: LiveObject | None) -> str | None:
-        return None if obj is None else sha256_of(self.normalize_live(obj))
+    def fingerprint(
+        self, obj: LiveObject | None, have: Mapping[str, Any] | None = None
+    ) -> str | None:
+        return None if obj is None else sha256_of(self.normalize_live(obj, have))
 
     def declared(self, manifest: Manifest) -> Mapping[str, Any]:
         return self.identity.declared(self, manifest)
@@ -288,6 +289,4 @@ class KindSpec:
 
     def plan_kind(self, manifest: Manifest, live: tuple[LiveObject, ...], *, now: int) -> KindPlan:
         """This kind's part of a plan (:func:`reconciler.resources.engine.plan_kind`)."""
-        from reconciler.resources.engine import plan_kind
-
         return plan_kind(self, manifest, live, now=now)
