@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from reconciler.resources.base import LiveObject, Matching, Pair
 from reconciler.resources.changes import Action, ActionType, Request
 from reconciler.resources.engine import compare
+from reconciler.resources.fields import read_path
 from reconciler.resources.kind import Identity
 
 if TYPE_CHECKING:
@@ -94,7 +95,8 @@ class SecretDelivery:
 
 @dataclass(frozen=True, kw_only=True)
 class Tagged(Identity):
-    """Ours by tags; an untagged object is adopted by the declared value of ``adopt_by``."""
+    """Ours by tags; an untagged object is adopted by the declared value of ``adopt_by`` (a
+    dotted path, the same in the manifest and in the live object: ``url``)."""
 
     adopt_by: str
     create_reason: str
@@ -169,9 +171,11 @@ class Tagged(Identity):
                         if desired.lifecycle.protect:
                             protected_ids.add(str(duplicate["id"]))
                 continue
-            key = getattr(desired, self.adopt_by)
+            key = read_path(desired, self.adopt_by)
             same = [
-                o for o in untagged if o.get(self.adopt_by) == key and o["id"] not in adopted_ids
+                o
+                for o in untagged
+                if read_path(o, self.adopt_by) == key and o["id"] not in adopted_ids
             ]
             if len(same) == 1:
                 adopted_ids.add(str(same[0]["id"]))

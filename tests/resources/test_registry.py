@@ -31,6 +31,16 @@ def test_the_registry_is_the_order() -> None:
     assert [registry.rank(kind) for kind in registry.kind_names()] == [0, 1, 2]
 
 
+def test_every_kind_is_the_manifest_section_of_its_name() -> None:
+    """The loader reads sections from the manifest model; each kind is the one of its name."""
+    from reconciler.manifest import loader
+
+    sections = {**loader._SINGLE, **loader._NAMED}
+    assert {spec.name: sections.get(spec.name) for spec in registry.specs()} == {
+        spec.name: spec.model for spec in registry.specs()
+    }
+
+
 @pytest.mark.parametrize(
     ("changes", "message"),
     [
