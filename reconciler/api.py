@@ -122,9 +122,14 @@ class Account:
     # -- the synchronous API: one event loop per call, over the async cores below -------------
 
     def plan(
-        self, desired: Desired, *, targets: Sequence[str] = (), need_account_id: bool = False
+        self, desired: Desired, *, targets: Sequence[str] = (), need_account_id: bool = True
     ) -> Planned:
-        """What :meth:`apply` would change; see :class:`Planned`."""
+        """What :meth:`apply` would change; see :class:`Planned`.
+
+        The account the key reaches is looked up (one more GET) and recorded, so the plan can
+        be applied as a reviewed plan, which must name its account; ``need_account_id=False``
+        skips that (a restricted key without account read access), and such a plan can then
+        only be shown, not applied as reviewed."""
         manifest = _manifest_of(desired)
 
         async def run() -> Planned:

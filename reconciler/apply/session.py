@@ -16,14 +16,13 @@ from dataclasses import dataclass
 import httpx
 
 from reconciler.apply.executor import (
-    ENDPOINTS,
     ApplyTarget,
     creates_endpoints,
     execute_plan,
 )
 from reconciler.apply.progress import ApplyResult, EventCallback, ignore_event
 from reconciler.apply.secrets import SecretSinks
-from reconciler.apply.staleness import check_consistent, check_not_stale, created_since
+from reconciler.apply.staleness import check_consistent, check_not_stale, own_objects
 from reconciler.errors import AccountMismatchError, SecretSinkError
 from reconciler.guard import check_mode
 from reconciler.manifest.model import Manifest
@@ -178,7 +177,7 @@ async def apply_with(
     # limit was checked on that replace while building it.
     plan = build_plan(manifest, live, targets=targets)
     if saved is not None:
-        own = created_since(saved.plan, live.of(ENDPOINTS))
+        own = own_objects(saved.plan, live)
         check_consistent(saved.plan, plan, live, seen=saved.seen)
         check_not_stale(saved.plan, plan, own_ids=own)
     check_safety(plan, manifest, force=force)

@@ -31,12 +31,8 @@ from typing import Any
 
 from reconciler.errors import PlanFileError, StalePlanError
 from reconciler.plan.model import Action, ActionType, Plan, Request, canonical_json
-from reconciler.resources import HANDLERS
 from reconciler.resources.base import LiveObject, LiveState
-from reconciler.resources.tax_registration import natural_key
-from reconciler.resources.webhook_endpoint import tagged_name
-
-ENDPOINTS = "webhook_endpoints"
+from reconciler.resources.registry import KINDS, specs
 
 
 def _describe(action: Action) -> str:
@@ -76,45 +72,72 @@ def _difference(address: str, old: Action | None, new: Action) -> str:
     return f"{address}: the {new.action.value} differs in {detail}"
 
 
+def _matches(want: Any, have: Any) -> bool:
+    """Whether a live value is what a request value makes: lists as sets, mappings key by key
+    for the keys the request sends (Stripe adds its own), scalars as they are."""
+    if isinstance(want, Mapping):
+        return isinstance(have, Mapping) and all(
+            key in have and _matches(value, have[key]) for key, value in want.items()
+        )
+    if isinstance(want, (list, tuple)):
+        return isinstance(have, (list, tuple)) and sorted(map(str, set(want))) == sorted(
+            map(str, set(have))
+        )
+    return bool(want == have)
+
+
 def _made_by(action: Action, obj: LiveObject) -> bool:
-    """Whether ``obj`` is what ``action``'s create request makes (the fields Stripe returns)."""
+    """Whether ``obj`` is what ``action``'s create request makes, judged on the fields the
+    object returns (metadata aside: apply adds its own markers to it)."""
     create = next((r for r in action.requests if r.step == "create"), None)
     if create is None:
         return False
-    params = create.params
-    if obj.get("url") != params.get("url"):
-        return False
-    if sorted(set(obj.get("enabled_events") or ())) != sorted(
-        set(params.get("enabled_events") or ())
-    ):
-        return False
-    if "api_version" in params and obj.get("api_version") != params["api_version"]:
-        return False
-    return (obj.get("description") or "") == (params.get("description") or "")
+    return all(
+        _matches(value, obj[key])
+        for key, value in create.params.items()
+        if key != "metadata" and key in obj
+    )
 
 
-def created_since(saved: Plan, live_endpoints: Sequence[LiveObject]) -> set[str]:
-    """Live endpoints an interrupted apply of the saved plan created: unknown to the plan,
+def created_since(
+    saved: Plan, live_objects: Sequence[LiveObject], *, kind: str | None = None
+) -> set[str]:
+    """Live objects an interrupted apply of the saved plan created: unknown to the plan,
     tagged with a name it creates or replaces, and made as its create request says.
 
     Had one existed when the plan was made, the plan would mention it (as the pair of its name
     or as a duplicate to delete), so it was created afterwards. One made differently (another
     URL, other events) was created by another apply, of a newer plan: not this plan's progress,
-    so what apply would do about it makes the plan stale.
+    so what apply would do about it makes the plan stale. Only kinds whose objects carry their
+    name (tags) can tell; ``kind`` limits it to one kind's creates (``None``: any such kind's).
     """
     creating = {
         a.address.split(".", 1)[1]: a
         for a in saved.actions
-        if a.kind == ENDPOINTS and a.action in (ActionType.CREATE, ActionType.REPLACE)
+        if (kind is None or a.kind == kind)
+        and a.kind in KINDS
+        and a.action in (ActionType.CREATE, ActionType.REPLACE)
+        and "." in a.address
     }
+    owners = [s.identity for s in specs() if kind is None or s.name == kind]
     known = {a.live_id for a in saved.actions if a.live_id}
     return {
         str(obj["id"])
-        for obj in live_endpoints
-        if (name := tagged_name(obj)) in creating
-        and obj.get("id") not in known
-        and _made_by(creating[name], obj)
+        for obj in live_objects
+        if obj.get("id") not in known
+        and any(
+            (name := o.owner(obj)) in creating and _made_by(creating[name], obj) for o in owners
+        )
     }
+
+
+def own_objects(saved: Plan, live: LiveState) -> set[str]:
+    """:func:`created_since` over every kind of ``live``: the objects an interrupted apply of
+    this plan created."""
+    found: set[str] = set()
+    for spec in specs():
+        found |= created_since(saved, live.of(spec.name), kind=spec.name)
+    return found
 
 
 def plan_differences(saved: Plan, fresh: Plan, *, own_ids: Collection[str] = ()) -> list[str]:
@@ -145,35 +168,27 @@ def _created_since(action: Action, live: LiveState, seen: Collection[str]) -> bo
     """Whether an object that a create at ``action.address`` would make exists that the plan
     did not see (its id is not in ``seen``), i.e. it was created after the plan."""
     name = action.address.split(".", 1)[1] if "." in action.address else ""
-    if action.kind == ENDPOINTS:
-        same = [o for o in live.of(action.kind) if tagged_name(o) == name]
-    else:
-        create = next((r for r in action.requests if r.step == "create"), None)
-        if create is None or "country" not in create.params:
-            return False
-        key = natural_key(str(create.params["country"]), create.params["country_options"])
-        same = [
-            o
-            for o in live.of(action.kind)
-            if natural_key(str(o.get("country")), o.get("country_options") or {}) == key
-        ]
+    spec = KINDS[action.kind]
+    create = next((r for r in action.requests if r.step == "create"), None)
+    same = [o for o in live.of(action.kind) if spec.identity.made_by(spec, name, create, o)]
     return any(str(o.get("id")) not in seen for o in same)
 
 
 def _shown_as_done(old: Action, live: LiveState, seen: Collection[str] | None) -> bool:
     """Whether Stripe shows ``old`` (a saved action the recomputation lacks) as done."""
     obj = next((o for o in live.of(old.kind) if o.get("id") == old.live_id), None)
+    spec = KINDS.get(old.kind)
     if old.action is ActionType.DELETE:
         return obj is None
     if old.action is ActionType.EXPIRE:
-        return obj is None or obj.get("status") == "expired"
+        # an expired registration: ended as the expire ends it
+        return obj is None or (spec is not None and spec.ended(obj))
     if old.action is ActionType.CREATE:
         return seen is None or _created_since(old, live, seen)
     if obj is None:
         return True  # replaced or deleted since: its recomputation is about the successor
-    handler = HANDLERS.get(old.kind)
     # an update (adopt, replace) is done once the object changed since the plan saw it
-    return handler is None or handler.fingerprint(obj) != old.fingerprint
+    return spec is None or spec.fingerprint(obj) != old.fingerprint
 
 
 def unexplained_actions(

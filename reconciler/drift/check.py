@@ -13,7 +13,7 @@ update, replace, declared expire   ``changed``
 adopt                              ``untagged``
 delete/expire of a tagged object   ``orphaned``
 delete/expire, ``unmanaged`` report ``unmanaged`` (absent with ``policy.unmanaged: ignore``)
-tax settings report                ``pending`` (only when the manifests manage Stripe Tax)
+a kind's status report            ``pending`` (tax settings, only when the manifests use Tax)
 =================================  ==========================================================
 
 Any action this table does not know still counts as ``changed``: an unexpected plan must never
@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from typing import Any
 
 from reconciler import __version__
 from reconciler.drift.model import DriftKind, DriftReport, FieldDrift, ResourceDrift
@@ -35,11 +34,9 @@ from reconciler.guard import check_mode
 from reconciler.manifest.model import Manifest
 from reconciler.plan.builder import build_plan
 from reconciler.plan.model import Action, ActionType, Plan, Report
-from reconciler.resources import HANDLERS, fetch_live
+from reconciler.resources import fetch_live
 from reconciler.resources.base import LiveObject, LiveState
-from reconciler.resources.tax_registration import natural_key
-from reconciler.resources.webhook_endpoint import RESERVED_KEYS, tagged_name
-from reconciler.timestamps import iso_utc
+from reconciler.resources.registry import KINDS, specs
 
 logger = logging.getLogger(__name__)
 
@@ -49,69 +46,19 @@ def _fields(action: Action) -> tuple[FieldDrift, ...]:
     return tuple(FieldDrift(c.path, c.after, c.before) for c in action.changes)
 
 
-def _iso(timestamp: Any) -> str:
-    return iso_utc(timestamp) or str(timestamp)
-
-
 def _find(live: LiveState, kind: str, live_id: str | None) -> LiveObject | None:
     return next((o for o in live.of(kind) if o.get("id") == live_id), None)
 
 
 def _missing_message(action: Action, manifest: Manifest, live: LiveState) -> str:
-    if action.kind == "tax_registrations":
-        name = action.address.split(".", 1)[1]
-        desired = manifest.tax_registrations.get(name)
-        if desired is not None:
-            key = natural_key(desired.country, desired.country_options)
-            expired = sorted(
-                (
-                    o
-                    for o in live.of(action.kind)
-                    if o.get("status") == "expired"
-                    and natural_key(str(o.get("country")), o.get("country_options") or {}) == key
-                ),
-                key=lambda o: int(o.get("expires_at") or 0),
-            )
-            if expired:
-                last = expired[-1]
-                return (
-                    f"declared {key} has no active or scheduled registration: {last['id']} "
-                    f"expired at {_iso(last.get('expires_at'))}"
-                )
-            return f"declared {key} has no active or scheduled registration in Stripe"
-    if action.kind == "webhook_endpoints":
-        return _missing_endpoint_message(action, manifest, live)
+    """Why a declared resource has no live twin, as its kind explains it (``missing`` hook)."""
+    spec = KINDS[action.kind]
+    if spec.missing is not None:
+        name = action.address.split(".", 1)[1] if "." in action.address else ""
+        message = spec.missing(spec.declared(manifest).get(name), live.of(action.kind))
+        if message is not None:
+            return message
     return f"declared but not found in Stripe ({action.reason})"
-
-
-def _missing_endpoint_message(action: Action, manifest: Manifest, live: LiveState) -> str:
-    """Why a declared endpoint has no twin: nothing has its URL, or what has it is not it."""
-    desired = manifest.webhook_endpoints.get(action.address.split(".", 1)[1])
-    same_url = [
-        o
-        for o in live.of("webhook_endpoints")
-        if desired is not None and o.get("url") == desired.url
-    ]
-    if not same_url:
-        return (
-            "declared, but no endpoint is tagged with this name or uses its URL "
-            "(deleted in the Dashboard?)"
-        )
-    ids = ", ".join(str(o.get("id")) for o in same_url)
-    others = sorted({name for o in same_url if (name := tagged_name(o)) is not None})
-    if others:
-        names = ", ".join(repr(name) for name in others)
-        return (
-            f"declared, but the endpoint with its URL ({ids}) is tagged with another name "
-            f"({names}); apply would create one for this name"
-        )
-    return (
-        f"declared, but {len(same_url)} untagged endpoints use its URL ({ids}), so none is "
-        "adopted; apply would create one for this name"
-    )
-
-
-_TAG_PATHS = frozenset(f"metadata.{key}" for key in RESERVED_KEYS)
 
 
 def _action_drift(action: Action, manifest: Manifest, live: LiveState) -> ResourceDrift:
@@ -127,13 +74,15 @@ def _action_drift(action: Action, manifest: Manifest, live: LiveState) -> Resour
             changes=fields,
         )
 
+    spec = KINDS[action.kind]
     declared = not action.address.endswith("]")
     if action.action is ActionType.CREATE:
         fields = ()  # "declared X, live (none)" for every field says nothing the message does not
         return drift(DriftKind.MISSING, _missing_message(action, manifest, live))
     if action.action is ActionType.ADOPT:
         # the missing ownership tags are what "untagged" means; list only real differences
-        fields = tuple(f for f in fields if f.path not in _TAG_PATHS)
+        tags = spec.reserved_paths()
+        fields = tuple(f for f in fields if f.path not in tags)
         return drift(
             DriftKind.UNTAGGED,
             "an untagged endpoint has the declared URL (created outside stripe-reconciler; "
@@ -141,8 +90,8 @@ def _action_drift(action: Action, manifest: Manifest, live: LiveState) -> Resour
         )
     if action.action in (ActionType.DELETE, ActionType.EXPIRE) and not declared:
         obj = _find(live, action.kind, action.live_id)
-        name = tagged_name(obj) if obj is not None and action.kind == "webhook_endpoints" else None
-        if obj is not None and name is not None and name in manifest.webhook_endpoints:
+        name = spec.identity.owner(obj) if obj is not None else None
+        if obj is not None and name is not None and name in spec.declared(manifest):
             return drift(
                 DriftKind.ORPHANED,
                 f"another endpoint tagged with the declared name {name!r}: {action.reason}; "
@@ -153,7 +102,7 @@ def _action_drift(action: Action, manifest: Manifest, live: LiveState) -> Resour
                 DriftKind.ORPHANED,
                 f"tagged as managed (name {name!r}) but no longer declared: {obj.get('url')}",
             )
-        what = HANDLERS[action.kind].describe(obj) if obj is not None else action.address
+        what = spec.describe(obj) if obj is not None else action.address
         return drift(DriftKind.UNMANAGED, f"not declared: {what} (policy.unmanaged: delete)")
     if any(c.path == "disabled" and c.live is True for c in fields):
         return drift(DriftKind.DISABLED, "the endpoint is disabled in Stripe")
@@ -164,21 +113,16 @@ def _action_drift(action: Action, manifest: Manifest, live: LiveState) -> Resour
     return drift(DriftKind.CHANGED, f"live fields differ from the manifest ({action.reason})")
 
 
-def _manages_tax(manifest: Manifest) -> bool:
-    return manifest.tax_settings is not None or bool(manifest.tax_registrations)
-
-
 def _report_drift(report: Report, manifest: Manifest) -> ResourceDrift | None:
-    if report.kind == "tax_settings":
-        # Accounts that do not use Stripe Tax stay `pending` forever; that is not drift for a
-        # manifest set that only manages webhook endpoints.
-        if not _manages_tax(manifest):
-            return None
+    if report.live_id is None and report.address == report.kind:
+        # A kind's own status note (tax settings pending). The kind reports it only where it
+        # matters: accounts that do not use Stripe Tax stay `pending` forever, and that is not
+        # drift for a manifest set that only manages webhook endpoints.
         return ResourceDrift(
             address=report.address,
             kind=report.kind,
             drift=DriftKind.PENDING,
-            message=f"tax settings {report.message}",
+            message=f"{KINDS[report.kind].noun} {report.message}",
         )
     if report.live_id is not None:
         return ResourceDrift(
@@ -194,8 +138,7 @@ def _report_drift(report: Report, manifest: Manifest) -> ResourceDrift | None:
 
 def declared_count(manifest: Manifest) -> int:
     """How many declared resources a drift check compares."""
-    settings = 1 if manifest.tax_settings is not None else 0
-    return len(manifest.webhook_endpoints) + len(manifest.tax_registrations) + settings
+    return sum(len(spec.declared(manifest)) for spec in specs())
 
 
 def drift_from_plan(
@@ -214,8 +157,8 @@ def drift_from_plan(
         item = _report_drift(report, manifest)
         if item is not None:
             items.append(item)
-    settings = live.of("tax_settings")
-    status = settings[0].get("status") if settings else None
+    # the account's status as the kinds report it (tax settings: active or pending)
+    status = next((found for s in specs() if (found := s.status(live.of(s.name)))), None)
     return DriftReport(
         account_id=account_id,
         mode=mode,

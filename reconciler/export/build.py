@@ -24,10 +24,12 @@ from reconciler.manifest.names import secret_variable
 from reconciler.plan.mask import mask_text
 from reconciler.resources import HANDLERS
 from reconciler.resources.base import LiveObject, LiveState
+from reconciler.resources.registry import KIND_ORDER
 from reconciler.resources.tax_registration import CANDIDATE_STATUSES, drop_none, natural_key
 from reconciler.resources.webhook_endpoint import PROTECT_KEY, RESERVED_KEYS, tagged_name
 
-KINDS = ("webhook_endpoints", "tax_settings", "tax_registrations")
+#: the kinds export knows, in the registry's order (every registered kind)
+KINDS = KIND_ORDER
 _NAME_LIMIT = 63
 _NON_NAME = re.compile(r"[^a-z0-9]+")
 

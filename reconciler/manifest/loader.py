@@ -1,8 +1,9 @@
 """Load a manifest set: read, parse, validate each section, merge files, run semantic checks.
 
 Each file is validated section by section (``account``, ``policy``, every endpoint, every
-registration, ``tax_settings``) so that one bad key does not hide the other problems: the user
-gets every diagnostic of the run at once. Merge rules: a logical name may be declared once across
+registration, ``tax_settings``: the sections of :class:`~reconciler.manifest.model.Manifest`) so
+that one bad key does not hide the other problems: the user gets every diagnostic of the run at
+once. Merge rules: a logical name may be declared once across
 all files; ``tax_settings`` once; ``account`` and ``policy`` may repeat only with equal values;
 every file needs ``version: 1``.
 """
@@ -15,7 +16,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any
+from typing import Any, get_args, get_origin
 
 from pydantic import BaseModel, ValidationError
 
@@ -24,30 +25,36 @@ from reconciler.manifest.checks import check_manifest_set
 from reconciler.manifest.diagnostics import Diagnostic, Location, count_errors, format_path
 from reconciler.manifest.humanize import model_diagnostics
 from reconciler.manifest.merge import Entry, ManifestSet
-from reconciler.manifest.model import (
-    MANIFEST_VERSION,
-    Account,
-    Manifest,
-    Policy,
-    TaxRegistration,
-    TaxSettings,
-    WebhookEndpoint,
-)
+from reconciler.manifest.model import MANIFEST_VERSION, Manifest
 from reconciler.manifest.sources import SourceText, discover, read_source
 from reconciler.manifest.suggest import did_you_mean
 from reconciler.manifest.yamlsource import SourceMap, YamlDocumentError, parse_yaml
 
 logger = logging.getLogger(__name__)
 
-_SINGLE: dict[str, type[BaseModel]] = {
-    "account": Account,
-    "policy": Policy,
-    "tax_settings": TaxSettings,
-}
-_NAMED: dict[str, type[BaseModel]] = {
-    "webhook_endpoints": WebhookEndpoint,
-    "tax_registrations": TaxRegistration,
-}
+
+def _sections() -> tuple[dict[str, type[BaseModel]], dict[str, type[BaseModel]]]:
+    """The manifest's sections, read from :class:`Manifest` (the one place they are declared):
+    single ones (``account``, ``tax_settings``) and named ones (``webhook_endpoints``: a mapping
+    of logical names to entries), each with the model one entry is validated as."""
+    single: dict[str, type[BaseModel]] = {}
+    named: dict[str, type[BaseModel]] = {}
+    for key, info in Manifest.model_fields.items():
+        annotation = info.annotation
+        if get_origin(annotation) is dict:
+            named[key] = get_args(annotation)[1]
+            continue
+        models = [t for t in (annotation, *get_args(annotation)) if _is_model(t)]
+        if models:
+            single[key] = models[0]
+    return single, named
+
+
+def _is_model(candidate: Any) -> bool:
+    return isinstance(candidate, type) and issubclass(candidate, BaseModel)
+
+
+_SINGLE, _NAMED = _sections()
 TOP_LEVEL_KEYS = ("version", *_SINGLE, *_NAMED)
 
 
@@ -74,7 +81,7 @@ def load_manifests(
     """
     env = os.environ if environ is None else environ
     files, diagnostics = discover(paths, recursive=recursive)
-    manifest_set = ManifestSet()
+    manifest_set = ManifestSet(single_keys=tuple(_SINGLE), named_keys=tuple(_NAMED))
     for file in files:
         source = read_source(file)
         if isinstance(source, Diagnostic):
@@ -86,21 +93,14 @@ def load_manifests(
     if count_errors(diagnostics):
         logger.debug("manifests invalid: %d diagnostics", len(diagnostics))
         raise ManifestError(list(diagnostics))
-    manifest = Manifest(
-        version=MANIFEST_VERSION,
-        account=_model(manifest_set.account, Account),
-        policy=_model(manifest_set.policy, Policy),
-        webhook_endpoints={
-            name: _model(entry, WebhookEndpoint) for name, entry in manifest_set.endpoints.items()
-        },
-        tax_settings=_model(manifest_set.tax_settings, TaxSettings)
-        if manifest_set.tax_settings
-        else None,
-        tax_registrations={
-            name: _model(entry, TaxRegistration)
-            for name, entry in manifest_set.registrations.items()
-        },
-    )
+    sections: dict[str, Any] = {
+        key: _model(entry, _SINGLE[key]) for key, entry in manifest_set.singles.items()
+    }
+    for key, model in _NAMED.items():
+        sections[key] = {
+            name: _model(entry, model) for name, entry in manifest_set.section(key).items()
+        }
+    manifest = Manifest(version=MANIFEST_VERSION, **sections)
     return DesiredState(
         manifest=manifest,
         locations=MappingProxyType(manifest_set.locations()),
@@ -108,9 +108,7 @@ def load_manifests(
     )
 
 
-def _model(entry: Entry | None, model: type[Any]) -> Any:
-    if entry is None:
-        return model()
+def _model(entry: Entry, model: type[Any]) -> Any:
     assert isinstance(entry.model, model)
     return entry.model
 

@@ -1,7 +1,8 @@
 """Merging the sections of many manifest files into one set, with the merge rules.
 
 A logical name may be declared once across all files (a second declaration cites the first);
-``tax_settings`` once; ``account`` and ``policy`` may repeat only with equal values.
+a single resource section (``tax_settings``) once; ``account`` and ``policy`` may repeat only
+with equal values.
 """
 
 from __future__ import annotations
@@ -42,23 +43,56 @@ class Entry:
         return self.smap.diagnostic(path, message, key=key, severity=severity)
 
 
+#: single sections that may repeat across files with equal values (every other one is declared
+#: once: a second one would be ambiguous)
+REPEATABLE = ("account", "policy")
+
+
 @dataclass
 class ManifestSet:
-    """Sections of every file, merged; duplicates are reported as they are added."""
+    """Sections of every file, merged; duplicates are reported as they are added.
 
-    account: Entry | None = None
-    policy: Entry | None = None
-    tax_settings: Entry | None = None
-    endpoints: dict[str, Entry] = field(default_factory=dict)
-    registrations: dict[str, Entry] = field(default_factory=dict)
+    ``single_keys``/``named_keys``: the sections, in the order locations are listed (the loader
+    reads them from :class:`~reconciler.manifest.model.Manifest`).
+    """
+
+    single_keys: tuple[str, ...] = ()
+    named_keys: tuple[str, ...] = ()
+    singles: dict[str, Entry] = field(default_factory=dict)
+    named: dict[str, dict[str, Entry]] = field(default_factory=dict)
+
+    # -- views the semantic checks read -------------------------------------------------------
+    @property
+    def account(self) -> Entry | None:
+        return self.singles.get("account")
+
+    @property
+    def policy(self) -> Entry | None:
+        return self.singles.get("policy")
+
+    @property
+    def tax_settings(self) -> Entry | None:
+        return self.singles.get("tax_settings")
+
+    @property
+    def endpoints(self) -> dict[str, Entry]:
+        return self.section("webhook_endpoints")
+
+    @property
+    def registrations(self) -> dict[str, Entry]:
+        return self.section("tax_registrations")
+
+    def section(self, key: str) -> dict[str, Entry]:
+        """The entries of a named section (``webhook_endpoints``), by logical name."""
+        return self.named.setdefault(key, {})
 
     def add_single(self, key: str, entry: Entry, problems: list[Diagnostic]) -> None:
-        first: Entry | None = getattr(self, key)
+        first = self.singles.get(key)
         if first is None:
-            setattr(self, key, entry)
+            self.singles[key] = entry
             return
-        if key == "tax_settings":
-            message = f"tax_settings is declared twice (first at {first.location}); keep one"
+        if key not in REPEATABLE:
+            message = f"{key} is declared twice (first at {first.location}); keep one"
         elif first.model is None or entry.model is None or first.model == entry.model:
             return  # equal repeats are fine; invalid ones are already reported
         else:
@@ -77,7 +111,7 @@ class ManifestSet:
                     key=True,
                 )
             )
-        table = self.endpoints if kind == "webhook_endpoints" else self.registrations
+        table = self.section(kind)
         first = table.get(name)
         if first is not None and first.smap.file != entry.smap.file:
             problems.append(
@@ -92,12 +126,11 @@ class ManifestSet:
 
     def locations(self) -> dict[str, Location]:
         found: dict[str, Location] = {}
-        for key in ("account", "policy", "tax_settings"):
-            entry: Entry | None = getattr(self, key)
+        for key in self.single_keys:
+            entry = self.singles.get(key)
             if entry is not None:
                 found[key] = entry.location
-        for name, entry in self.endpoints.items():
-            found[f"webhook_endpoints.{name}"] = entry.location
-        for name, entry in self.registrations.items():
-            found[f"tax_registrations.{name}"] = entry.location
+        for kind in self.named_keys:
+            for name, entry in self.section(kind).items():
+                found[f"{kind}.{name}"] = entry.location
         return found

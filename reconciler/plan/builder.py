@@ -1,8 +1,10 @@
 """Building a plan from desired and live state, and the safety policy that guards it.
 
-Pure functions: no I/O. ``build_plan`` asks every registered handler for its part and returns one
+Pure functions: no I/O. ``build_plan`` asks every registered kind for its part and returns one
 :class:`~reconciler.plan.model.Plan` in canonical order; ``check_safety`` raises named errors whose
-messages state the numbers and the override.
+messages state the numbers and the override. What differs between kinds comes from their specs
+(:mod:`reconciler.resources.kind`): their ``limit``, their ``check`` and ``needs`` hooks, what
+``lifecycle.protect`` blocks besides destroying (``protected_update``) and what a refusal adds.
 """
 
 from __future__ import annotations
@@ -11,22 +13,14 @@ import time
 from dataclasses import replace
 
 from reconciler.errors import EndpointLimitError, MaxDestroyExceededError, ProtectedResourceError
-from reconciler.manifest.checks import MAX_WEBHOOK_ENDPOINTS
 from reconciler.manifest.model import Manifest
 from reconciler.plan.mask import mask, mask_text
 from reconciler.plan.model import Action, ActionType, FieldChange, Plan, Report
-from reconciler.plan.registrations import check_registration_requests, head_office_dependency
-from reconciler.resources import HANDLERS
 from reconciler.resources.base import LiveState
 from reconciler.resources.changes import DUPLICATE_STEP
-from reconciler.resources.tax_registration import iso, schedules_end
-from reconciler.resources.webhook_endpoint import (
-    PENDING_SECRET_PROTECT_HINT,
-    PROTECTED_LEFTOVER_HINT,
-    PROTECTED_LEFTOVER_REASON,
-    replaces_pending_secret,
-    tagged_name,
-)
+from reconciler.resources.kind import KindSpec
+from reconciler.resources.registry import spec_of, specs
+from reconciler.resources.tagged import Tagged
 
 
 def build_plan(
@@ -41,17 +35,18 @@ def build_plan(
 
     ``now`` (unix seconds, default: the clock) is when the plan is made; registration windows
     are judged against it. It is the one input besides the two states. ``check_limits`` refuses
-    a plan Stripe would stop half-way (:func:`check_endpoint_limit`, and the registration
-    requests of :mod:`reconciler.plan.registrations`); a read-only comparison such as drift may
-    turn it off.
+    a plan Stripe would stop half-way (:func:`check_endpoint_limit`, and each kind's ``check``
+    hook, such as the registration requests of
+    :mod:`reconciler.resources.tax_registration_checks`); a read-only comparison such as drift
+    may turn it off.
     """
     at = int(time.time()) if now is None else now
     actions: list[Action] = []
     reports: list[Report] = []
     warnings: list[str] = []
     unchanged = 0
-    for kind, handler in HANDLERS.items():
-        part = handler.plan_kind(manifest, live.of(kind), now=at)
+    for spec in specs():
+        part = spec.plan_kind(manifest, live.of(spec.name), now=at)
         actions.extend(_masked(a) for a in part.actions)
         reports.extend(replace(r, message=mask_text(r.message)) for r in part.reports)
         warnings.extend(mask_text(w) for w in part.warnings)
@@ -59,15 +54,35 @@ def build_plan(
     full = Plan.of(actions, reports, warnings, unchanged)
     plan = full.only(targets)
     if targets:
-        plan = head_office_dependency(plan, full, live)
+        plan = _with_dependencies(plan, full, live)
     if check_limits:
         check_endpoint_limit(plan, live)
-        check_registration_requests(plan, manifest, live, now=at)
+        for spec in specs():
+            if spec.check is not None:
+                spec.check(plan.actions, manifest, live, at)
     return plan
 
 
+def _with_dependencies(targeted: Plan, full: Plan, live: LiveState) -> Plan:
+    """``targeted`` plus the actions its kinds' ``needs`` hooks say it cannot do without (as
+    Terraform's ``-target`` includes dependencies), each with a warning saying so."""
+    for spec in specs():
+        if spec.needs is None:
+            continue
+        extra, warning = spec.needs(targeted.actions, full.actions, live)
+        if extra:
+            targeted = Plan.of(
+                [*targeted.actions, *extra],
+                list(targeted.reports),
+                [*targeted.warnings, warning],
+                targeted.unchanged,
+            )
+    return targeted
+
+
 def check_endpoint_limit(plan: Plan, live: LiveState) -> None:
-    """Refuse a plan whose creates would take the account past Stripe's endpoint limit.
+    """Refuse a plan whose creates would take the account past a kind's ``limit`` (Stripe's
+    16 webhook endpoints per account and mode).
 
     How apply orders endpoint work (``reconciler.apply.executor``): first the deletes of
     duplicates whose twin is kept (they finish an interrupted replace), then creates, then
@@ -79,41 +94,48 @@ def check_endpoint_limit(plan: Plan, live: LiveState) -> None:
     peak is every live endpoint (ours or not) less the finishing deletes, plus the creates,
     plus one if any ordinary replace must run.
     """
-    endpoints = [a for a in plan.actions if a.kind == "webhook_endpoints"]
+    for spec in specs():
+        if spec.limit is not None:
+            _check_limit(spec, spec.limit, plan, live)
+
+
+def _check_limit(spec: KindSpec, limit: int, plan: Plan, live: LiveState) -> None:
+    actions = [a for a in plan.actions if a.kind == spec.name]
     # deletes that finish an interrupted replace run first and free their places
     finishing = sum(
         1
-        for a in endpoints
+        for a in actions
         if a.action is ActionType.DELETE and any(r.step == DUPLICATE_STEP for r in a.requests)
     )
-    creates = sum(1 for a in endpoints if a.action is ActionType.CREATE)
+    creates = sum(1 for a in actions if a.action is ActionType.CREATE)
     replaces = sum(
-        1 for a in endpoints if a.action is ActionType.REPLACE and not replaces_pending_secret(a)
+        1 for a in actions if a.action is ActionType.REPLACE and not spec.replaces_pending_secret(a)
     )
-    existing = live.of("webhook_endpoints")
+    existing = live.of(spec.name)
     peak = len(existing) - finishing + creates + min(replaces, 1)
-    if not (creates or replaces) or peak <= MAX_WEBHOOK_ENDPOINTS:
+    if not (creates or replaces) or peak <= limit:
         return
-    foreign = sum(1 for obj in existing if tagged_name(obj) is None)
+    foreign = sum(1 for obj in existing if spec.identity.owner(obj) is None)
     whose = (
         f"{foreign} not managed by stripe-reconciler"
         if foreign
         else "all managed by stripe-reconciler"
     )
+    what = spec.short
     needs = f"creates {creates}"
     if replaces:
         needs += (
-            f" and replaces {replaces} (a replace creates the new endpoint before it deletes "
+            f" and replaces {replaces} (a replace creates the new {what} before it deletes "
             "the old one, one at a time at the limit)"
         )
     if finishing:
         whose += f"; {finishing} of them duplicates that apply deletes first"
     raise EndpointLimitError(
-        f"{len(existing)} webhook endpoints exist ({whose}) and this plan {needs} before it "
+        f"{len(existing)} {spec.noun}s exist ({whose}) and this plan {needs} before it "
         f"deletes any, so {peak} would exist at once; Stripe allows at most "
-        f"{MAX_WEBHOOK_ENDPOINTS} per account and mode. Delete endpoints you no longer need "
+        f"{limit} per account and mode. Delete {what}s you no longer need "
         "first (in the Dashboard, or apply only their deletion with --target "
-        "webhook_endpoints.<name> or webhook_endpoints[<id>]), or create fewer at a time with "
+        f"{spec.name}.<name> or {spec.name}[<id>]), or create fewer at a time with "
         "--target"
     )
 
@@ -134,11 +156,13 @@ def _masked(action: Action) -> Action:
     )
 
 
+def _blocked_update(action: Action) -> str | None:
+    """An update ``lifecycle.protect`` blocks too (a registration's scheduled end), described."""
+    return spec_of(action.kind).protected_update(action)
+
+
 def _what(action: Action) -> str:
-    if not schedules_end(action):
-        return action.action.value
-    end = next(c.after for c in action.changes if c.path == "expires_at")
-    return f"scheduled end at {iso(end)}" if isinstance(end, int) else "scheduled end"
+    return _blocked_update(action) or action.action.value
 
 
 def check_safety(plan: Plan, manifest: Manifest, *, force: bool = False) -> None:
@@ -149,30 +173,37 @@ def check_safety(plan: Plan, manifest: Manifest, *, force: bool = False) -> None
     """
     # protect means the tool never ends a registration, so a scheduled end is blocked too
     blocked = [
-        a for a in plan.actions if a.protected and (a.action.destructive or schedules_end(a))
+        a
+        for a in plan.actions
+        if a.protected and (a.action.destructive or _blocked_update(a) is not None)
     ]
     if blocked:
         listed = ", ".join(f"{a.address} ({_what(a)})" for a in blocked)
-        ended = any(schedules_end(a) for a in blocked)
+        ended = any(_blocked_update(a) is not None for a in blocked)
         message = (
             f"{len(blocked)} protected resource(s) would be "
             f"{'destroyed or ended' if ended else 'destroyed'}: {listed}; "
             "remove lifecycle.protect from them first if this is intended"
         )
-        # an undelivered secret is not a change the user made: say why, and the manual way out
-        pending = [a.address for a in blocked if replaces_pending_secret(a)]
-        if pending:
-            message += ". " + PENDING_SECRET_PROTECT_HINT.format(addresses=", ".join(pending))
-        # protection recorded on an endpoint nothing declares: say how to lift it
-        recorded = [a.address for a in blocked if a.reason == PROTECTED_LEFTOVER_REASON]
-        if recorded:
-            message += ". " + PROTECTED_LEFTOVER_HINT.format(addresses=", ".join(recorded))
+        for spec in specs():
+            mine = [a for a in blocked if a.kind == spec.name]
+            # an undelivered secret is not a change the user made: say why, and the manual way
+            pending = [a.address for a in mine if spec.replaces_pending_secret(a)]
+            if pending and spec.secret is not None:
+                message += ". " + spec.secret.protect_hint.format(addresses=", ".join(pending))
+            # protection recorded on an object nothing declares: say how to lift it
+            identity = spec.identity
+            if isinstance(identity, Tagged):
+                recorded = [a.address for a in mine if a.reason == identity.protected_reason]
+                if recorded:
+                    hint = identity.protected_hint.format(addresses=", ".join(recorded))
+                    message += ". " + hint
         raise ProtectedResourceError(message)
     limit = manifest.policy.max_destroy
     # Replacing an endpoint whose secret was never delivered recovers from an interrupted
     # apply; no manifest change asked for it, so it is not what max_destroy guards against,
     # and counting it would make such an apply need --force on every rerun (review finding 6).
-    count = sum(1 for a in plan.destructive if not replaces_pending_secret(a))
+    count = sum(1 for a in plan.destructive if not spec_of(a.kind).replaces_pending_secret(a))
     if limit is not None and count > limit and not force:
         raise MaxDestroyExceededError(
             f"{count} destructive actions (replace/delete/expire) exceed policy.max_destroy="

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue, ValidationError
 
@@ -30,6 +30,7 @@ from reconciler.manifest.humanize import model_diagnostics
 from reconciler.manifest.model import Manifest
 from reconciler.manifest.yamlsource import SourceMap
 from reconciler.plan.model import Plan, sha256_of
+from reconciler.resources.registry import KIND_ORDER
 
 PLAN_FILE_VERSION = 1
 
@@ -112,7 +113,11 @@ class _RequestShape(_Shape):
     params: dict[str, JsonValue]
 
 
-_Kind = Literal["tax_settings", "webhook_endpoints", "tax_registrations"]
+if TYPE_CHECKING:
+    _Kind = str
+else:
+    # the registered kinds, in order (a refused kind's message lists them)
+    _Kind = Literal[tuple(KIND_ORDER)]
 
 
 class _ActionShape(_Shape):

@@ -4,7 +4,7 @@ A target restricts the plan (:meth:`~reconciler.plan.model.Plan.only`); one that
 restricts it to nothing, and a typo then prints ``No changes.`` and exits 0, which CI reads as
 "nothing to do". A target is known when it is
 
-* a kind (``webhook_endpoints``, ``tax_settings``, ``tax_registrations``),
+* a kind (any registered one, :data:`reconciler.resources.registry.KINDS`),
 * the address of a declared resource (``webhook_endpoints.orders``), or
 * the address of a live object as plan shows one nothing declares
   (``webhook_endpoints[we_123]``, ``tax_registrations[taxreg_123]``, or
@@ -23,8 +23,8 @@ import difflib
 from reconciler.errors import UsageError
 from reconciler.manifest.model import Manifest
 from reconciler.manifest.suggest import did_you_mean
-from reconciler.resources import HANDLERS
 from reconciler.resources.base import LiveState
+from reconciler.resources.registry import KINDS
 
 _HINT = (
     " (a target is a kind, a declared address such as webhook_endpoints.<name>, or a live "
@@ -34,17 +34,17 @@ _HINT = (
 
 def known_targets(manifest: Manifest, live: LiveState) -> frozenset[str]:
     """Every address a ``--target`` may name for this manifest set and live state."""
-    known = set(HANDLERS)
-    for kind, handler in HANDLERS.items():
-        known.update(handler.address(name) for name in handler.declared(manifest))
+    known = set(KINDS)
+    for kind, spec in KINDS.items():
+        known.update(spec.address(name) for name in spec.declared(manifest))
         # objects without an id (the tax settings singleton) are addressed by their kind
         for obj in live.of(kind):
             if not obj.get("id"):
                 continue
-            address = handler.live_address(obj)
+            address = spec.live_address(obj)
             # kind[id] always works; a tagged endpoint is also webhook_endpoints.<name>[id],
             # and its name alone covers it (a name no longer declared, or a duplicate)
-            known.update({address, f"{kind}[{handler.live_id(obj)}]", address.split("[", 1)[0]})
+            known.update({address, f"{kind}[{spec.live_id(obj)}]", address.split("[", 1)[0]})
     return frozenset(known)
 
 
@@ -67,9 +67,9 @@ def _unknown(target: str, known: frozenset[str]) -> tuple[str, bool]:
     cut = min((i for i in (target.find("."), target.find("[")) if i != -1), default=len(target))
     kind, rest = target[:cut], target[cut:]
     head = f"unknown --target '{target}'"
-    if kind in HANDLERS and HANDLERS[kind].address("") == kind:
+    if kind in KINDS and KINDS[kind].address("") == kind:
         return f"{head}: {kind} is one object; target it as '{kind}'", True
-    if kind not in HANDLERS:
+    if kind not in KINDS:
         why, candidates = f"'{kind}' is not a kind", known
     else:
         # Only addresses of the same form, judged by the name alone: the long shared prefix

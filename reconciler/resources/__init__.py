@@ -1,7 +1,52 @@
-"""Resource kinds: one handler per kind, a registry, and the concurrent live fetch.
+"""Resource kinds, described as data, one registry of them, and the concurrent live fetch.
 
-Adding a kind means one module with a :class:`~reconciler.resources.base.ResourceHandler`
-subclass, one entry in :data:`HANDLERS` and its test cases.
+A kind is a :class:`~reconciler.resources.kind.KindSpec`: its name and order, its manifest model,
+its response schema, its API path, its identity (ownership tags and adoption, natural key and
+window, or a singleton), what removing one does, its fields (:mod:`.fields`) and a few hooks for
+what is truly special about it. One generic pipeline (:mod:`.engine`) and one differ
+(:mod:`.differ`, on deepdiff) plan every kind; apply reaches kind-specific steps (secret
+delivery, lookups before create) through the spec's ``secret`` and ``lookup``. The registry
+(:mod:`.registry`) is the only list of kinds: plan order, response shapes, manifest sections,
+plan file kinds, ``--target`` kinds, export kinds and apply phases all read it.
+
+Adding a kind
+-------------
+Event destinations (``/v2/core/event_destinations``) as the example:
+
+1. **Declare it in the manifest**: an ``EventDestination`` model and an ``event_destinations``
+   section in :class:`reconciler.manifest.model.Manifest` (the loader reads its sections from
+   that model). Desired state stays in :mod:`reconciler.manifest`.
+2. **One new module**, ``reconciler/resources/event_destination.py``::
+
+       FIELDS = (
+           Field("name"),
+           Field("enabled_events", set_valued=True),
+           Field("event_payload", on_change=OnChange.REPLACE),
+           Field("webhook_endpoint.url"),
+           Field("description", absence=Absence.DEFAULT, default=""),
+           Field("disabled", absence=Absence.DEFAULT, default=False,
+                 live=lambda obj: obj.get("status") == "disabled", on_create=False),
+           Field("metadata", map_valued=True, clear=None, reserved=frozenset(RESERVED_KEYS)),
+       )
+       SPEC = KindSpec(
+           name="event_destinations", order=25, noun="event destination",
+           model=EventDestination, schema="v2.core.event_destination",
+           path="/v2/core/event_destinations",
+           identity=Tagged(adopt_by="name", create_reason=..., adopt_reason=..., ...),
+           fields=FIELDS, secret=SecretDelivery(pending_key=..., protect_hint=...),
+           refine=_refine,                      # secret pending → replace, as for endpoints
+           create_requests=_create_requests,    # create, then POST …/{new_id}/disable
+           fetch_live=_fetch,                   # v2 pagination
+       )
+
+   Hooks are optional: write one only for what the fields cannot say (the v2 enable/disable
+   sub-requests, reading the signing secret, which v2 returns only when asked for).
+3. **Its registration**, one line below: ``register(event_destination.SPEC)``.
+
+Everything else follows from the registry: plans list it in ``order``, the plan file accepts its
+name, ``--target event_destinations.<name>`` works, apply delivers its secrets and drift reports
+it. What stays per kind outside this package is what is not planning: the emulator's routes, the
+manifest model and its checks, export's section writer, and the README.
 """
 
 from __future__ import annotations
@@ -10,35 +55,36 @@ import asyncio
 import logging
 import time
 
-from reconciler.resources.base import ApiClient, LiveState, ResourceHandler
+from reconciler.resources import tax_registration, tax_settings, webhook_endpoint
+from reconciler.resources.base import ApiClient, LiveState
+from reconciler.resources.kind import KindSpec
+from reconciler.resources.registry import KINDS, register, spec_of, specs
 from reconciler.resources.shape import check_shapes
-from reconciler.resources.tax_registration import TaxRegistrationHandler
-from reconciler.resources.tax_settings import TaxSettingsHandler
-from reconciler.resources.webhook_endpoint import WebhookEndpointHandler
 
 logger = logging.getLogger(__name__)
 
-#: kind → handler, in the order plans show kinds and apply handles them
-HANDLERS: dict[str, ResourceHandler] = {
-    handler.kind: handler
-    for handler in (TaxSettingsHandler(), WebhookEndpointHandler(), TaxRegistrationHandler())
-}
+register(tax_settings.SPEC)
+register(webhook_endpoint.SPEC)
+register(tax_registration.SPEC)
+
+#: kind → its spec, in the order plans show kinds and apply handles them (the registry's view)
+HANDLERS = KINDS
 
 
 async def fetch_live(client: ApiClient) -> LiveState:
     """Read every kind concurrently: one list pass per kind (limit=100), one settings GET."""
     started = time.monotonic()
-    kinds = list(HANDLERS)
-    results = await asyncio.gather(*(HANDLERS[kind].fetch(client) for kind in kinds))
-    for kind, objects in zip(kinds, results, strict=True):
-        check_shapes(kind, objects)  # a malformed object is an error here, not a TypeError later
-    state = LiveState(objects=dict(zip(kinds, results, strict=True)))
+    kinds = specs()
+    results = await asyncio.gather(*(spec.fetch(client) for spec in kinds))
+    for spec, objects in zip(kinds, results, strict=True):
+        check_shapes(spec.name, objects)  # a malformed object is an error here, not a TypeError
+    state = LiveState(objects={spec.name: objs for spec, objs in zip(kinds, results, strict=True)})
     logger.debug(
         "fetched live state in %.3fs: %s",
         time.monotonic() - started,
-        ", ".join(f"{kind}={len(objs)}" for kind, objs in zip(kinds, results, strict=True)),
+        ", ".join(f"{spec.name}={len(objs)}" for spec, objs in zip(kinds, results, strict=True)),
     )
     return state
 
 
-__all__ = ["HANDLERS", "LiveState", "ResourceHandler", "fetch_live"]
+__all__ = ["HANDLERS", "KINDS", "KindSpec", "LiveState", "fetch_live", "register", "spec_of"]

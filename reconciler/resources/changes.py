@@ -5,6 +5,9 @@ builds on the handlers (STYLE.md: a package only knows the ones before it). They
 have a stable order, so the same inputs always give byte-identical plans and checksums; the
 :class:`~reconciler.plan.model.Plan` that holds them, and its file format, live in ``plan/``.
 
+Kinds sort in the registry's order (:func:`reconciler.resources.registry.rank`; ``KIND_ORDER``
+is the same order as names), so no list of kinds is written here.
+
 Request paths may contain the placeholder ``{new_id}``: apply substitutes the id returned by the
 first request of the same action (used to disable a webhook endpoint right after creating it,
 since Stripe has no ``disabled`` parameter on create).
@@ -18,6 +21,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
+
+from reconciler.resources.registry import KIND_ORDER, rank
 
 #: Placeholder in a request path for the id created by the action's first request.
 NEW_ID = "{new_id}"
@@ -57,8 +62,17 @@ _SYMBOLS = {
     ActionType.EXPIRE: "x",
 }
 
-#: Display and file order of kinds; it is also the order apply handles them in.
-KIND_ORDER = ("tax_settings", "webhook_endpoints", "tax_registrations")
+__all__ = [
+    "KIND_ORDER",
+    "NEW_ID",
+    "Action",
+    "ActionType",
+    "FieldChange",
+    "Report",
+    "Request",
+    "canonical_json",
+    "sha256_of",
+]
 
 
 def canonical_json(value: Any) -> str:
@@ -129,7 +143,7 @@ class Action:
     protected: bool = False
 
     def sort_key(self) -> tuple[int, str, str]:
-        return (KIND_ORDER.index(self.kind), self.address, self.live_id or "")
+        return (rank(self.kind), self.address, self.live_id or "")
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -174,7 +188,7 @@ class Report:
     live_id: str | None = None
 
     def sort_key(self) -> tuple[int, str, str]:
-        return (KIND_ORDER.index(self.kind), self.address, self.message)
+        return (rank(self.kind), self.address, self.message)
 
     def to_dict(self) -> dict[str, Any]:
         return {

@@ -17,13 +17,8 @@ from typing import Any
 
 from reconciler.data import spec
 from reconciler.errors import MalformedResponseError
+from reconciler.resources import registry
 
-#: manifest kind → (response schema component, whether objects come from a list and need an id)
-_SCHEMAS: dict[str, tuple[str, bool]] = {
-    "webhook_endpoints": ("webhook_endpoint", True),
-    "tax_registrations": ("tax.registration", True),
-    "tax_settings": ("tax.settings", False),
-}
 _TYPES: dict[str, tuple[type, ...]] = {
     "string": (str,),
     "integer": (int,),
@@ -85,9 +80,10 @@ def problem(value: Any, schema: Mapping[str, Any], where: str) -> str | None:
 def check_shapes(kind: str, objects: tuple[Any, ...]) -> None:
     """Raise :class:`MalformedResponseError` for the first object of ``kind`` that does not
     have the shape the handlers read; return quietly when every one does."""
-    if kind not in _SCHEMAS:
+    if kind not in registry.KINDS:
         return
-    component, listed = _SCHEMAS[kind]
+    # the kind's response schema component, and whether its objects come from a list (need an id)
+    component, listed = registry.spec_of(kind).schema, registry.spec_of(kind).listed
     schema = spec()["components"]["schemas"][component]
     for index, obj in enumerate(objects):
         ident = obj.get("id") if isinstance(obj, dict) else None

@@ -10,7 +10,6 @@ import pytest
 from apply_fakes import FakeStripe
 
 from reconciler.apply.executor import (
-    SECRET_PENDING_KEY,
     ApplyTarget,
     creates_endpoints,
     execute_plan,
@@ -27,6 +26,7 @@ from reconciler.errors import (
 from reconciler.manifest.model import Manifest
 from reconciler.plan import ActionType, Plan, build_plan, check_safety
 from reconciler.resources.base import LiveState
+from reconciler.resources.webhook_endpoint import SECRET_PENDING_KEY
 
 TARGET = ApplyTarget(account="acct_1", mode="test", stripe_account=None, plan_checksum="c1")
 

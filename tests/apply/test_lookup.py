@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from reconciler.apply.lookup import same_registration
+from reconciler.resources.tax_registration_windows import same_registration
 
 CA = {"us": {"type": "state_sales_tax", "state": "CA"}}
 NY = {"us": {"type": "state_sales_tax", "state": "NY"}}

@@ -122,7 +122,7 @@ def test_a_twin_check_that_cannot_be_made_yields_like_a_rival(
     assert running(fake, CA) == running(fake, NY) == []
     assert sorted(r.status for r in result.results) == [Status.FAILED, Status.FAILED]
     assert all(
-        (r.error or "").startswith("registrations could not be listed to check that no other")
+        (r.error or "").startswith("tax registrations could not be listed to check that no")
         for r in result.results
     )
     assert fake.listings == 1 + 1 + len(LISTING_PAUSES)

@@ -48,6 +48,9 @@ DOCUMENT = _document()
 
 def _resealed(document: Any) -> str:
     """The document with both checksums recomputed, as a careful forger would."""
+    # what a forger can write is JSON: a mutation that put an index into a mapping (the list
+    # it stood for was replaced) is a string key there, as json.dumps writes it
+    document = json.loads(json.dumps(document))
     if isinstance(document, dict):
         document = dict(document)
         document.pop("checksum", None)

@@ -1,6 +1,7 @@
 """Tax registration requests Stripe would refuse, found before apply sends anything.
 
-Two rules, both judged on the plan's own requests and the live state it was computed from:
+Two rules, both judged on the plan's own requests and the live state it was computed from (the
+registration kind's ``check`` hook):
 
 - **A registration needs a head office.** Stripe: "To add a tax registration, you must first set
   up a head office address. Without a defined head office address, an
@@ -11,37 +12,48 @@ Two rules, both judged on the plan's own requests and the live state it was comp
   ``active_from`` (issue 13: Stripe refuses it; an update that moves one but not the other, e.g.
   with ``active_from`` under ``lifecycle.ignore_changes``). An end equal to the start is a
   registration that is never active, which an expire of a scheduled registration sends.
+
+And one dependency (the ``needs`` hook): a ``--target`` plan that creates registrations includes
+the tax settings update that sets the head office they need.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from reconciler.errors import RegistrationRefusedError
 from reconciler.manifest.model import Manifest
-from reconciler.plan.model import ActionType, Plan
+from reconciler.resources import tax_settings
 from reconciler.resources.base import LiveState
-from reconciler.resources.tax_registration import iso
+from reconciler.resources.changes import Action, ActionType
+from reconciler.resources.tax_registration_windows import iso
 
+#: the kind a registration needs: Stripe refuses one until tax settings hold a head office
+SETTINGS = tax_settings.SPEC.name
 REGISTRATIONS = "tax_registrations"
 
 
 def check_registration_requests(
-    plan: Plan, manifest: Manifest, live: LiveState, *, now: int
+    actions: Sequence[Action], manifest: Manifest, live: LiveState, now: int
 ) -> None:
     """Raise :class:`RegistrationRefusedError` naming each request Stripe would refuse."""
-    problems = [*_head_office_problems(plan, live), *_window_problems(plan, live, now)]
+    problems = [*_head_office_problems(actions, live), *_window_problems(actions, live, now)]
     if problems:
         raise RegistrationRefusedError("; ".join(problems))
 
 
-def _head_office_problems(plan: Plan, live: LiveState) -> list[str]:
-    creating = [
+def _creating(actions: Sequence[Action]) -> list[str]:
+    return [
         a.address
-        for a in plan.actions
+        for a in actions
         if a.kind == REGISTRATIONS and a.action in (ActionType.CREATE, ActionType.REPLACE)
     ]
-    if not creating or _has_head_office(live) or sets_head_office(plan):
+
+
+def _head_office_problems(actions: Sequence[Action], live: LiveState) -> list[str]:
+    creating = _creating(actions)
+    if not creating or _has_head_office(live) or sets_head_office(actions):
         return []
     return [
         f"{', '.join(creating)}: the account has no head office address, and Stripe refuses "
@@ -51,54 +63,47 @@ def _head_office_problems(plan: Plan, live: LiveState) -> list[str]:
     ]
 
 
-def head_office_dependency(targeted: Plan, full: Plan, live: LiveState) -> Plan:
-    """``targeted`` plus the tax settings update that sets the head office its registration
-    creates need (as Terraform's ``-target`` includes dependencies), with a warning saying so.
+def head_office_dependency(
+    targeted: Sequence[Action], full: Sequence[Action], live: LiveState
+) -> tuple[list[Action], str]:
+    """The tax settings update that sets the head office the targeted registration creates
+    need (as Terraform's ``-target`` includes dependencies), with a warning saying so; nothing
+    when they need none.
 
     Stripe refuses a registration until the account has a head office; targeting a
     registration alone would otherwise fail where the full plan would not.
     """
-    needs = any(
-        a.kind == REGISTRATIONS and a.action in (ActionType.CREATE, ActionType.REPLACE)
-        for a in targeted.actions
-    )
-    if not needs or _has_head_office(live) or sets_head_office(targeted):
-        return targeted
-    settings = [a for a in full.actions if a.kind == "tax_settings"]
-    if not sets_head_office(Plan(actions=tuple(settings))):
-        return targeted
-    return Plan.of(
-        [*targeted.actions, *settings],
-        list(targeted.reports),
-        [
-            *targeted.warnings,
-            "tax_settings: included although not targeted: the targeted registrations need the "
-            "head office it sets (Stripe refuses a registration without one)",
-        ],
-        targeted.unchanged,
+    if not _creating(targeted) or _has_head_office(live) or sets_head_office(targeted):
+        return [], ""
+    settings = [a for a in full if a.kind == SETTINGS]
+    if not sets_head_office(settings):
+        return [], ""
+    return settings, (
+        "tax_settings: included although not targeted: the targeted registrations need the "
+        "head office it sets (Stripe refuses a registration without one)"
     )
 
 
 def _has_head_office(live: LiveState) -> bool:
     """Whether the account has one; live state without the settings (a plan computed from
     registrations alone, never :func:`reconciler.resources.fetch_live`) cannot say it has not."""
-    settings = live.of("tax_settings")
+    settings = live.of(SETTINGS)
     return not settings or bool(settings[0].get("head_office"))
 
 
-def sets_head_office(plan: Plan) -> bool:
+def sets_head_office(actions: Sequence[Action]) -> bool:
     return any(
         request.params.get("head_office")
-        for action in plan.actions
-        if action.kind == "tax_settings"
+        for action in actions
+        if action.kind == SETTINGS
         for request in action.requests
     )
 
 
-def _window_problems(plan: Plan, live: LiveState, now: int) -> list[str]:
+def _window_problems(actions: Sequence[Action], live: LiveState, now: int) -> list[str]:
     by_id = {str(obj.get("id")): obj for obj in live.of(REGISTRATIONS)}
     problems = []
-    for action in plan.actions:
+    for action in actions:
         if action.kind != REGISTRATIONS:
             continue
         for request in action.requests:
