@@ -78,9 +78,8 @@ def test_fault_flags_reach_the_operator_config() -> None:
     ]
     limits = ["--rate-limit", "50", "--operation-rate-limit", "20", "--lock-timeout-ms", "250"]
     platform = ["--platform-rate-limit", "90", "--platform-operation-rate-limit", "25"]
-    with running(
-        *flags, *limits, *platform, "--refuse-unknown-accounts", "--path", "/v1/tax"
-    ) as (base_url, _):
+    accounts = ["--refuse-unknown-accounts", "--path", "/v1/tax"]
+    with running(*flags, *limits, *platform, *accounts) as (base_url, _):
         config = httpx.get(f"{base_url}/_emulator/config").json()
     assert config == {
         "seed": 3,
