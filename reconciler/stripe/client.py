@@ -29,7 +29,7 @@ import logging
 import random as random_module
 import ssl
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any
@@ -46,7 +46,7 @@ from reconciler.errors import (
 )
 from reconciler.stripe.config import Mode, StripeConfig
 from reconciler.stripe.encoding import encode_form
-from reconciler.stripe.ratelimit import Budget, RateLimiter, operation_key
+from reconciler.stripe.ratelimit import RateLimiter, SharedLimits, operation_key
 from reconciler.stripe.redaction import install_log_redaction, redact
 from reconciler.stripe.response import error_from_response, parse_object, request_id_of
 from reconciler.stripe.retry import RetryPolicy, parse_retry_after
@@ -126,7 +126,7 @@ class StripeClient:
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         random: Callable[[], float] = random_module.random,
         http: httpx.AsyncClient | None = None,
-        shared: Sequence[Budget] = (),
+        shared: SharedLimits | None = None,
     ) -> None:
         install_log_redaction()
         self.config = config

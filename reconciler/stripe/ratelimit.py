@@ -36,6 +36,7 @@ import re
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from functools import cache
 
 from reconciler.data import openapi
@@ -155,7 +156,7 @@ class SendLog:
 class Budget:
     """One account's two budgets at Stripe: ``rate`` per second overall and ``operation_rate``
     per operation, each a :class:`TokenBucket` (the pace) and a :class:`SendLog` (the guard on
-    real sends); ``concurrency``, when given, also bounds the requests in flight under it.
+    real sends).
 
     A :class:`RateLimiter` always has one of its own (the account its client acts on) and may
     share others with the limiters of other clients: a fleet gives every connected account's
@@ -170,7 +171,6 @@ class Budget:
         operation_rate: float,
         *,
         opening: int = 1,
-        concurrency: int | None = None,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
@@ -182,7 +182,6 @@ class Budget:
             rate, opening=min(opening, max(1, int(rate))), clock=clock, sleep=sleep
         )
         self.sends = SendLog(rate)
-        self.semaphore = asyncio.Semaphore(concurrency) if concurrency is not None else None
         self._operations: dict[str, tuple[TokenBucket, SendLog, asyncio.Lock]] = {}
 
     @property
@@ -203,12 +202,23 @@ class Budget:
         return found
 
 
+@dataclass(frozen=True)
+class SharedLimits:
+    """What the clients of many connected accounts share: ``budgets`` (the platform's) and
+    ``in_flight``, a bound on their requests in flight together (so many clients never queue
+    more requests on one connection pool than it has connections)."""
+
+    budgets: tuple[Budget, ...] = ()
+    in_flight: asyncio.Semaphore | None = None
+
+
 class RateLimiter:
     """Both of Stripe's budgets: ``rate`` per second overall and ``operation_rate`` per operation,
-    for the client's own account, plus any ``shared`` :class:`Budget` (a fleet's platform).
+    for the client's own account, plus the ``shared`` limits of a fleet (:class:`SharedLimits`).
 
     :meth:`acquire` returns once a request may be sent under every budget, holding one slot of
-    the ``concurrency`` semaphore (and of each shared budget's), which the caller gives back with
+    the ``concurrency`` semaphore (and of the shared ``in_flight`` one), which the caller gives
+    back with
     :meth:`release` after the request. Requests of one operation queue one at a time for the
     global budgets and the semaphores (a per-operation lock per budget, taken in a fixed order:
     own, then shared), so requests of other operations pass them instead of waiting in line
@@ -223,7 +233,7 @@ class RateLimiter:
         operation_rate: float,
         *,
         opening: int = 1,
-        shared: Sequence[Budget] = (),
+        shared: SharedLimits | None = None,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
@@ -233,13 +243,14 @@ class RateLimiter:
         self._sleep = sleep
         self.own = Budget(rate, operation_rate, opening=opening, clock=clock, sleep=sleep)
         self.bucket = self.own.bucket
-        self._budgets = (self.own, *shared)
-        self._semaphores = tuple(b.semaphore for b in shared if b.semaphore is not None)
+        shared = shared or SharedLimits()
+        self._budgets = (self.own, *shared.budgets)
+        self._semaphores = () if shared.in_flight is None else (shared.in_flight,)
 
     async def acquire(self, operation: str, concurrency: asyncio.Semaphore) -> float:
         """Wait for a send slot of ``operation`` and a ``concurrency`` slot; return seconds waited.
 
-        On return the caller holds one ``concurrency`` slot (and one of each shared budget's
+        On return the caller holds one ``concurrency`` slot (and one of the shared ``in_flight``
         semaphore) and must give them back with :meth:`release`. Cancelling the wait (a
         deadline) releases everything taken so far; a reserved slot is then unused.
         """

@@ -15,7 +15,7 @@ from stripe_fakes import TEST_KEY, FakeClock
 
 from reconciler.stripe import StripeClient, StripeConfig
 from reconciler.stripe.client import connection_pool
-from reconciler.stripe.ratelimit import Budget
+from reconciler.stripe.ratelimit import Budget, SharedLimits
 
 
 def busiest_second(times: list[float]) -> int:
@@ -47,7 +47,7 @@ def run_accounts(
                     clock=clock,
                     sleep=clock.sleep,
                     http=pool,
-                    shared=() if platform is None else (platform,),
+                    shared=None if platform is None else SharedLimits((platform,)),
                 )
                 for account in accounts
             ]
@@ -116,7 +116,7 @@ def test_a_platform_budget_per_operation_is_shared_too() -> None:
                     clock=clock,
                     sleep=clock.sleep,
                     http=pool,
-                    shared=(platform,),
+                    shared=SharedLimits((platform,)),
                 )
                 for account in ("acct_1", "acct_2")
             ]
@@ -148,7 +148,7 @@ def test_a_shared_budget_bounds_requests_in_flight_across_clients() -> None:
         return httpx.Response(200, json={})
 
     async def go() -> None:
-        platform = Budget(10_000.0, 10_000.0, concurrency=3)
+        platform = SharedLimits(in_flight=asyncio.Semaphore(3))
         clients = [
             StripeClient(
                 StripeConfig(
@@ -158,7 +158,7 @@ def test_a_shared_budget_bounds_requests_in_flight_across_clients() -> None:
                     stripe_account=account,
                 ),
                 transport=httpx.MockTransport(handler),
-                shared=(platform,),
+                shared=platform,
             )
             for account in ("acct_1", "acct_2", "acct_3")
         ]
