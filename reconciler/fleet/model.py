@@ -19,9 +19,9 @@ Models are frozen and forbid unknown keys, like the manifest's (:mod:`reconciler
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field, StrictFloat, StrictInt, StrictStr
+from pydantic import BeforeValidator, Field, StrictFloat, StrictStr
 
 from reconciler.manifest.model import StrictModel
 
@@ -32,7 +32,7 @@ ACCOUNT_PATTERN = r"^acct_[A-Za-z0-9]+$"
 VARIABLE_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*$"
 
 AccountId = Annotated[StrictStr, Field(pattern=ACCOUNT_PATTERN)]
-Rate = Annotated[StrictFloat | StrictInt, Field(gt=0, le=10_000)]
+Rate = Annotated[StrictFloat, Field(gt=0, le=10_000)]
 ManifestPath = Annotated[StrictStr, Field(min_length=1)]
 
 
@@ -49,17 +49,23 @@ class Budget(StrictModel):
     )
 
 
+def _off(value: Any) -> Any:
+    """``platform: false`` (and ``null``): no platform-wide budget."""
+    return None if value is False else value
+
+
 class RateLimits(StrictModel):
     """How the fleet's requests are paced. Stripe limits requests per account; whether a
     request a platform makes with ``Stripe-Account`` counts against the connected account, the
     platform or both is not documented, so both budgets apply by default (the conservative
     choice) and either can be changed. ``platform: false`` counts nothing against the platform
-    (each connected account only its own), which is faster if Stripe counts that way."""
+    (each connected account only its own), which is faster if Stripe counts that way; it is
+    read as ``None``."""
 
     per_account: Budget = Field(
         default_factory=Budget, description="Each connected account's own budget."
     )
-    platform: Budget | Literal[False] = Field(
+    platform: Annotated[Budget | None, BeforeValidator(_off)] = Field(
         default_factory=Budget,
         description="The budget of every request of the fleet together; false: none.",
     )

@@ -100,7 +100,7 @@ class FleetSession:
 
     def _platform_budgets(self) -> tuple[Budget, ...]:
         platform = self.limits.platform
-        if platform is False:
+        if platform is None:
             return ()
         rate = float(platform.rate or DEFAULT_RATE_LIMITS[self.config.mode])
         operation = float(platform.operation_rate or DEFAULT_OPERATION_RATE_LIMIT)
