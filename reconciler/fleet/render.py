@@ -120,12 +120,14 @@ def render_plan_markdown(
         rows.append("| account | create | update | replace | delete | expire | |")
         rows.append("|---|---:|---:|---:|---:|---:|---|")
         for run in shown:
-            counts = "| | | | | "
+            cells = [markdown.code(run.stripe_account, table=True)]
             if run.value is not None:
                 s = run.value.plan.summary
-                counts = f"| {s.create} | {s.update} | {s.replace} | {s.delete} | {s.expire} "
-            note = "failed" if run.error is not None else ""
-            rows.append(f"| {markdown.code(run.stripe_account, table=True)} {counts}| {note} |")
+                cells += [str(n) for n in (s.create, s.update, s.replace, s.delete, s.expire)]
+            else:
+                cells += [""] * 5
+            cells.append("failed" if run.error is not None else "")
+            rows.append(" ".join(f"| {cell}" if cell else "|" for cell in cells) + " |")
         rows.append("")
     tail = ""
     if unchanged:
