@@ -160,13 +160,16 @@ def apply(
     if plan_path and targets:
         raise UsageError("--target cannot change a saved plan; make the plan with --target")
     saved = _read_plan_file(plan_path) if plan_path else None
-    chosen = fleet.selection(
-        fleet_file, shard, accounts, paths=paths, saved_plan=isinstance(saved, FleetPlanFile)
-    )
     sinks = secret_sinks(
         secrets_file=secrets_file, secrets_command=secrets_command, echo=click.echo
     )
-    if chosen is not None:
+    fleet_plan = saved is not None and not isinstance(saved, PlanFile)
+    if fleet_file is not None or shard is not None or accounts or fleet_plan:
+        from reconciler.cli import fleet  # the fleet engine only when asked for
+        from reconciler.fleet.planfile import FleetPlanFile
+
+        chosen = fleet.selection(fleet_file, shard, accounts, paths=paths, saved_plan=fleet_plan)
+        assert chosen is not None  # without a fleet, selection refused the options
         return fleet.apply(
             options,
             chosen,

@@ -89,12 +89,13 @@ def drift(
 
     Exit 0 in sync, 2 drift, 1 error (an unreadable account is never reported as in sync).
     """
-    from reconciler.cli import fleet
-
     if alert_url:
         validate_alert_url(alert_url)  # a typo should fail now, not after the nightly check
-    chosen = fleet.selection(fleet_file, shard, accounts, paths=paths)
-    if chosen is not None:
+    if fleet_file is not None or shard is not None or accounts:
+        from reconciler.cli import fleet  # the fleet engine only when asked for
+
+        chosen = fleet.selection(fleet_file, shard, accounts, paths=paths)
+        assert chosen is not None  # without --fleet, selection refused the options
         return fleet.drift(
             options,
             chosen,

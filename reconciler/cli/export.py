@@ -83,11 +83,12 @@ def export(
     accounts: tuple[str, ...],
 ) -> int:
     """Write manifests describing the live account, ready to commit and plan."""
-    from reconciler.cli import fleet
-
     chosen = parse_kinds(kinds)
-    selected = fleet.selection(fleet_file, shard, accounts)
-    if selected is not None:
+    if fleet_file is not None or shard is not None or accounts:
+        from reconciler.cli import fleet  # the fleet engine only when asked for
+
+        selected = fleet.selection(fleet_file, shard, accounts)
+        assert selected is not None  # without --fleet, selection refused the options
         return fleet.export(options, selected, out=out, kinds=chosen, adopt=adopt, force=force)
     result = connection(options).export(kinds=chosen, adopt=adopt)
     for warning in result.warnings:

@@ -25,7 +25,6 @@ from reconciler.cli.options import (
     target_option,
 )
 from reconciler.errors import PlanFileError, UsageError
-from reconciler.plan.planfile import dump_plan_file
 from reconciler.plan.render import build_view, render
 
 
@@ -65,10 +64,11 @@ def plan(
     accounts: tuple[str, ...],
 ) -> int:
     """Show what apply would change in Stripe to match the manifests."""
-    from reconciler.cli import fleet
+    if fleet_file is not None or shard is not None or accounts:
+        from reconciler.cli import fleet  # the fleet engine only when asked for
 
-    chosen = fleet.selection(fleet_file, shard, accounts, paths=paths)
-    if chosen is not None:
+        chosen = fleet.selection(fleet_file, shard, accounts, paths=paths)
+        assert chosen is not None  # without --fleet, selection refused the options
         return fleet.plan(
             options,
             chosen,
@@ -90,6 +90,8 @@ def plan(
     # shown first, refused after: the reviewer sees what the safety rule is about
     planned.check_safety(force=force)
     if out is not None:
+        from reconciler.plan.planfile import dump_plan_file
+
         plan_file = planned.plan_file()
         _write_atomically(Path(out), dump_plan_file(plan_file, secrets=secrets))
         click.echo(f"Saved the plan to {out} (checksum {plan_file.checksum[:12]}).", err=True)
