@@ -67,7 +67,9 @@ def fleet_options() -> Callable[[F], F]:
     fleet = click.option(
         "--fleet",
         "fleet_file",
-        type=click.Path(dir_okay=False, path_type=str),
+        # a plain string: the fleet loader reports a bad path (a directory, a NUL character)
+        # as one located error, where click's Path would raise on a NUL
+        type=str,
         metavar="FILE",
         help="Run for every account of this fleet file instead of manifest PATHS.",
     )
