@@ -215,7 +215,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             "-",
             processes["median_s"],
             1.0,
-        ]  # fmt: skip
+        ]
     )
     rows.append([f"target: {result['target']}", harness.verdict(result["met"])] + ["-"] * 9)
     harness.report(
@@ -232,7 +232,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             "RSS MB",
             "s/account",
             "speedup",
-        ],  # fmt: skip
+        ],
         rows,
         path,
     )

@@ -151,8 +151,18 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     rows.append([f"target: {result['target']}", harness.verdict(result["met"])] + ["-"] * 8)
     harness.report(
         f"B7 fleet apply from empty ({args.accounts} accounts, {LATENCY_MS:g} ms latency)",
-        ["scenario", "wall s", "x bound", "bound s", "bound by", "requests", "writes", "429s",
-         "RSS MB", "converged"],  # fmt: skip
+        [
+            "scenario",
+            "wall s",
+            "x bound",
+            "bound s",
+            "bound by",
+            "requests",
+            "writes",
+            "429s",
+            "RSS MB",
+            "converged",
+        ],
         rows,
         path,
     )
