@@ -109,6 +109,7 @@ def run_scenario(
     return {
         "wall_s": run.wall_s,
         "peak_rss_mb": run.peak_rss_mb,
+        "cpu_s": run.cpu_s,
         "requests": len(log),
         "listing_pages": listing,
         "three_per_account": exact and reads_ok,

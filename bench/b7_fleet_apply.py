@@ -99,6 +99,7 @@ def run_scenario(name: str, count: int) -> dict[str, Any]:
         "accounts": len(accounts),
         "wall_s": run.wall_s,
         "peak_rss_mb": run.peak_rss_mb,
+        "cpu_s": run.cpu_s,
         "requests": len(log),
         "writes": len(writes),
         "responses_429": sum(1 for r in log if r["status"] == 429),

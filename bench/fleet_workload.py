@@ -111,13 +111,14 @@ def seed(base_url: str, api_key: str, count: int, *, objects: bool = True) -> li
 
 @dataclass(frozen=True)
 class ProcessRun:
-    """A whole CLI process: exit code, output, wall seconds and peak resident memory."""
+    """A whole CLI process: exit code, output, wall and CPU seconds, peak resident memory."""
 
     code: int
     stdout: str
     stderr: str
     wall_s: float
     peak_rss_mb: float
+    cpu_s: float
 
 
 def run_cli(args: list[str], env: dict[str, str]) -> ProcessRun:
@@ -135,4 +136,5 @@ def run_cli(args: list[str], env: dict[str, str]) -> ProcessRun:
         stdout, stderr = out.read(), err.read()
     # ru_maxrss is in kilobytes on Linux (bytes on macOS)
     rss_mb = usage.ru_maxrss / (1024 * 1024 if sys.platform == "darwin" else 1024)
-    return ProcessRun(process.returncode, stdout, stderr, wall, rss_mb)
+    cpu = usage.ru_utime + usage.ru_stime
+    return ProcessRun(process.returncode, stdout, stderr, wall, rss_mb, cpu)

@@ -39,8 +39,10 @@ from reconciler.stripe.ratelimit import Budget, SharedLimits
 
 #: Accounts whose work runs at the same time (each with up to its own ``max_concurrency``).
 ACCOUNTS_AT_ONCE = 32
-#: Requests in flight at once over the whole fleet, and connections in its pool.
-IN_FLIGHT = 64
+#: Requests in flight at once over the whole fleet, and connections in its pool: enough for
+#: the budgets (80/s at 50 ms is 4 in flight) with room for slow answers. httpcore's pool
+#: examines every connection for every request, so a larger pool only costs CPU.
+IN_FLIGHT = 16
 
 T = TypeVar("T")
 

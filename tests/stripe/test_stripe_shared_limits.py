@@ -8,9 +8,13 @@ not.
 from __future__ import annotations
 
 import asyncio
+import importlib
 import itertools
+import json
+import sys
 
 import httpx
+import pytest
 from stripe_fakes import TEST_KEY, FakeClock
 
 from reconciler.stripe import StripeClient, StripeConfig
@@ -190,3 +194,21 @@ def test_each_request_says_who_it_is_for_on_a_shared_pool() -> None:
 
     asyncio.run(go())
     assert seen == [(None, f"Bearer {TEST_KEY}"), ("acct_7", f"Bearer {TEST_KEY}")]
+
+
+def test_a_module_that_is_not_installed_fails_to_import_at_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # httpcore imports sniffio on every request; without it installed, each attempt searched
+    # sys.path again. The client remembers that it is missing (and leaves installed ones alone).
+    from reconciler.stripe import client
+
+    name = "reconciler_no_such_module_xyz"
+    monkeypatch.delitem(sys.modules, name, raising=False)
+    client._remember_missing(name)
+    assert name in sys.modules and sys.modules[name] is None
+    with pytest.raises(ImportError):
+        importlib.import_module(name)
+    monkeypatch.delitem(sys.modules, name)
+    client._remember_missing("json")
+    assert sys.modules["json"] is json
