@@ -23,7 +23,8 @@ Each :class:`Account` method is a thin synchronous wrapper (one ``asyncio.run``)
 ``async`` core that takes an open :class:`~reconciler.stripe.StripeClient`
 (:func:`plan_account`, :func:`drift_account`, :func:`export_account`,
 :func:`reconciler.apply.session.apply_with`), so code that manages many accounts at once can
-share clients and rate limits.
+share clients and rate limits: :mod:`reconciler.fleet` runs them for every connected account of
+a fleet in one event loop.
 """
 
 from __future__ import annotations
