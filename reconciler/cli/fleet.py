@@ -165,12 +165,13 @@ def apply(
     platform = connection(options)
     secrets = (options.api_key or "",)
     source: fleet.Fleet | fleet.FleetPlan | fleet.FleetPlanFile
+    unplanned: tuple[AccountRun[Any], ...] = ()
     if saved is not None:
         source = saved
     elif auto_approve:
         source = _load(selection)
     else:
-        if not sys.stdin.isatty():
+        if not _is_terminal():
             raise UsageError(
                 "refusing to apply without confirmation: stdin is not a terminal. Review the "
                 "plan with plan --fleet and re-run with --auto-approve, or apply a saved plan "
@@ -189,12 +190,14 @@ def apply(
             on_loaded=_echo_warnings,
         )
         click.echo(render_plan(planned, "text", color=options.color, secrets=secrets), nl=False)
-        if planned.failed:
-            raise _failed(planned.failed, "could not be planned or were refused")
-        if not planned.has_changes:
+        # the accounts that could not be planned are not applied, the others may be
+        unplanned = planned.failed
+        if not any(run.error is None for run in planned.with_changes):
+            if unplanned:
+                raise _failed(unplanned, "could not be planned or were refused")
             return 0
         answer = click.prompt(
-            "Apply these changes to every account above? Only 'yes' is accepted",
+            "Apply these changes to every account above that has a plan? Only 'yes' is accepted",
             default="",
             show_default=False,
         )
@@ -224,9 +227,14 @@ def apply(
         on_loaded=_echo_warnings,
     )
     click.echo(render_apply_report(applied, secrets=secrets), nl=False)
-    if applied.failed:
-        raise _failed(applied.failed, "did not apply")
+    if applied.failed or unplanned:
+        raise _failed((*unplanned, *applied.failed), "did not apply")
     return 0
+
+
+def _is_terminal() -> bool:
+    """Whether a person can answer the confirmation (stdin is a terminal)."""
+    return sys.stdin.isatty()
 
 
 # -- drift ----------------------------------------------------------------------------------------

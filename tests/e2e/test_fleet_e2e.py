@@ -12,7 +12,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from apply_helpers import invoke, read_dotenv, spawn
+from apply_helpers import env_for, invoke, read_dotenv, spawn
+from click.testing import CliRunner
 from fleet_helpers import (
     FAST,
     NAMED,
@@ -25,6 +26,8 @@ from fleet_helpers import (
 )
 from test_drift_e2e import Receiver
 
+from reconciler.cli import fleet as cli_fleet
+from reconciler.cli.main import cli
 from reconciler.emulator.auth import account_for_key_body
 from reconciler.emulator.server import EmulatorServer
 
@@ -313,3 +316,31 @@ def test_fleet_options_are_checked(
     run = invoke(emulator, *[str(fleet_file) if a == "{f}" else a for a in args])
     assert run.code == 1
     assert message in run.stderr
+
+
+@pytest.mark.parametrize(("answer", "code"), [("yes\n", 0), ("no\n", 1)])
+def test_on_a_terminal_the_fleet_is_planned_shown_and_confirmed_once(
+    emulator: EmulatorServer,
+    fast_fleet: tuple[Path, list[str]],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    answer: str,
+    code: int,
+) -> None:
+    fleet_file, accounts = fast_fleet
+    monkeypatch.setattr(cli_fleet, "_is_terminal", lambda: True)
+    args = ["apply", "--fleet", str(fleet_file), "--secrets-file", str(tmp_path / "s.env")]
+    result = CliRunner().invoke(cli, args, input=answer, env=env_for(emulator))
+    assert result.exit_code == code, result.output
+    shown = result.stdout
+    assert shown.count("Apply these changes to every account above") == 1
+    assert "Fleet: 5 accounts, 5 with changes, 0 failed." in shown  # the plan, before asking
+    writes = [
+        r for r in emulator.requests() if r["method"] == "POST" and "accounts" not in r["path"]
+    ]
+    if code == 1:
+        assert "Apply cancelled; nothing was changed." in result.stderr
+        assert writes == []
+    else:
+        assert shown.splitlines()[-1] == "Fleet: 5 accounts, 5 with changes, 0 failed."
+        assert len({r["account"] for r in writes}) == len(accounts)
