@@ -1,6 +1,7 @@
 """The ``/v1/`` pipeline as a raw ASGI app (raw, so that a fault can cut the connection).
 
-Order per request, as Stripe layers it: route → auth → rate limiters (global and per
+Order per request, as Stripe layers it: route → auth (and, with ``refuse_unknown_accounts``, whether
+the platform may act on the ``Stripe-Account``) → rate limiters (global and per
 operation) → injected fault → content type → idempotency lookup (replay, mismatch, or 409 while
 the same key is in flight) → object lock for a write to an existing object (429
 ``lock_timeout``, only with the ``lock_timeout_ms`` knob) → latency (standing for execution
@@ -23,7 +24,8 @@ from reconciler.data import pinned_api_version
 from reconciler.emulator.auth import Caller, authenticate
 from reconciler.emulator.errors import ConnectionDropped, EmulatedError
 from reconciler.emulator.forms import parse_form
-from reconciler.emulator.resources import QUERY_SCHEMA_OVERRIDES, ROUTES
+from reconciler.emulator.resources import ROUTES, SCHEMA_OVERRIDES
+from reconciler.emulator.resources.account import check_connected
 from reconciler.emulator.resources.base import Call, Route
 from reconciler.emulator.store import namespace_key, new_id
 from reconciler.emulator.validation import body_schema, coerce, query_schema
@@ -202,6 +204,8 @@ class ApiApp:
         route, path_args = _match(method, path)
         caller = authenticate(headers.get("authorization"), headers.get("stripe-account"))
         entry["account"], entry["livemode"] = caller.account, caller.livemode
+        if runtime.config.refuse_unknown_accounts:
+            check_connected(runtime.store, caller.platform_account, caller.account, caller.livemode)
         version = headers.get("stripe-version")
         if version and version not in KNOWN_VERSIONS:
             raise EmulatedError(400, f"Invalid Stripe API version: {version}", stored=False)
@@ -214,6 +218,9 @@ class ApiApp:
             time.monotonic(),
             limit=runtime.config.rate_limit,
             operation_limit=runtime.config.operation_rate_limit,
+            platform=namespace_key(caller.platform_account, caller.livemode),
+            platform_limit=runtime.config.platform_rate_limit,
+            platform_operation_limit=runtime.config.platform_operation_rate_limit,
         )
         if refused is not None:
             entry["fault"] = "rate_limit"
@@ -324,7 +331,7 @@ class ApiApp:
         path: str,
     ) -> tuple[int, dict[str, Any], bool]:
         """Validate and run; returns (status, body, whether Stripe would store/commit it)."""
-        schema = QUERY_SCHEMA_OVERRIDES.get(route.template)
+        schema = SCHEMA_OVERRIDES.get((route.method, route.template))
         if schema is None:
             if route.method == "post":
                 schema = body_schema(route.method, route.template)
@@ -341,6 +348,7 @@ class ApiApp:
             path_args=path_args,
             path=path,
             refuse_duplicate_registrations=self.runtime.config.refuse_duplicate_registrations,
+            platform_account=caller.platform_account,
         )
         mutating = route.method != "get"
         try:

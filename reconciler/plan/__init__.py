@@ -1,24 +1,23 @@
-"""Plans: pure data and functions, no I/O (actions, building, safety, checksum, file, renderers)."""
+"""Plans: pure data and functions, no I/O (actions, building, safety, checksum, file, renderers).
+
+Only the planner and the plan's model load with the package. The plan file's validating models
+(:mod:`reconciler.plan.planfile`, for ``plan --out`` and ``apply --plan``) and the renderers
+(:mod:`reconciler.plan.render`) are imported from their own modules by whoever needs them, so a
+``plan`` process does not pay for what it never uses (the start-up target of issue 16).
+"""
 
 from __future__ import annotations
 
 from reconciler.plan.builder import build_plan, check_safety
 from reconciler.plan.model import Action, ActionType, FieldChange, Plan, Report, Request
-from reconciler.plan.planfile import PlanFile, dump_plan_file, load_plan_file
-from reconciler.plan.render import build_view, render
 
 __all__ = [
     "Action",
     "ActionType",
     "FieldChange",
     "Plan",
-    "PlanFile",
     "Report",
     "Request",
     "build_plan",
-    "build_view",
     "check_safety",
-    "dump_plan_file",
-    "load_plan_file",
-    "render",
 ]

@@ -19,5 +19,10 @@ ROUTES: tuple[Route, ...] = (
     *tax_registrations.ROUTES,
 )
 
-#: Parameter schemas for routes that ``openapi-subset.json`` does not describe.
-QUERY_SCHEMA_OVERRIDES: dict[str, dict[str, Any]] = {"/v1/account": account.QUERY_SCHEMA}
+#: Parameter schemas for routes that ``openapi-subset.json`` does not describe, by (method,
+#: path template).
+SCHEMA_OVERRIDES: dict[tuple[str, str], dict[str, Any]] = {
+    ("get", "/v1/account"): account.QUERY_SCHEMA,
+    ("get", "/v1/accounts"): account.LIST_SCHEMA,
+    ("post", "/v1/accounts"): account.CREATE_SCHEMA,
+}
