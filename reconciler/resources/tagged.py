@@ -152,6 +152,32 @@ class Tagged(Identity):
         what = spec.short
         for name in sorted(declared):
             desired = declared[name]
+            adoptable = self._adoptable(desired, untagged, adopted_ids)
+            if name in tagged and self._all_lost(spec, tagged[name]) and len(adoptable) == 1:
+                # Every object tagged with the name lost its secret (an apply stopped after the
+                # create) and one untagged object has the declared value: adopting it keeps an
+                # object whose secret its maker holds, and the lost ones go as duplicates, so
+                # the declared value is not served twice and nothing new is created.
+                adopted = adoptable[0]
+                adopted_ids.add(str(adopted["id"]))
+                pairs.append(Pair(name, desired, adopted, adopted=True))
+                lost = tagged.pop(name)
+                ids = ", ".join(str(o["id"]) for o in lost)
+                warnings.append(
+                    f"{spec.address(name)}: the secrets of {ids} were never delivered; adopting "
+                    f"untagged {adopted['id']} (same {self.adopt_by}) and deleting them"
+                )
+                self._duplicates(
+                    name,
+                    desired,
+                    str(adopted["id"]),
+                    lost,
+                    owned_leftovers,
+                    reasons,
+                    duplicate_ids,
+                    protected_ids,
+                )
+                continue
             if name in tagged:
                 first, *duplicates = (
                     sorted(tagged[name], key=partial(self._keep_order, spec, name, desired, now))
@@ -165,20 +191,19 @@ class Tagged(Identity):
                         f"{spec.address(name)}: more {what}s are tagged with this name "
                         f"({ids}); keeping {first['id']} and deleting the duplicates"
                     )
-                    owned_leftovers.extend(duplicates)
-                    for duplicate in duplicates:
-                        reasons[str(duplicate["id"])] = f"duplicate of {first['id']} ({name})"
-                        duplicate_ids.add(str(duplicate["id"]))
-                        # its secret may be the one consumers hold: protect covers it too
-                        if desired.lifecycle.protect:
-                            protected_ids.add(str(duplicate["id"]))
+                    self._duplicates(
+                        name,
+                        desired,
+                        str(first["id"]),
+                        duplicates,
+                        owned_leftovers,
+                        reasons,
+                        duplicate_ids,
+                        protected_ids,
+                    )
                 continue
             key = read_path(desired, self.adopt_by)
-            same = [
-                o
-                for o in untagged
-                if read_path(o, self.adopt_by) == key and o["id"] not in adopted_ids
-            ]
+            same = adoptable
             if len(same) == 1:
                 adopted_ids.add(str(same[0]["id"]))
                 pairs.append(Pair(name, desired, same[0], adopted=True))
@@ -205,6 +230,40 @@ class Tagged(Identity):
             reasons=reasons,
             duplicate_ids=frozenset(duplicate_ids),
         )
+
+    def _adoptable(
+        self, desired: Any, untagged: list[LiveObject], adopted_ids: set[str]
+    ) -> list[LiveObject]:
+        """The untagged objects not yet adopted that have the declared value of ``adopt_by``."""
+        key = read_path(desired, self.adopt_by)
+        return [
+            o for o in untagged if read_path(o, self.adopt_by) == key and o["id"] not in adopted_ids
+        ]
+
+    @staticmethod
+    def _all_lost(spec: KindSpec, objects: list[LiveObject]) -> bool:
+        """Whether every one of ``objects`` still waits for a secret no sink ever received."""
+        return spec.secret is not None and all(spec.secret.pending(o) for o in objects)
+
+    @staticmethod
+    def _duplicates(
+        name: str,
+        desired: Any,
+        kept: str,
+        duplicates: list[LiveObject],
+        owned_leftovers: list[LiveObject],
+        reasons: dict[str, str],
+        duplicate_ids: set[str],
+        protected_ids: set[str],
+    ) -> None:
+        """Record ``duplicates`` of ``name`` (the object ``kept`` stays) to be deleted."""
+        owned_leftovers.extend(duplicates)
+        for duplicate in duplicates:
+            reasons[str(duplicate["id"])] = f"duplicate of {kept} ({name})"
+            duplicate_ids.add(str(duplicate["id"]))
+            # its secret may be the one consumers hold: protect covers it too
+            if desired.lifecycle.protect:
+                protected_ids.add(str(duplicate["id"]))
 
     @staticmethod
     def _keep_order(

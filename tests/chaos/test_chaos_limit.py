@@ -52,7 +52,8 @@ def test_a_sink_that_fails_mid_apply(
 
 
 @pytest.mark.parametrize(
-    ("workload", "seed", "profile"), [("mix", 37, "dropped"), ("limit", 38, "rate-limited")]
+    ("workload", "seed", "profile"),
+    [("mix", 37, "dropped"), ("limit", 38, "rate-limited"), ("adopt", 39, "jitter")],
 )
 def test_one_target_at_a_time(
     emulator: EmulatorServer, tmp_path: Path, workload: str, seed: int, profile: str
