@@ -170,6 +170,35 @@ def test_one_accounts_failure_does_not_stop_the_others(
     assert again.stdout.splitlines()[-1] == "Fleet: 5 accounts, 1 with changes, 0 failed."
 
 
+def test_accounts_waiting_for_each_others_secret_deliveries_do_not_run_out_of_time(
+    emulator: EmulatorServer, tmp_path: Path
+) -> None:
+    # Deliveries take turns across the fleet (a secrets command never runs alongside itself),
+    # so with 3 accounts x 2 endpoints and a 1 s command the last account waits about 5 s for
+    # its turn. That time is the sinks', not Stripe's: it must not eat the --timeout of 4 s
+    # (which left endpoints with delivered secrets marked pending, replaced by the next apply).
+    fleet_file = write_fleet(tmp_path, extra=FAST, listed=False)
+    text = fleet_file.read_text(encoding="utf-8").replace(
+        "accounts:\n", "accounts:\n  - stripe_account: acct_3Named\n", 1
+    )
+    fleet_file.write_text(text, encoding="utf-8")
+    script = tmp_path / "store.py"
+    script.write_text("import sys, time\nsys.stdin.read()\ntime.sleep(1)\n", encoding="utf-8")
+    run = invoke(
+        emulator,
+        "--timeout",
+        "4",
+        "apply",
+        "--fleet",
+        str(fleet_file),
+        "--auto-approve",
+        "--secrets-command",
+        f"{sys.executable} {script}",
+    )
+    assert run.code == 0, run.stdout + run.stderr
+    assert run.stdout.splitlines()[-1] == "Fleet: 3 accounts, 3 with changes, 0 failed."
+
+
 def test_a_saved_fleet_plan_refuses_only_the_stale_accounts(
     emulator: EmulatorServer, fast_fleet: tuple[Path, list[str]], tmp_path: Path
 ) -> None:
