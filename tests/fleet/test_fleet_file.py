@@ -182,6 +182,23 @@ def test_a_problem_of_every_account_is_shown_once_without_names(tmp_path: Path) 
     assert "fleet account" not in only
 
 
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [
+        ("missing.yaml", "no such file or directory"),
+        ("dangling.yaml", "broken symbolic link: its target gone.yaml does not exist"),
+        ("base", "not a regular file"),
+    ],
+)
+def test_a_fleet_file_that_cannot_be_read_says_why(tmp_path: Path, name: str, message: str) -> None:
+    # `--fleet missing.yaml` said "not a regular file", which sends one looking for a device
+    (tmp_path / "base").mkdir()
+    (tmp_path / "dangling.yaml").symlink_to("gone.yaml")
+    with pytest.raises(ManifestError) as caught:
+        load_fleet(tmp_path / name)
+    assert diagnostics(caught) == [f"{tmp_path / name}:1:1: {message}"]
+
+
 def test_manifests_in_a_fleet_must_not_pin_a_connected_account(tmp_path: Path) -> None:
     write(tmp_path, "base/a.yaml", "version: 1\naccount: {mode: test, stripe_account: acct_X}\n")
     fleet_file = write(
