@@ -373,3 +373,26 @@ def test_on_a_terminal_the_fleet_is_planned_shown_and_confirmed_once(
     else:
         assert shown.splitlines()[-1] == "Fleet: 5 accounts, 5 with changes, 0 failed."
         assert len({r["account"] for r in writes}) == len(accounts)
+
+
+def test_on_a_terminal_the_accounts_that_could_not_be_planned_count_as_failed(
+    emulator: EmulatorServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # README: "an account that could not be planned is not applied, and counts as failed";
+    # the report's last line said "0 failed" while the command failed naming two accounts.
+    emulator.configure(refuse_unknown_accounts=True)
+    listed = connect_accounts(emulator, 2)
+    fleet_file = write_fleet(tmp_path, extra=FAST)  # names two accounts never created
+    monkeypatch.setattr(cli_fleet, "_is_terminal", lambda: True)
+    args = ["apply", "--fleet", str(fleet_file), "--secrets-file", str(tmp_path / "s.env")]
+    result = CliRunner().invoke(cli, args, input="yes\n", env=env_for(emulator))
+    assert result.exit_code == 1, result.output
+    lines = result.stdout.splitlines()
+    for account in NAMED:
+        assert lines.count(f"{account}: failed") == 2, account  # in the plan and the report
+    for account in listed:
+        assert any(line.startswith(f"{account}: Apply complete:") for line in lines), account
+    assert lines[-1] == "Fleet: 4 accounts, 2 with changes, 2 failed."
+    assert result.stderr.splitlines()[-1] == (
+        f"Error: 2 accounts of the fleet did not apply: {NAMED[0]}, {NAMED[1]} (see above)"
+    )
