@@ -215,6 +215,27 @@ def test_manifests_in_a_fleet_must_not_pin_a_connected_account(tmp_path: Path) -
     ]
 
 
+def test_an_overlay_pinning_a_connected_account_says_which_field_differs(tmp_path: Path) -> None:
+    # The base leaves account.stripe_account unset and one account's overlay pins it: the two
+    # account sections differ, and the message must say it is stripe_account (it said only
+    # "account differs", and the fleet's own rule about pinning was never reached).
+    write(tmp_path, "base/a.yaml", "version: 1\naccount: {mode: test}\n")
+    write(tmp_path, "over/b.yaml", "version: 1\naccount: {mode: test, stripe_account: acct_X}\n")
+    fleet_file = write(
+        tmp_path,
+        "fleet.yaml",
+        "version: 1\nmanifests: [base/]\n"
+        "accounts: [{stripe_account: acct_1, manifests: [over/]}]\n",
+    )
+    with pytest.raises(ManifestError) as caught:
+        load_members(load_fleet(fleet_file).named, environ={})
+    assert diagnostics(caught) == [
+        f"{tmp_path / 'over' / 'b.yaml'}:2:1: account: account differs from the one at "
+        f'{tmp_path / "base" / "a.yaml"}:2:1 (stripe_account: "acct_X" here, unset there); '
+        "repeated account must be equal"
+    ]
+
+
 def test_an_overlay_declaring_a_base_name_again_is_an_error(tmp_path: Path) -> None:
     write(tmp_path, "base/hooks.yaml", BASE)
     write(tmp_path, "over/hooks.yaml", BASE)
