@@ -174,8 +174,8 @@ def test_accounts_waiting_for_each_others_secret_deliveries_do_not_run_out_of_ti
     emulator: EmulatorServer, tmp_path: Path
 ) -> None:
     # Deliveries take turns across the fleet (a secrets command never runs alongside itself),
-    # so with 3 accounts x 2 endpoints and a 1 s command the last account waits about 5 s for
-    # its turn. That time is the sinks', not Stripe's: it must not eat the --timeout of 4 s
+    # so with 3 accounts x 2 endpoints and a 1.5 s command the last account waits about 7.5 s
+    # for its turn. That time is the sinks', not Stripe's: it must not eat the --timeout of 6 s
     # (which left endpoints with delivered secrets marked pending, replaced by the next apply).
     fleet_file = write_fleet(tmp_path, extra=FAST, listed=False)
     text = fleet_file.read_text(encoding="utf-8").replace(
@@ -183,11 +183,11 @@ def test_accounts_waiting_for_each_others_secret_deliveries_do_not_run_out_of_ti
     )
     fleet_file.write_text(text, encoding="utf-8")
     script = tmp_path / "store.py"
-    script.write_text("import sys, time\nsys.stdin.read()\ntime.sleep(1)\n", encoding="utf-8")
+    script.write_text("import sys, time\nsys.stdin.read()\ntime.sleep(1.5)\n", encoding="utf-8")
     run = invoke(
         emulator,
         "--timeout",
-        "4",
+        "6",
         "apply",
         "--fleet",
         str(fleet_file),
