@@ -37,6 +37,8 @@ MARKER = "<!-- stripe-reconciler-plan: {key} -->"
 #: GitHub refuses issue comments of 65,536 characters or more.
 COMMENT_LIMIT = 65_536
 PULL_REQUEST_EVENTS = frozenset({"pull_request", "pull_request_target"})
+#: The options that choose what a fleet plan covers (``--fleet FILE --shard I/N`` in a matrix).
+SELECTING = ("--fleet", "--shard", "--accounts")
 
 
 class ActionError(Exception):
@@ -66,6 +68,18 @@ class Inputs:
         if comment not in ("true", "false"):
             raise ActionError(f"input comment must be true or false, got {comment!r}")
         return cls(command, paths, args, comment == "true")
+
+    def subject(self) -> str:
+        """What the plan covers: the manifest paths and, for a fleet, its file, shard and
+        accounts as given (``--shard=1/4`` read as ``--shard 1/4``). It names the plan's comment,
+        so each shard of a matrix keeps its own instead of overwriting the others'."""
+        words = list(self.paths)
+        args = iter(self.args)
+        for arg in args:
+            name, equals, value = arg.partition("=")
+            if name in SELECTING:
+                words += [name, value if equals else next(args, "")]
+        return " ".join(words)
 
     def argv(self) -> list[str]:
         """The CLI arguments after ``python -m reconciler``."""
@@ -322,7 +336,7 @@ def post_plan_comment(
         f"{env.get('GITHUB_SERVER_URL', 'https://github.com')}/{env.get('GITHUB_REPOSITORY')}"
         f"/actions/runs/{env.get('GITHUB_RUN_ID', '')}"
     )
-    paths = " ".join(inputs.paths)
+    paths = inputs.subject()
     if result.exitcode in RESULTS["plan"]:
         heading = f"Plan of `{paths}` at `{sha}` ([run]({run_url})):"
         markdown = result.stdout

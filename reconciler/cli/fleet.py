@@ -165,7 +165,6 @@ def apply(
     platform = connection(options)
     secrets = (options.api_key or "",)
     source: fleet.Fleet | fleet.FleetPlan | fleet.FleetPlanFile
-    unplanned: tuple[AccountRun[Any], ...] = ()
     if saved is not None:
         source = saved
     elif auto_approve:
@@ -190,11 +189,11 @@ def apply(
             on_loaded=_echo_warnings,
         )
         click.echo(render_plan(planned, "text", color=options.color, secrets=secrets), nl=False)
-        # the accounts that could not be planned are not applied, the others may be
-        unplanned = planned.failed
+        # the accounts that could not be planned are not applied (the report lists them as
+        # failed), the others may be
         if not any(run.error is None for run in planned.with_changes):
-            if unplanned:
-                raise _failed(unplanned, "could not be planned or were refused")
+            if planned.failed:
+                raise _failed(planned.failed, "could not be planned or were refused")
             return 0
         answer = click.prompt(
             "Apply these changes to every account above that has a plan? Only 'yes' is accepted",
@@ -227,8 +226,8 @@ def apply(
         on_loaded=_echo_warnings,
     )
     click.echo(render_apply_report(applied, secrets=secrets), nl=False)
-    if applied.failed or unplanned:
-        raise _failed((*unplanned, *applied.failed), "did not apply")
+    if applied.failed:  # the accounts that could not be planned among them
+        raise _failed(applied.failed, "did not apply")
     return 0
 
 

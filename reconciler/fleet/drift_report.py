@@ -99,7 +99,8 @@ def render_drift_markdown(fleet: FleetDrift, *, limit: int = MARKDOWN_LIMIT) -> 
     if synced:
         listed = ", ".join(markdown.code(a) for a in synced[:200])
         more = f" and {len(synced) - 200} more" if len(synced) > 200 else ""
-        tail = f"No drift in {len(synced)} accounts: {listed}{more}.\n"
+        noun = "account" if len(synced) == 1 else "accounts"
+        tail = f"No drift in {len(synced)} {noun}: {listed}{more}.\n"
     budget = limit - len(tail) - 300
     hidden = 0
     for run in fleet.runs:

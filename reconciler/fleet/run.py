@@ -224,7 +224,9 @@ def apply(
     """Apply ``source`` to every account of the run, without asking: a fleet's manifests
     (each account planned and applied in one go), or a reviewed plan (a :class:`FleetPlan`,
     or a saved :class:`FleetPlanFile`), whose parts are each refused when stale, the others
-    applied. An account whose part has no changes is not touched."""
+    applied. An account whose part has no changes is not touched; an account of a
+    :class:`FleetPlan` that could not be planned is not applied and is failed with its plan's
+    error."""
     _platform(platform)
 
     async def run() -> FleetApply:
@@ -264,12 +266,11 @@ def apply(
                 on_event=on_event,
             )
             done = {run.stripe_account: run for run in applied}
-            return FleetApply(
-                tuple(
-                    done.get(_account_of(part), AccountRun(_account_of(part), None))
-                    for part in parts
-                )
-            )
+            outcomes = [
+                done.get(_account_of(part), AccountRun(_account_of(part), None)) for part in parts
+            ]
+            outcomes += _unplanned(source, accounts=accounts, shard=shard)
+            return FleetApply(tuple(sorted(outcomes, key=lambda run: run.stripe_account)))
 
     return asyncio.run(run())
 
@@ -279,19 +280,39 @@ def _account_of(part: PlanFile) -> str:
     return part.stripe_account
 
 
+def _unplanned(
+    source: FleetPlan | FleetPlanFile, *, accounts: Sequence[str], shard: Shard | None
+) -> list[AccountRun[ApplyOutcome]]:
+    """The accounts of a reviewed :class:`FleetPlan` that could not be planned (or whose plan
+    was refused): not applied, and failed with their plan's error. (A saved plan has no part
+    for them: they failed when it was made.)"""
+    if not isinstance(source, FleetPlan):
+        return []
+    return [
+        AccountRun(run.stripe_account, None, run.error)
+        for run in source.failed
+        if (not accounts or run.stripe_account in accounts)
+        and (shard is None or shard.holds(run.stripe_account))
+    ]
+
+
 def _parts(
     source: FleetPlan | FleetPlanFile, *, accounts: Sequence[str], shard: Shard | None
 ) -> list[PlanFile]:
     """The reviewed plans to apply, by account, narrowed like a fleet's accounts."""
+    failed: set[str] = set()
     if isinstance(source, FleetPlan):
         found = [run.value.plan_file() for run in source.runs if run.value and not run.error]
+        failed = {run.stripe_account for run in source.failed}
     else:
         found = list(source.parts)
     by_account = {_account_of(part): part for part in found}
-    unknown = [account for account in accounts if account not in by_account]
+    unknown = [a for a in accounts if a not in by_account and a not in failed]
     if unknown:
         raise UsageError(f"--accounts: the plan has no part for {', '.join(unknown)}")
-    chosen = [by_account[a] for a in accounts] if accounts else list(by_account.values())
+    chosen = (
+        [by_account[a] for a in accounts if a in by_account] if accounts else [*by_account.values()]
+    )
     chosen = [p for p in chosen if shard is None or shard.holds(_account_of(p))]
     return sorted(chosen, key=_account_of)
 

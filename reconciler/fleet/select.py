@@ -19,7 +19,8 @@ from reconciler.errors import UsageError
 from reconciler.fleet.load import Fleet, Member
 from reconciler.manifest.suggest import did_you_mean
 
-_SHARD = re.compile(r"^\s*(\d+)\s*/\s*(\d+)\s*$")
+#: ASCII digits only: ``\d`` alone would also read other scripts' digits
+_SHARD = re.compile(r"^\s*(\d+)\s*/\s*(\d+)\s*$", re.ASCII)
 _ACCOUNT = re.compile(r"^acct_[A-Za-z0-9]+$")
 
 
@@ -31,6 +32,8 @@ class Shard:
     count: int
 
     def __post_init__(self) -> None:
+        if self.count < 1:
+            raise UsageError(f"--shard {self}: N, the number of shards, must be at least 1")
         if not 1 <= self.index <= self.count:
             raise UsageError(
                 f"--shard {self.index}/{self.count}: the shard must be from 1 to {self.count}"
@@ -40,8 +43,10 @@ class Shard:
         return f"{self.index}/{self.count}"
 
     def holds(self, stripe_account: str) -> bool:
+        # the whole digest, as the module docstring and README state it, so anyone can tell
+        # which shard holds an account (``printf %s acct_… | sha256sum``)
         digest = hashlib.sha256(stripe_account.encode("utf-8")).digest()
-        return int.from_bytes(digest[:8], "big") % self.count == self.index - 1
+        return int.from_bytes(digest, "big") % self.count == self.index - 1
 
 
 def parse_shard(text: str) -> Shard:

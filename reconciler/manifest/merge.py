@@ -7,6 +7,7 @@ with equal values.
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -46,6 +47,21 @@ class Entry:
 #: single sections that may repeat across files with equal values (every other one is declared
 #: once: a second one would be ambiguous)
 REPEATABLE = ("account", "policy")
+
+
+def _differences(here: BaseModel, there: BaseModel) -> str:
+    """``mode: "live" here, "test" there``: which fields of two repeats differ (in a fleet, an
+    overlay that pins ``stripe_account`` differs from a base that does not)."""
+    mine, theirs = here.model_dump(mode="json"), there.model_dump(mode="json")
+    return ", ".join(
+        f"{name}: {_shown(mine.get(name))} here, {_shown(theirs.get(name))} there"
+        for name in sorted(set(mine) | set(theirs))
+        if mine.get(name) != theirs.get(name)
+    )
+
+
+def _shown(value: Any) -> str:
+    return "unset" if value is None else json.dumps(value, sort_keys=True)
 
 
 @dataclass
@@ -97,7 +113,8 @@ class ManifestSet:
             return  # equal repeats are fine; invalid ones are already reported
         else:
             message = (
-                f"{key} differs from the one at {first.location}; repeated {key} must be equal"
+                f"{key} differs from the one at {first.location} "
+                f"({_differences(entry.model, first.model)}); repeated {key} must be equal"
             )
         problems.append(entry.smap.diagnostic(entry.path, message, key=True))
 

@@ -155,7 +155,9 @@ def read_source(file: str) -> SourceText | Diagnostic:
         return _file_error(file, _NUL_PATH)
     try:
         if not path.is_file():
-            return _file_error(file, "not a regular file")
+            # a path given by itself (``--fleet FILE``) may not exist at all: say so
+            found = _status(path)
+            return _file_error(file, found if isinstance(found, str) else "not a regular file")
         size = path.stat().st_size
         if size > MAX_FILE_BYTES:
             return _file_error(

@@ -160,6 +160,9 @@ class StripeClient:
         self._random = random
         started = config.started_at if config.started_at is not None else clock()
         self._deadline_at = started + config.deadline
+        #: pauses open now (see :meth:`deadline_paused`) and when the first of them began
+        self._pauses = 0
+        self._paused_at = 0.0
         # A fresh client may send as many requests at once as it can have in flight (plan's
         # concurrent first reads); the limiter keeps every one-second window within the rate.
         self._limiter = RateLimiter(
@@ -246,7 +249,7 @@ class StripeClient:
         attempt = 0
         while True:
             attempt += 1
-            remaining = self._deadline_at - self._clock()
+            remaining = self._deadline() - self._clock()
             if remaining <= 0:
                 raise self._deadline_error(method, path, has_key)
             try:
@@ -268,7 +271,7 @@ class StripeClient:
             if attempt >= self._policy.max_attempts:
                 raise _gave_up(failure.error, attempt, "attempts exhausted")
             delay = self._policy.delay(attempt, self._random, failure.retry_after)
-            if self._clock() + delay > self._deadline_at:
+            if self._clock() + delay > self._deadline():
                 why = f"{self.config.deadline:g}s deadline reached"
                 raise _gave_up(failure.error, attempt, why)
             self._retries += 1
@@ -283,18 +286,31 @@ class StripeClient:
             )
             await self._sleep(delay)
 
+    def _deadline(self) -> float:
+        """When the deadline is, leaving out the time of the pauses so far and of one still open
+        (another task's secret still in the sinks)."""
+        if self._pauses:
+            return self._deadline_at + self._clock() - self._paused_at
+        return self._deadline_at
+
     @contextlib.contextmanager
     def deadline_paused(self) -> Iterator[None]:
-        """Leave the time spent inside out of the deadline (a person answering a prompt).
+        """Leave the time spent inside out of the deadline (a person answering a prompt, a
+        secrets command).
 
-        Only for code that sends nothing meanwhile: requests already waiting keep the deadline
-        they started with.
+        Pauses may overlap (two signing secrets of one apply delivered at once): the time in
+        any of them is left out once, also for requests that start while one is open. Requests
+        already waiting keep the deadline they started with.
         """
-        paused = self._clock()
+        if self._pauses == 0:
+            self._paused_at = self._clock()
+        self._pauses += 1
         try:
             yield
         finally:
-            self._deadline_at += self._clock() - paused
+            self._pauses -= 1
+            if self._pauses == 0:
+                self._deadline_at += self._clock() - self._paused_at
 
     async def _limited_attempt(
         self, operation: str, request: httpx.Request, path: str, attempt: int, started: float

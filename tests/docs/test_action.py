@@ -230,6 +230,29 @@ def test_a_failed_plan_replaces_the_comment_and_fails_the_step(
     assert "Plan: 1 to create" not in comment["body"]  # the old plan is gone
 
 
+def test_each_shard_of_a_fleet_keeps_its_own_plan_comment(runner: Runner, api: FakeGitHub) -> None:
+    # The README's matrix plans shards 1/2 and 2/2 with paths "": one comment for both would
+    # show reviewers whichever shard finished last, and hide the other shard's changes.
+    fleet = (
+        "version: 1\nmanifests: [stripe/]\naccounts:\n"
+        "  - stripe_account: acct_1ShardA\n  - stripe_account: acct_1ShardB\n"
+    )
+    (runner.workspace / "fleet.yaml").write_text(fleet, encoding="utf-8")
+    for shard in ("1/2", "2/2"):
+        step = runner.step("plan", f"--fleet fleet.yaml --shard {shard}", INPUT_PATHS="")
+        assert step.outputs["exitcode"] in ("0", "2"), step.stdout + step.stderr
+    comments = [c["body"] for c in api.comments.get(7, [])]
+    assert len(comments) == 2
+    for shard, body in zip(("1/2", "2/2"), comments, strict=True):
+        assert body.startswith(
+            f"<!-- stripe-reconciler-plan: --fleet fleet.yaml --shard {shard} -->\n"
+        )
+        assert f"Plan of `--fleet fleet.yaml --shard {shard}`" in body
+    again = runner.step("plan", "--fleet fleet.yaml --shard=1/2", INPUT_PATHS="")
+    assert again.returncode == 0
+    assert len(api.comments[7]) == 2  # updated in place, also when written --shard=1/2
+
+
 def test_a_fork_pull_request_skips_with_a_notice(runner: Runner, api: FakeGitHub) -> None:
     fork = pull_request_event(runner.workspace.parent / "fork.json", head_repository="eve/shop")
     skipped = runner.step("plan", GITHUB_EVENT_PATH=str(fork), STRIPE_API_KEY="")

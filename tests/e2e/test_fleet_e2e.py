@@ -170,6 +170,35 @@ def test_one_accounts_failure_does_not_stop_the_others(
     assert again.stdout.splitlines()[-1] == "Fleet: 5 accounts, 1 with changes, 0 failed."
 
 
+def test_accounts_waiting_for_each_others_secret_deliveries_do_not_run_out_of_time(
+    emulator: EmulatorServer, tmp_path: Path
+) -> None:
+    # Deliveries take turns across the fleet (a secrets command never runs alongside itself),
+    # so with 3 accounts x 2 endpoints and a 1.5 s command the last account waits about 7.5 s
+    # for its turn. That time is the sinks', not Stripe's: it must not eat the --timeout of 6 s
+    # (which left endpoints with delivered secrets marked pending, replaced by the next apply).
+    fleet_file = write_fleet(tmp_path, extra=FAST, listed=False)
+    text = fleet_file.read_text(encoding="utf-8").replace(
+        "accounts:\n", "accounts:\n  - stripe_account: acct_3Named\n", 1
+    )
+    fleet_file.write_text(text, encoding="utf-8")
+    script = tmp_path / "store.py"
+    script.write_text("import sys, time\nsys.stdin.read()\ntime.sleep(1.5)\n", encoding="utf-8")
+    run = invoke(
+        emulator,
+        "--timeout",
+        "6",
+        "apply",
+        "--fleet",
+        str(fleet_file),
+        "--auto-approve",
+        "--secrets-command",
+        f"{sys.executable} {script}",
+    )
+    assert run.code == 0, run.stdout + run.stderr
+    assert run.stdout.splitlines()[-1] == "Fleet: 3 accounts, 3 with changes, 0 failed."
+
+
 def test_a_saved_fleet_plan_refuses_only_the_stale_accounts(
     emulator: EmulatorServer, fast_fleet: tuple[Path, list[str]], tmp_path: Path
 ) -> None:
@@ -344,3 +373,26 @@ def test_on_a_terminal_the_fleet_is_planned_shown_and_confirmed_once(
     else:
         assert shown.splitlines()[-1] == "Fleet: 5 accounts, 5 with changes, 0 failed."
         assert len({r["account"] for r in writes}) == len(accounts)
+
+
+def test_on_a_terminal_the_accounts_that_could_not_be_planned_count_as_failed(
+    emulator: EmulatorServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # README: "an account that could not be planned is not applied, and counts as failed";
+    # the report's last line said "0 failed" while the command failed naming two accounts.
+    emulator.configure(refuse_unknown_accounts=True)
+    listed = connect_accounts(emulator, 2)
+    fleet_file = write_fleet(tmp_path, extra=FAST)  # names two accounts never created
+    monkeypatch.setattr(cli_fleet, "_is_terminal", lambda: True)
+    args = ["apply", "--fleet", str(fleet_file), "--secrets-file", str(tmp_path / "s.env")]
+    result = CliRunner().invoke(cli, args, input="yes\n", env=env_for(emulator))
+    assert result.exit_code == 1, result.output
+    lines = result.stdout.splitlines()
+    for account in NAMED:
+        assert lines.count(f"{account}: failed") == 2, account  # in the plan and the report
+    for account in listed:
+        assert any(line.startswith(f"{account}: Apply complete:") for line in lines), account
+    assert lines[-1] == "Fleet: 4 accounts, 2 with changes, 2 failed."
+    assert result.stderr.splitlines()[-1] == (
+        f"Error: 2 accounts of the fleet did not apply: {NAMED[0]}, {NAMED[1]} (see above)"
+    )

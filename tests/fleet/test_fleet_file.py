@@ -182,6 +182,23 @@ def test_a_problem_of_every_account_is_shown_once_without_names(tmp_path: Path) 
     assert "fleet account" not in only
 
 
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [
+        ("missing.yaml", "no such file or directory"),
+        ("dangling.yaml", "broken symbolic link: its target gone.yaml does not exist"),
+        ("base", "not a regular file"),
+    ],
+)
+def test_a_fleet_file_that_cannot_be_read_says_why(tmp_path: Path, name: str, message: str) -> None:
+    # `--fleet missing.yaml` said "not a regular file", which sends one looking for a device
+    (tmp_path / "base").mkdir()
+    (tmp_path / "dangling.yaml").symlink_to("gone.yaml")
+    with pytest.raises(ManifestError) as caught:
+        load_fleet(tmp_path / name)
+    assert diagnostics(caught) == [f"{tmp_path / name}:1:1: {message}"]
+
+
 def test_manifests_in_a_fleet_must_not_pin_a_connected_account(tmp_path: Path) -> None:
     write(tmp_path, "base/a.yaml", "version: 1\naccount: {mode: test, stripe_account: acct_X}\n")
     fleet_file = write(
@@ -195,6 +212,27 @@ def test_manifests_in_a_fleet_must_not_pin_a_connected_account(tmp_path: Path) -
         f"{tmp_path / 'base' / 'a.yaml'}:2:1: account.stripe_account: manifests used in a fleet "
         "must not pin a connected account (acct_X): the fleet sets each account's; remove "
         "account.stripe_account"
+    ]
+
+
+def test_an_overlay_pinning_a_connected_account_says_which_field_differs(tmp_path: Path) -> None:
+    # The base leaves account.stripe_account unset and one account's overlay pins it: the two
+    # account sections differ, and the message must say it is stripe_account (it said only
+    # "account differs", and the fleet's own rule about pinning was never reached).
+    write(tmp_path, "base/a.yaml", "version: 1\naccount: {mode: test}\n")
+    write(tmp_path, "over/b.yaml", "version: 1\naccount: {mode: test, stripe_account: acct_X}\n")
+    fleet_file = write(
+        tmp_path,
+        "fleet.yaml",
+        "version: 1\nmanifests: [base/]\n"
+        "accounts: [{stripe_account: acct_1, manifests: [over/]}]\n",
+    )
+    with pytest.raises(ManifestError) as caught:
+        load_members(load_fleet(fleet_file).named, environ={})
+    assert diagnostics(caught) == [
+        f"{tmp_path / 'over' / 'b.yaml'}:2:1: account: account differs from the one at "
+        f'{tmp_path / "base" / "a.yaml"}:2:1 (stripe_account: "acct_X" here, unset there); '
+        "repeated account must be equal"
     ]
 
 

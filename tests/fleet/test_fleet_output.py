@@ -10,11 +10,13 @@ from typing import Any
 import pytest
 
 from reconciler.api import Planned
+from reconciler.drift.model import DriftReport
 from reconciler.errors import AuthenticationError, MaxDestroyExceededError, PlanFileError
+from reconciler.fleet.drift_report import render_drift
 from reconciler.fleet.model import RateLimits
 from reconciler.fleet.planfile import dump_fleet_plan_file, load_any_plan_file
 from reconciler.fleet.render import render_plan
-from reconciler.fleet.results import FleetPlan
+from reconciler.fleet.results import FleetDrift, FleetPlan
 from reconciler.fleet.session import AccountRun
 from reconciler.manifest.model import Manifest
 from reconciler.plan.builder import build_plan
@@ -187,3 +189,12 @@ def test_a_single_account_plan_file_still_loads_as_one() -> None:
 
     single = planned("acct_1A").plan_file()
     assert isinstance(load_any_plan_file(dump_plan_file(single)), PlanFile)
+
+
+@pytest.mark.parametrize("fmt", ["text", "markdown"])
+def test_one_account_in_sync_is_one_account(fmt: str) -> None:
+    report = DriftReport("acct_1A", "test", "acct_1A", "2026-01-01T00:00:00Z", 3)
+    fleet = FleetDrift(runs=(AccountRun("acct_1A", report),), mode="test")
+    shown = render_drift(fleet, fmt)
+    assert "No drift in 1 account: " in shown
+    assert "1 accounts" not in shown

@@ -3,6 +3,7 @@ disjoint and cover every account), ``--accounts``, and the platform's listed acc
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 import pytest
@@ -46,7 +47,15 @@ def test_shards_split_a_fleet_roughly_evenly() -> None:
 
 def test_the_partition_depends_on_the_id_alone() -> None:
     # The same id lands in the same shard on every machine and every run (sha256, not hash()).
-    assert [Shard(i, 3).holds("acct_1Example") for i in (1, 2, 3)] == [True, False, False]
+    assert [Shard(i, 3).holds("acct_1Example") for i in (1, 2, 3)] == [False, True, False]
+
+
+@given(account=ACCOUNT_IDS, count=st.integers(min_value=1, max_value=64))
+def test_an_account_is_in_the_shard_the_readme_formula_gives(account: str, count: int) -> None:
+    # README: "account `a` is in shard `sha256(a) mod N + 1`", so a user can tell which CI
+    # job owns an account (`printf %s acct_… | sha256sum`) without running the tool.
+    digest = int(hashlib.sha256(account.encode()).hexdigest(), 16)
+    assert Shard(digest % count + 1, count).holds(account)
 
 
 @pytest.mark.parametrize(
@@ -62,7 +71,9 @@ def test_parse_shard(text: str, shard: Shard) -> None:
     [
         ("0/4", "--shard 0/4: the shard must be from 1 to 4"),
         ("5/4", "--shard 5/4: the shard must be from 1 to 4"),
-        ("1/0", "--shard 1/0: the shard must be from 1 to 0"),
+        ("1/0", "--shard 1/0: N, the number of shards, must be at least 1"),
+        ("0/0", "--shard 0/0: N, the number of shards, must be at least 1"),
+        ("١/٢", "--shard expects I/N such as 2/4 (shard I of N), got '١/٢'"),
         ("2", "--shard expects I/N such as 2/4 (shard I of N), got '2'"),
         ("a/b", "--shard expects I/N such as 2/4 (shard I of N), got 'a/b'"),
         ("-1/4", "--shard expects I/N such as 2/4 (shard I of N), got '-1/4'"),

@@ -336,7 +336,8 @@ def test_policy_conflict_cites_both_files(tmp_path: Path) -> None:
     a = _write(tmp_path, "a.yaml", "version: 1\npolicy: {max_destroy: 1}\n")
     b = _write(tmp_path, "b.yaml", "version: 1\npolicy: {max_destroy: 2}\n")
     assert _errors([a, b]) == [
-        f"2:1: policy: policy differs from the one at {a}:2:1; repeated policy must be equal"
+        f"2:1: policy: policy differs from the one at {a}:2:1 (max_destroy: 2 here, 1 there); "
+        "repeated policy must be equal"
     ]
 
 

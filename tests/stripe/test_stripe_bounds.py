@@ -129,6 +129,42 @@ def test_a_paused_deadline_leaves_a_prompt_out() -> None:
     assert asyncio.run(go()) == "acct_1"
 
 
+def test_overlapping_pauses_leave_their_union_out() -> None:
+    # Two signing secrets of one account handed to the sinks at the same time: 30 s of the
+    # deadline are paused, not 60 (each pause adding its own time would count them twice).
+    clock = FakeClock()
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, json={"id": "acct_1"})
+
+    async def go() -> str:
+        async with make_client(handler, clock, deadline=40.0) as client:
+            with client.deadline_paused(), client.deadline_paused():
+                clock.now += 30.0
+            clock.now += 45.0  # 45 s unpaused: past the 40 s deadline
+            return await client.whoami()
+
+    with pytest.raises(APIConnectionError, match="deadline"):
+        asyncio.run(go())
+
+
+def test_a_request_sent_while_another_task_is_paused_is_not_timed_out() -> None:
+    # One endpoint's secret is still in the sinks (paused) when the other's delivery ends and
+    # its next request goes out: the time in the open pause is left out for that one too.
+    clock = FakeClock()
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, json={"id": "acct_1"})
+
+    async def go() -> str:
+        async with make_client(handler, clock, deadline=40.0) as client:
+            with client.deadline_paused():
+                clock.now += 50.0
+                return await client.whoami()
+
+    assert asyncio.run(go()) == "acct_1"
+
+
 def test_one_waiting_notice_per_slow_phase(caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.INFO, logger=WAITING_LOGGER)
 
