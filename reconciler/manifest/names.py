@@ -1,20 +1,24 @@
-"""Names derived from a webhook endpoint's logical name, shared by every step that needs them.
+"""Names derived from a logical name, shared by every step that needs them.
 
-The secrets-file variable is where apply stores an endpoint's signing secret. Validation refuses
-two logical names that map to one variable, export never hands out such a pair, and apply writes
-under it: all three must agree, so the mapping lives here, once.
+The secrets-file variable is where apply stores a signing secret: ``STRIPE_WEBHOOK_SECRET_<NAME>``
+for a webhook endpoint, ``STRIPE_EVENT_DESTINATION_SECRET_<NAME>`` for a webhook event
+destination (the two sections may use one logical name, so their variables never collide).
+Validation refuses two logical names that map to one variable, export never hands out such a
+pair, and apply writes under it: all three must agree, so the mapping lives here, once.
 """
 
 from __future__ import annotations
 
 import re
 
-#: prefix of every secrets-file variable (dotenv line or JSON key)
+#: prefix of a webhook endpoint's secrets-file variable (dotenv line or JSON key)
 SECRET_VARIABLE_PREFIX = "STRIPE_WEBHOOK_SECRET_"
+#: prefix of an event destination's secrets-file variable
+DESTINATION_SECRET_PREFIX = "STRIPE_EVENT_DESTINATION_SECRET_"
 
 _NOT_VARIABLE = re.compile(r"[^A-Z0-9_]")
 
 
-def secret_variable(name: str) -> str:
+def secret_variable(name: str, *, prefix: str = SECRET_VARIABLE_PREFIX) -> str:
     """``orders-eu`` → ``STRIPE_WEBHOOK_SECRET_ORDERS_EU`` (anything not [A-Z0-9_] becomes _)."""
-    return SECRET_VARIABLE_PREFIX + _NOT_VARIABLE.sub("_", name.upper())
+    return prefix + _NOT_VARIABLE.sub("_", name.upper())

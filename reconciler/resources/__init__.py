@@ -55,7 +55,7 @@ import asyncio
 import logging
 import time
 
-from reconciler.resources import tax_registration, tax_settings, webhook_endpoint
+from reconciler.resources import event_destination, tax_registration, tax_settings, webhook_endpoint
 from reconciler.resources.base import ApiClient, LiveState
 from reconciler.resources.kind import KindSpec
 from reconciler.resources.registry import KINDS, register, spec_of, specs
@@ -65,6 +65,7 @@ logger = logging.getLogger(__name__)
 
 register(tax_settings.SPEC)
 register(webhook_endpoint.SPEC)
+register(event_destination.SPEC)
 register(tax_registration.SPEC)
 
 #: kind → its spec, in the order plans show kinds and apply handles them (the registry's view)

@@ -15,8 +15,9 @@ A kind module builds one ``KindSpec`` and :mod:`reconciler.resources` registers 
 ``destroy``                      what removing one plans (``delete``, or ``expire``)
 ``depends_on``, ``runs_first``   apply order: kinds whose failure stops this one; kinds applied
                                  before every other (settings the others need)
-``limit``                        how many may exist per account (plan refuses more; apply orders
-                                 creates within it)
+``limit``, ``limit_pool``         how many may exist per account (plan refuses more; apply orders
+                                 creates within it); kinds naming the same pool share one count
+                                 (webhook endpoints and event destinations)
 ``secret``                       :class:`~reconciler.resources.tagged.SecretDelivery` for kinds
                                  whose create returns a secret apply must hand to the sinks
 ``lookup``                       :class:`Lookup` for kinds without tags: apply looks for the object
@@ -113,6 +114,15 @@ class Identity:
         """``(map field, key) → value`` the tool writes on the object to recognise it."""
         return {}
 
+    def defaults(self, name: str, desired: Any) -> Mapping[str, Any]:
+        """Field path → value for fields the manifest may leave out whose value follows from
+        the logical name (an event destination's ``name`` defaults to it)."""
+        return {}
+
+    def label(self, obj: LiveObject) -> str:
+        """How messages name a live object (its URL, its name); default: its id."""
+        return str(obj.get("id"))
+
     def made_by(self, spec: KindSpec, name: str, create: Request | None, obj: LiveObject) -> bool:
         """Whether ``obj`` is what a create of ``name`` (sending ``create``) would make."""
         return False
@@ -202,6 +212,7 @@ class KindSpec:
     runs_first: bool = False
     list_params: Mapping[str, Any] = field(default_factory=lambda: {"limit": 100})
     limit: int | None = None
+    limit_pool: str | None = None
     secret: SecretDelivery | None = None
     lookup: Lookup | None = None
     extra_live: tuple[str, ...] = ()
@@ -231,6 +242,11 @@ class KindSpec:
     def short(self) -> str:
         """The noun's last word, as messages say it (``endpoint``)."""
         return self.noun.rsplit(" ", 1)[-1]
+
+    @property
+    def pool(self) -> str:
+        """The pool whose ``limit`` this kind's objects count against (default: its own)."""
+        return self.limit_pool or self.name
 
     @property
     def listed(self) -> bool:
