@@ -97,7 +97,7 @@ def test_the_untouched_document_loads() -> None:
         (
             lambda d: d["plan"]["actions"][0].update(kind="customers"),
             "plan.actions[0].kind: 'customers' is not allowed; expected 'tax_settings', "
-            "'webhook_endpoints' or 'tax_registrations'",
+            "'webhook_endpoints', 'event_destinations' or 'tax_registrations'",
         ),
         (
             lambda d: d["plan"]["actions"][0].update(action="destroy"),
