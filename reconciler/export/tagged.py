@@ -67,7 +67,7 @@ def export_tagged(
     shared: dict[str, int] = {}
     for obj in untagged:
         shared[identity.label(obj)] = shared.get(identity.label(obj), 0) + 1
-    what = identity.adopt_label or identity.adopt_by
+    what = identity.adoption()
     for obj in sorted(untagged, key=lambda o: (identity.label(o), str(o.get("id")))):
         name = names.claim(base_name(obj))
         built = entry(obj, f"{spec.name}.{name}", out.warnings)

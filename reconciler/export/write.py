@@ -29,7 +29,6 @@ from reconciler.atomic import write_text_atomically
 from reconciler.errors import UsageError
 from reconciler.export.build import KINDS, Export
 from reconciler.resources.registry import spec_of
-from reconciler.resources.tagged import Tagged
 from reconciler.timestamps import iso_utc
 
 SCHEMA_RELPATH = Path("schemas") / "manifest.schema.json"
@@ -106,8 +105,7 @@ def _untagged_comment(kind: str, untagged: Mapping[str, Mapping[str, Any]]) -> l
     if not untagged:
         return []
     spec = spec_of(kind)
-    identity = spec.identity
-    by = identity.adopt_label or identity.adopt_by if isinstance(identity, Tagged) else "name"
+    by = spec.identity.adoption()
     lines = [
         "",
         f"# Untagged {spec.noun}s, left unmanaged. To manage them, move them under",

@@ -123,6 +123,10 @@ class Identity:
         """How messages name a live object (its URL, its name); default: its id."""
         return str(obj.get("id"))
 
+    def adoption(self) -> str:
+        """What an untagged live object is adopted by, as messages say it (``URL``)."""
+        return "key"
+
     def made_by(self, spec: KindSpec, name: str, create: Request | None, obj: LiveObject) -> bool:
         """Whether ``obj`` is what a create of ``name`` (sending ``create``) would make."""
         return False

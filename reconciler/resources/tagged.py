@@ -167,6 +167,9 @@ class Tagged(Identity):
     def label(self, obj: LiveObject) -> str:
         return str(read_path(obj, self.adopt_by))
 
+    def adoption(self) -> str:
+        return self.adopt_label or self.adopt_by
+
     def tags(self, name: str, desired: Any) -> Mapping[tuple[str, str], str]:
         """The tags of ``name`` (the protect tag only while ``lifecycle.protect`` is set, so
         unprotected objects keep their tags as they were)."""
