@@ -6,6 +6,7 @@ from typing import Any
 
 from reconciler.emulator.resources import (
     account,
+    event_destinations,
     tax_registrations,
     tax_settings,
     webhook_endpoints,
@@ -17,7 +18,11 @@ ROUTES: tuple[Route, ...] = (
     *webhook_endpoints.ROUTES,
     *tax_settings.ROUTES,
     *tax_registrations.ROUTES,
+    *event_destinations.ROUTES,
 )
 
 #: Parameter schemas for routes that ``openapi-subset.json`` does not describe.
 QUERY_SCHEMA_OVERRIDES: dict[str, dict[str, Any]] = {"/v1/account": account.QUERY_SCHEMA}
+
+#: (method, template) → parameters of the v2 routes (:mod:`reconciler.emulator.v2`)
+V2_SCHEMAS: dict[tuple[str, str], dict[str, Any]] = dict(event_destinations.SCHEMAS)
