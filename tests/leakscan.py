@@ -224,9 +224,7 @@ def _watch_emulator(mp: pytest.MonkeyPatch, scan: LeakScan) -> None:
         if minted is None:
             continue
 
-        def new_id(
-            prefix: str, *a: Any, _original: Callable[..., str] = minted, **kw: Any
-        ) -> str:
+        def new_id(prefix: str, *a: Any, _original: Callable[..., str] = minted, **kw: Any) -> str:
             value = _original(prefix, *a, **kw)
             if prefix == "whsec_":
                 scan.secrets.add(value)

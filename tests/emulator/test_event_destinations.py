@@ -197,9 +197,7 @@ def test_stripe_context_is_the_connected_account(emulator: EmulatorServer) -> No
 
 
 def _http(emulator: EmulatorServer) -> httpx.Client:
-    return httpx.Client(
-        base_url=emulator.base_url, headers={"Authorization": f"Bearer {TEST_KEY}"}
-    )
+    return httpx.Client(base_url=emulator.base_url, headers={"Authorization": f"Bearer {TEST_KEY}"})
 
 
 def test_a_form_body_is_refused(emulator: EmulatorServer) -> None:

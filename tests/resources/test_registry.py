@@ -215,5 +215,7 @@ def test_kinds_of_one_limit_pool_share_its_limit() -> None:
     other = dataclasses.replace(webhook_endpoint.SPEC, name="other", order=99, limit=17)
     with pytest.raises(ValueError) as refused:
         registry.register(other)
-    assert str(refused.value) == "kind 'other': pool 'endpoints' has limit 16 ('webhook_endpoints''s)"
+    assert str(refused.value) == (
+        "kind 'other': pool 'endpoints' has limit 16 ('webhook_endpoints''s)"
+    )
     assert "other" not in registry.kind_names()
