@@ -27,10 +27,10 @@ from reconciler.resources.registry import KIND_ORDER, rank
 #: Placeholder in a request path for the id created by the action's first request.
 NEW_ID = "{new_id}"
 
-#: The step of a request that deletes a duplicate of a declared resource whose twin is kept:
-#: it finishes an interrupted replace (the twin is the new object), so apply runs it before
-#: the creates, where it frees a place under Stripe's endpoint limit.
-DUPLICATE_STEP = "delete-duplicate"
+#: The step of a request that ends (deletes or expires) a duplicate of a declared resource whose
+#: twin is kept: for an endpoint it finishes an interrupted replace (the twin is the new object),
+#: so apply runs it before the creates, where it frees a place under Stripe's endpoint limit.
+DUPLICATE_STEP = "end-duplicate"
 
 
 class ActionType(str, Enum):

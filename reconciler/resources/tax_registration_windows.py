@@ -170,9 +170,34 @@ class NaturalKeyWindows(Identity):
         for key, names in names_by_key.items():
             twins.update(pair_by_window(names, declared, live_by_key.get(key, []), now))
         claimed = {str(obj["id"]) for obj in twins.values()}
+        # An exact twin of a paired registration (same key, same window) is a duplicate: two
+        # applies of different plans that raced, each failing to take its own back. It carries
+        # nothing the kept one does not, so it is ended like a duplicate endpoint, whatever
+        # policy.unmanaged says; an undeclared registration of another window is not one.
+        duplicates: list[LiveObject] = []
+        reasons: dict[str, str] = {}
+        protected: set[str] = set()
+        for name, kept in sorted(twins.items()):
+            desired = declared[name]
+            for obj in live_by_key.get(key_of(kept), []):
+                obj_id = str(obj["id"])
+                if obj_id in claimed or window_fit(desired, obj, now)[0] != 0:
+                    continue
+                claimed.add(obj_id)
+                duplicates.append(obj)
+                reasons[obj_id] = f"duplicate of {kept['id']} ({name}): the same key and window"
+                if desired.lifecycle.protect:
+                    protected.add(obj_id)
         pairs = tuple(Pair(name, declared[name], twins.get(name)) for name in sorted(declared))
         leftovers = tuple(o for o in candidates if str(o["id"]) not in claimed)
-        return Matching(pairs=pairs, leftovers=leftovers)
+        return Matching(
+            pairs=pairs,
+            leftovers=leftovers,
+            owned_leftovers=tuple(duplicates),
+            reasons=reasons,
+            protected_ids=frozenset(protected),
+            duplicate_ids=frozenset(reasons),
+        )
 
     def made_by(self, spec: KindSpec, name: str, create: Request | None, obj: LiveObject) -> bool:
         if create is None or "country" not in create.params:

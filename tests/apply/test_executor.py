@@ -401,7 +401,7 @@ def test_parallelism_bounds_concurrent_actions(tmp_path: Path) -> None:
     ("kind", "action", "step", "phase"),
     [
         ("tax_settings", ActionType.UPDATE, "update", 0),
-        ("webhook_endpoints", ActionType.DELETE, "delete-duplicate", 1),
+        ("webhook_endpoints", ActionType.DELETE, "end-duplicate", 1),
         ("webhook_endpoints", ActionType.CREATE, "create", 2),
         ("webhook_endpoints", ActionType.ADOPT, "update", 2),
         ("tax_registrations", ActionType.UPDATE, "update", 2),

@@ -622,7 +622,9 @@ def concurrent_run(
         stats.applies = count
         stats.retries, stats.timeouts = counter.retries, counter.timeouts
     emulator.configure(rates={}, latency_ms=0, jitter_ms=0)
-    found_at_once = [f"right after the concurrent applies: {d}" for d in duplicates(emulator)]
+    found_at_once = [
+        f"right after the concurrent applies: {d}" for d in duplicates(emulator, settled=False)
+    ]
     final = Deliveries()
     converge = asyncio.run(
         apply_session(

@@ -19,6 +19,7 @@ from reconciler.apply.secrets import SecretSinks
 from reconciler.errors import MalformedResponseError, NotFoundError
 from reconciler.plan.model import Action, ActionType, Request
 from reconciler.resources.base import ApiClient, LiveObject
+from reconciler.resources.changes import DUPLICATE_STEP
 from reconciler.resources.kind import KindSpec
 
 Gone = Callable[[str], Awaitable[str | None]]
@@ -76,9 +77,10 @@ class Steps:
         for index, request in enumerate(action.requests):
             if request.step == "create":
                 new_id = await self.create(action, index, request)
-            elif request.step == self.spec.destroy.value and self.spec.destroy is not (
-                ActionType.DELETE
-            ):
+            elif request.step in (
+                self.spec.destroy.value,
+                DUPLICATE_STEP,
+            ) and self.spec.destroy is not (ActionType.DELETE):
                 await self.end(action, index, request)
             else:
                 await self.run.send(action, index, request, new_id=new_id)
