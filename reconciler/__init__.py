@@ -11,6 +11,8 @@ The Python API (documented in :mod:`reconciler.api` and README's "Python API")::
     report = account.drift(desired)
     exported = account.export()
 
+For many connected accounts at once (a Connect platform's fleet), see :mod:`reconciler.fleet`.
+
 The names are loaded on first use, so ``import reconciler`` (and the CLI's ``--help``) stays
 fast. (``plan``, ``apply``, ``drift`` and ``export`` are methods of :class:`Account`, since
 those names are this package's subpackages.)

@@ -23,7 +23,8 @@ Each :class:`Account` method is a thin synchronous wrapper (one ``asyncio.run``)
 ``async`` core that takes an open :class:`~reconciler.stripe.StripeClient`
 (:func:`plan_account`, :func:`drift_account`, :func:`export_account`,
 :func:`reconciler.apply.session.apply_with`), so code that manages many accounts at once can
-share clients and rate limits.
+share clients and rate limits: :mod:`reconciler.fleet` runs them for every connected account of
+a fleet in one event loop.
 """
 
 from __future__ import annotations
@@ -34,36 +35,32 @@ import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import httpx
 
-from reconciler.apply.progress import EventCallback, ignore_event
-from reconciler.apply.secrets import (
-    CommandSink,
-    FileSink,
-    GitHubMaskSink,
-    SecretSink,
-    SecretSinks,
-    github_actions,
-)
-from reconciler.apply.session import ApplyOutcome, apply_with, check_pinned_account
-from reconciler.drift.check import check_drift
-from reconciler.drift.model import DriftReport
-from reconciler.drift.readonly import ReadOnlyClient
 from reconciler.errors import PermissionDeniedError
-from reconciler.export.build import KINDS, Export, build_export
 from reconciler.guard import check_mode
 from reconciler.manifest import DesiredState, load_manifests
 from reconciler.manifest.model import Manifest
 from reconciler.plan.builder import build_plan, check_safety
-from reconciler.plan.model import Plan
-from reconciler.plan.planfile import PlanFile
 from reconciler.plan.render import build_view, render
 from reconciler.plan.targets import check_targets
 from reconciler.resources import HANDLERS, fetch_live
 from reconciler.resources.base import LiveState
 from reconciler.stripe import StripeClient, StripeConfig
 from reconciler.stripe.config import DEFAULT_API_BASE, DEFAULT_DEADLINE, KEY_ENV_VAR
+
+# Apply, drift and export are imported where they are used: a `plan` process (every pull
+# request's CI job, every shard of a fleet) should not pay for loading them.
+if TYPE_CHECKING:
+    from reconciler.apply.progress import EventCallback
+    from reconciler.apply.secrets import SecretSink, SecretSinks
+    from reconciler.apply.session import ApplyOutcome
+    from reconciler.drift.model import DriftReport
+    from reconciler.export.build import Export
+    from reconciler.plan.model import Plan
+    from reconciler.plan.planfile import PlanFile
 
 logger = logging.getLogger(__name__)
 
@@ -152,13 +149,17 @@ class Account:
         parallelism: int = 4,
         confirm: Callable[[Plan], bool] = lambda plan: True,
         show_plan: Callable[[Plan], None] = lambda plan: None,
-        on_event: EventCallback = ignore_event,
+        on_event: EventCallback | None = None,
     ) -> ApplyOutcome:
         """Change Stripe to match ``source``: manifests (planned now), or a reviewed plan
         (:class:`Planned`, or a loaded :class:`PlanFile`), refused when Stripe changed since or
         the file was edited. New signing secrets go to ``secrets_file`` / ``secrets_command`` /
         ``sinks``; a plan that creates an endpoint without one is refused. Failed actions are
         in ``outcome.result`` (``ok``, ``error()``)."""
+        from reconciler.apply.progress import ignore_event
+        from reconciler.apply.session import apply_with
+        from reconciler.plan.planfile import PlanFile
+
         saved: PlanFile | None
         if isinstance(source, Planned):
             saved, manifest = source.plan_file(), source.manifest
@@ -180,7 +181,7 @@ class Account:
                     parallelism=parallelism,
                     show_plan=show_plan,
                     confirm=confirm,
-                    on_event=on_event,
+                    on_event=on_event or ignore_event,
                 )
 
         return asyncio.run(run())
@@ -196,9 +197,9 @@ class Account:
 
         return asyncio.run(run())
 
-    def export(self, *, kinds: Iterable[str] = KINDS, adopt: bool = False) -> Export:
-        """Manifest sections describing the live account (GETs only); ``adopt`` also declares
-        untagged webhook endpoints, which a plan then adopts."""
+    def export(self, *, kinds: Iterable[str] | None = None, adopt: bool = False) -> Export:
+        """Manifest sections describing the live account (GETs only) for ``kinds`` (default:
+        all); ``adopt`` also declares untagged webhook endpoints, which a plan then adopts."""
 
         async def run() -> Export:
             async with self.client() as client:
@@ -236,6 +237,8 @@ class Planned:
 
     def plan_file(self) -> PlanFile:
         """The saved form (``plan --out``); ``dump_plan_file`` writes it."""
+        from reconciler.plan.planfile import PlanFile
+
         return PlanFile(
             account_id=self.account_id,
             mode=self.mode,
@@ -275,6 +278,8 @@ async def read_account_id(
             return None
     account_id = await client.whoami()
     if manifest is not None:
+        from reconciler.apply.session import check_pinned_account
+
         check_pinned_account(manifest, account_id, client.config.stripe_account)
     return account_id
 
@@ -312,6 +317,9 @@ async def plan_account(
 
 async def drift_account(client: StripeClient, manifest: Manifest) -> DriftReport:
     """Compare the account with ``manifest`` through a client that can only read."""
+    from reconciler.drift.check import check_drift
+    from reconciler.drift.readonly import ReadOnlyClient
+
     check_mode(client.config.mode, manifest)
     account_id = await read_account_id(client, manifest, required=False)
     return await check_drift(
@@ -324,10 +332,15 @@ async def drift_account(client: StripeClient, manifest: Manifest) -> DriftReport
 
 
 async def export_account(
-    client: StripeClient, *, kinds: Iterable[str] = KINDS, adopt: bool = False
+    client: StripeClient, *, kinds: Iterable[str] | None = None, adopt: bool = False
 ) -> Export:
-    """Manifest sections describing the account (GETs only), ready to dump as YAML."""
-    chosen = tuple(kind for kind in KINDS if kind in set(kinds))
+    """Manifest sections describing the account (GETs only) for ``kinds`` (default: all),
+    ready to dump as YAML."""
+    from reconciler.drift.readonly import ReadOnlyClient
+    from reconciler.export.build import KINDS, build_export
+
+    wanted = set(KINDS if kinds is None else kinds)
+    chosen = tuple(kind for kind in KINDS if kind in wanted)
     reader = ReadOnlyClient(client)
     account_id = await read_account_id(client, None, required=False)
     fetched = await asyncio.gather(*(HANDLERS[kind].fetch(reader) for kind in chosen))
@@ -370,6 +383,14 @@ def secret_sinks(
 ) -> SecretSinks:
     """The sinks new signing secrets go to (``--secrets-file``, ``--secrets-command``, your
     own), plus GitHub's ``::add-mask::`` through ``echo`` when running in GitHub Actions."""
+    from reconciler.apply.secrets import (
+        CommandSink,
+        FileSink,
+        GitHubMaskSink,
+        SecretSinks,
+        github_actions,
+    )
+
     sinks: list[SecretSink] = []
     if echo is not None and github_actions():
         sinks.append(GitHubMaskSink(echo))

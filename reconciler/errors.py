@@ -31,12 +31,15 @@ No message ever contains an API key or a webhook signing secret.
     │   ├── PlanFileError          unreadable, tampered or incompatible plan file
     │   └── StalePlanError         live state changed since the plan was made
     ├── ApplyError                 apply stopped; carries what succeeded, failed, never started
+    ├── FleetError                 some accounts of a fleet failed (each account's section says why)
     ├── SecretSinkError            a signing secret could not be delivered
     ├── AlertError                 a drift alert could not be delivered
     └── ReadOnlyViolationError     a read-only command (drift, export) tried to write: a bug
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 
 class ReconcilerError(Exception):
@@ -56,8 +59,8 @@ class LiveModeGuardError(UsageError):
 class ManifestError(ReconcilerError):
     """The manifests are invalid; ``diagnostics`` holds every problem found, with locations."""
 
-    def __init__(self, diagnostics: list[object]) -> None:
-        self.diagnostics = diagnostics
+    def __init__(self, diagnostics: Sequence[object]) -> None:
+        self.diagnostics = list(diagnostics)
         super().__init__("\n".join(str(d) for d in diagnostics))
 
 
@@ -190,6 +193,11 @@ class StalePlanError(PlanError):
 
 class ApplyError(ReconcilerError):
     """Apply stopped early. The message lists what was done, what failed and what never started."""
+
+
+class FleetError(ReconcilerError):
+    """Some accounts of a fleet could not be planned, applied, checked or exported; the others
+    were. Raised after the fleet's output, which says for each failed account why."""
 
 
 class SecretSinkError(ReconcilerError):

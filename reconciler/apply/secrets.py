@@ -3,7 +3,8 @@
 Stripe returns an endpoint's ``whsec_…`` secret exactly once, in the create response, so apply
 hands it to every configured sink before it does anything else. Sinks:
 
-* :class:`FileSink` (``--secrets-file PATH``): dotenv lines ``STRIPE_WEBHOOK_SECRET_<NAME>=…``,
+* :class:`FileSink` (``--secrets-file PATH``): dotenv lines ``STRIPE_WEBHOOK_SECRET_<NAME>=…``
+  (``STRIPE_WEBHOOK_SECRET_<ACCOUNT>_<NAME>`` for a fleet's connected account),
   or a flat JSON object with the same keys when the path ends in ``.json``. The file is merged
   (other entries, comments and blank lines are kept; the entry of the same name is replaced in
   place) and written atomically: a temporary file in the same directory, created with mode 0600,
@@ -14,7 +15,8 @@ hands it to every configured sink before it does anything else. Sinks:
   serialised with ``flock`` on a sidecar ``.<file>.lock`` so concurrent applies never lose an
   entry; the sidecar is removed again when the write is done (see ``FileSink._locked``).
 * :class:`CommandSink` (``--secrets-command CMD``): runs ``CMD`` through the shell with a JSON
-  object ``{"name", "address", "webhook_endpoint_id", "url", "secret"}`` on stdin, in the
+  object ``{"name", "address", "webhook_endpoint_id", "url", "secret"}`` (in a fleet also
+  ``"stripe_account"``) on stdin, in the
   caller's environment without ``STRIPE_API_KEY``; a non-zero exit is a
   :class:`~reconciler.errors.SecretSinkError` whose message never contains the secret.
 * :class:`GitHubMaskSink`: when ``GITHUB_ACTIONS=true`` it writes ``::add-mask::<secret>``
@@ -36,7 +38,7 @@ import sys
 import tempfile
 import threading
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Protocol
 
@@ -67,12 +69,15 @@ class NewSecret:
     url: str
     secret: str = field(repr=False)
     prefix: str = SECRET_VARIABLE_PREFIX
+    #: the connected account of a fleet whose endpoint this is (None outside a fleet)
+    account: str | None = None
 
     @property
     def variable(self) -> str:
         """The dotenv / JSON key this secret is stored under (the one validation checks for
-        collisions: :func:`reconciler.manifest.names.secret_variable`)."""
-        return secret_variable(self.name, prefix=self.prefix)
+        collisions: :func:`reconciler.manifest.names.secret_variable`); in a fleet it names
+        the account too."""
+        return secret_variable(self.name, self.account, prefix=self.prefix)
 
 
 class SecretSink(Protocol):
@@ -256,15 +261,16 @@ class CommandSink:
             raise SecretSinkError("--secrets-command is empty")
 
     def deliver(self, secret: NewSecret) -> None:
-        payload = json.dumps(
-            {
-                "name": secret.name,
-                "address": secret.address,
-                "webhook_endpoint_id": secret.webhook_endpoint_id,
-                "url": secret.url,
-                "secret": secret.secret,
-            }
-        )
+        fields = {
+            "name": secret.name,
+            "address": secret.address,
+            "webhook_endpoint_id": secret.webhook_endpoint_id,
+            "url": secret.url,
+            "secret": secret.secret,
+        }
+        if secret.account is not None:
+            fields["stripe_account"] = secret.account
+        payload = json.dumps(fields)
         try:
             completed = subprocess.run(
                 self.command,
@@ -322,14 +328,31 @@ def github_actions(environ: dict[str, str] | None = None) -> bool:
 
 
 class SecretSinks:
-    """Every configured sink; :meth:`deliver` hands a secret to each, masks first."""
+    """Every configured sink; :meth:`deliver` hands a secret to each, masks first.
 
-    def __init__(self, sinks: Sequence[SecretSink]) -> None:
+    ``account`` (see :meth:`for_account`) stamps each secret with a fleet's connected account,
+    so it is stored under a name that includes the account.
+    """
+
+    def __init__(
+        self,
+        sinks: Sequence[SecretSink],
+        *,
+        account: str | None = None,
+        lock: threading.Lock | None = None,
+    ) -> None:
         # The mask goes first so anything printed afterwards (even by a failing command) is masked.
         self.sinks = sorted(sinks, key=lambda sink: not isinstance(sink, GitHubMaskSink))
+        self.account = account
         # Creates running in parallel finish together, but a secrets command is the user's
         # script (an append to a file, a vault CLI): it must never run alongside itself.
-        self._one_at_a_time = threading.Lock()
+        self._one_at_a_time = lock or threading.Lock()
+
+    def for_account(self, account: str) -> SecretSinks:
+        """The same sinks for one connected account of a fleet: its secrets are stored as
+        ``STRIPE_WEBHOOK_SECRET_<ACCOUNT>_<NAME>`` (and the command gets ``stripe_account``),
+        and deliveries of every account still take turns."""
+        return SecretSinks(self.sinks, account=account, lock=self._one_at_a_time)
 
     @property
     def stores_secrets(self) -> bool:
@@ -345,6 +368,8 @@ class SecretSinks:
             sink.check()
 
     def deliver(self, secret: NewSecret) -> None:
+        if self.account is not None and secret.account is None:
+            secret = replace(secret, account=self.account)
         with self._one_at_a_time:
             for sink in self.sinks:
                 sink.deliver(secret)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -20,6 +21,7 @@ from reconciler.apply.progress import ProgressEvent
 from reconciler.cli.common import connection, load_desired
 from reconciler.cli.main import GlobalOptions
 from reconciler.cli.options import (
+    fleet_options,
     force_option,
     manifest_loading_options,
     paths_argument,
@@ -28,7 +30,10 @@ from reconciler.cli.options import (
 from reconciler.errors import PlanFileError, UsageError
 from reconciler.manifest import DesiredState
 from reconciler.plan.model import Plan
-from reconciler.plan.planfile import PlanFile, load_plan_file
+from reconciler.plan.planfile import PlanFile
+
+if TYPE_CHECKING:
+    from reconciler.fleet.planfile import FleetPlanFile
 from reconciler.plan.render import build_view, render
 
 _VERBS = {
@@ -41,32 +46,39 @@ _VERBS = {
 }
 
 
-def _read_plan_file(path: str) -> PlanFile:
+def _read_plan_file(path: str) -> PlanFile | FleetPlanFile:
+    from reconciler.fleet.planfile import load_any_plan_file
+
     try:
         raw = Path(path).read_bytes()  # decoded (or refused) by load_plan_file
     except OSError as error:
         raise PlanFileError(f"cannot read the plan file {path}: {error.strerror}") from None
-    return load_plan_file(raw)
+    return load_any_plan_file(raw)
 
 
-def _print_event(event: ProgressEvent) -> None:
+def progress_line(event: ProgressEvent) -> tuple[str, bool]:
+    """The line a progress event prints, and whether it goes to stderr (a failure)."""
     doing, done = _VERBS.get(event.action, (event.action, event.action))
     if event.event == "start":
         ident = f" {event.stripe_id}" if event.stripe_id else ""
-        click.echo(f"{event.address}: {doing}{ident}...")
-    elif event.event == "end":
+        return f"{event.address}: {doing}{ident}...", False
+    if event.event == "end":
         ident = f" [id={event.stripe_id}]" if event.stripe_id else ""
-        click.echo(f"{event.address}: {done.capitalize()} after {event.elapsed or 0:.1f}s{ident}")
-    elif event.event == "fail":
+        return f"{event.address}: {done.capitalize()} after {event.elapsed or 0:.1f}s{ident}", False
+    if event.event == "fail":
         # The reason is in the error apply ends with, which lists every failure; printing it
         # here too showed each (possibly long) message twice.
-        click.echo(
+        return (
             f"{event.address}: {event.action} failed after {event.elapsed or 0:.1f}s "
             "(the error below says why)",
-            err=True,
+            True,
         )
-    else:
-        click.echo(f"{event.address}: {event.message}")
+    return f"{event.address}: {event.message}", False
+
+
+def _print_event(event: ProgressEvent) -> None:
+    line, to_stderr = progress_line(event)
+    click.echo(line, err=to_stderr)
 
 
 def _confirmer(auto_approve: bool, saved: bool) -> Callable[[Plan], bool]:
@@ -119,6 +131,7 @@ def _confirmer(auto_approve: bool, saved: bool) -> Callable[[Plan], bool]:
     help="Limit apply to this address or kind (manifests only; a saved plan keeps its own)."
 )
 @manifest_loading_options()
+@fleet_options()
 @click.pass_obj
 def apply(
     options: GlobalOptions,
@@ -132,17 +145,47 @@ def apply(
     targets: tuple[str, ...],
     recursive: bool,
     allow_unknown_events: bool,
+    fleet_file: str | None,
+    shard: str | None,
+    accounts: tuple[str, ...],
 ) -> int:
     """Change Stripe to match the manifests (or a saved, reviewed plan)."""
-    if plan_path and paths:
-        raise UsageError("give either manifest PATHS or --plan FILE, not both")
-    if not plan_path and not paths:
-        raise UsageError("give manifest PATHS to plan and apply, or --plan FILE")
+    from reconciler.cli import fleet
+    from reconciler.fleet.planfile import FleetPlanFile
+
+    if plan_path and (paths or fleet_file):
+        raise UsageError("give either manifest PATHS, --fleet FILE or --plan FILE, not two")
+    if not plan_path and not paths and not fleet_file:
+        raise UsageError("give manifest PATHS to plan and apply, --fleet FILE, or --plan FILE")
     if plan_path and targets:
         raise UsageError("--target cannot change a saved plan; make the plan with --target")
+    saved = _read_plan_file(plan_path) if plan_path else None
+    sinks = secret_sinks(
+        secrets_file=secrets_file, secrets_command=secrets_command, echo=click.echo
+    )
+    fleet_plan = saved is not None and not isinstance(saved, PlanFile)
+    if fleet_file is not None or shard is not None or accounts or fleet_plan:
+        from reconciler.cli import fleet  # the fleet engine only when asked for
+        from reconciler.fleet.planfile import FleetPlanFile
+
+        chosen = fleet.selection(fleet_file, shard, accounts, paths=paths, saved_plan=fleet_plan)
+        assert chosen is not None  # without a fleet, selection refused the options
+        return fleet.apply(
+            options,
+            chosen,
+            saved=saved if isinstance(saved, FleetPlanFile) else None,
+            sinks=sinks,
+            auto_approve=auto_approve,
+            parallelism=parallelism,
+            force=force,
+            targets=targets,
+            recursive=recursive,
+            allow_unknown_events=allow_unknown_events,
+        )
     source: PlanFile | DesiredState
-    if plan_path:
-        source = _read_plan_file(plan_path)
+    if saved is not None:
+        assert isinstance(saved, PlanFile)
+        source = saved
     else:
         source = load_desired(paths, recursive=recursive, allow_unknown_events=allow_unknown_events)
     secrets = (options.api_key or "",)
@@ -152,9 +195,7 @@ def apply(
 
     outcome = connection(options).apply(
         source,
-        sinks=secret_sinks(
-            secrets_file=secrets_file, secrets_command=secrets_command, echo=click.echo
-        ),
+        sinks=sinks,
         targets=targets,
         force=force,
         parallelism=parallelism,

@@ -18,11 +18,16 @@ import click
 
 from reconciler.cli.common import connection, load_desired
 from reconciler.cli.main import GlobalOptions
-from reconciler.cli.options import format_option, manifest_loading_options, paths_argument
+from reconciler.cli.options import (
+    fleet_options,
+    format_option,
+    manifest_loading_options,
+    paths_argument,
+)
 from reconciler.drift.alert import ALERT_FORMATS, build_payload, deliver_alert, validate_alert_url
 from reconciler.drift.model import DriftReport
 from reconciler.drift.render import FORMATS, render, render_markdown
-from reconciler.errors import AlertError
+from reconciler.errors import AlertError, UsageError
 
 logger = logging.getLogger(__name__)
 
@@ -44,7 +49,7 @@ def _append_step_summary(report: DriftReport) -> None:
 
 
 @click.command("drift")
-@paths_argument()
+@paths_argument(required=False)
 @format_option(
     FORMATS,
     help="text, json (stable, versioned), markdown, or github (a warning at each resource's "
@@ -66,6 +71,7 @@ def _append_step_summary(report: DriftReport) -> None:
     help="slack: {text, drift}; json: the drift JSON document plus text.",
 )
 @manifest_loading_options()
+@fleet_options()
 @click.pass_obj
 def drift(
     options: GlobalOptions,
@@ -75,6 +81,9 @@ def drift(
     alert_format: str,
     recursive: bool,
     allow_unknown_events: bool,
+    fleet_file: str | None,
+    shard: str | None,
+    accounts: tuple[str, ...],
 ) -> int:
     """Compare the account with the manifests without changing anything.
 
@@ -82,6 +91,22 @@ def drift(
     """
     if alert_url:
         validate_alert_url(alert_url)  # a typo should fail now, not after the nightly check
+    if fleet_file is not None or shard is not None or accounts:
+        from reconciler.cli import fleet  # the fleet engine only when asked for
+
+        chosen = fleet.selection(fleet_file, shard, accounts, paths=paths)
+        assert chosen is not None  # without --fleet, selection refused the options
+        return fleet.drift(
+            options,
+            chosen,
+            output_format=output_format,
+            alert_url=alert_url,
+            alert_format=alert_format,
+            recursive=recursive,
+            allow_unknown_events=allow_unknown_events,
+        )
+    if not paths:
+        raise UsageError("give manifest PATHS to compare, or --fleet FILE")
     desired = load_desired(paths, recursive=recursive, allow_unknown_events=allow_unknown_events)
     report = connection(options).drift(desired)
     shown = render(report, output_format, color=options.color, locations=desired.locations)

@@ -59,6 +59,23 @@ import click
     "mode, on top of --rate-limit.",
 )
 @click.option(
+    "--platform-rate-limit",
+    type=float,
+    help="Requests per second for everything one platform's key sends, its connected accounts' "
+    "(Stripe-Account) included, on top of each account's own --rate-limit.",
+)
+@click.option(
+    "--platform-operation-rate-limit",
+    type=float,
+    help="Requests per second per operation for everything one platform's key sends.",
+)
+@click.option(
+    "--refuse-unknown-accounts",
+    is_flag=True,
+    help="Refuse a Stripe-Account that names no account the platform created with POST "
+    "/v1/accounts (by default any acct_ id is treated as connected).",
+)
+@click.option(
     "--lock-timeout-ms",
     type=float,
     help="Make concurrent writes to one object wait up to MS for each other, then answer 429 "
@@ -77,6 +94,9 @@ def emulator(
     rate_limit: float | None,
     refuse_duplicate_registrations: bool,
     operation_rate_limit: float | None,
+    platform_rate_limit: float | None,
+    platform_operation_rate_limit: float | None,
+    refuse_unknown_accounts: bool,
     lock_timeout_ms: float | None,
 ) -> int:
     """Serve a local, stateful, Stripe-compatible API (webhook endpoints and Stripe Tax).
@@ -98,6 +118,9 @@ def emulator(
         "lock_timeout_ms": lock_timeout_ms,
         "state_file": state_file,
         "refuse_duplicate_registrations": refuse_duplicate_registrations,
+        "platform_rate_limit": platform_rate_limit,
+        "platform_operation_rate_limit": platform_operation_rate_limit,
+        "refuse_unknown_accounts": refuse_unknown_accounts,
     }
     config = EmulatorConfig().updated(knobs)
     _serve(config, host, port)

@@ -15,7 +15,7 @@ import click
 
 from reconciler.cli.common import connection
 from reconciler.cli.main import GlobalOptions
-from reconciler.cli.options import force_option
+from reconciler.cli.options import fleet_options, force_option
 from reconciler.errors import UsageError
 from reconciler.export.build import KINDS, Export
 from reconciler.export.write import plan_files, render_manifest, schema_ref, write_files
@@ -33,7 +33,8 @@ def parse_kinds(value: str) -> tuple[str, ...]:
     return tuple(kind for kind in KINDS if kind in asked)
 
 
-def _summary(export: Export, kinds: tuple[str, ...]) -> str:
+def summary_text(export: Export, kinds: tuple[str, ...]) -> str:
+    """What export wrote, in one sentence (per account in a fleet)."""
     from reconciler.resources.registry import spec_of
 
     parts = []
@@ -71,19 +72,35 @@ def _summary(export: Export, kinds: tuple[str, ...]) -> str:
     help="Also declare untagged webhook endpoints (named from their URL); plan then adopts them.",
 )
 @force_option(help="Replace existing files at --out.")
+@fleet_options()
 @click.pass_obj
-def export(options: GlobalOptions, out: Path | None, kinds: str, adopt: bool, force: bool) -> int:
+def export(
+    options: GlobalOptions,
+    out: Path | None,
+    kinds: str,
+    adopt: bool,
+    force: bool,
+    fleet_file: str | None,
+    shard: str | None,
+    accounts: tuple[str, ...],
+) -> int:
     """Write manifests describing the live account, ready to commit and plan."""
     chosen = parse_kinds(kinds)
+    if fleet_file is not None or shard is not None or accounts:
+        from reconciler.cli import fleet  # the fleet engine only when asked for
+
+        selected = fleet.selection(fleet_file, shard, accounts)
+        assert selected is not None  # without --fleet, selection refused the options
+        return fleet.export(options, selected, out=out, kinds=chosen, adopt=adopt, force=force)
     result = connection(options).export(kinds=chosen, adopt=adopt)
     for warning in result.warnings:
         click.echo(f"Warning: {warning}", err=True)
     if out is None:
         click.echo(render_manifest(result, chosen, schema_ref(Path.cwd())), nl=False)
-        click.echo(_summary(result, chosen), err=True)
+        click.echo(summary_text(result, chosen), err=True)
         return 0
     written = write_files(plan_files(result, chosen, out), force=force)
-    click.echo(_summary(result, chosen), err=True)
+    click.echo(summary_text(result, chosen), err=True)
     for path in written:
         click.echo(f"Wrote {path}", err=True)
     return 0

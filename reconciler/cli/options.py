@@ -59,3 +59,34 @@ def manifest_loading_options(recursive_help: str = RECURSIVE_HELP) -> Callable[[
         return recursive(unknown_events(function))
 
     return decorate
+
+
+def fleet_options() -> Callable[[F], F]:
+    """``--fleet FILE``, ``--shard I/N`` and ``--accounts IDS``: one command over many connected
+    accounts (see README "Connect platforms")."""
+    fleet = click.option(
+        "--fleet",
+        "fleet_file",
+        # a plain string: the fleet loader reports a bad path (a directory, a NUL character)
+        # as one located error, where click's Path would raise on a NUL
+        type=str,
+        metavar="FILE",
+        help="Run for every account of this fleet file instead of manifest PATHS.",
+    )
+    shard = click.option(
+        "--shard",
+        metavar="I/N",
+        help="Only the accounts of shard I of N (a stable split by account id, for CI matrices).",
+    )
+    accounts = click.option(
+        "--accounts",
+        "accounts",
+        multiple=True,
+        metavar="IDS",
+        help="Only these accounts of the fleet (comma-separated ids; repeatable).",
+    )
+
+    def decorate(function: F) -> F:
+        return fleet(shard(accounts(function)))
+
+    return decorate

@@ -1,4 +1,5 @@
-"""``stripe-reconciler schema [--out FILE]``: the manifest JSON Schema generated from the models."""
+"""``stripe-reconciler schema [--fleet] [--out FILE]``: the JSON Schema of manifest files (or of
+fleet files), generated from the models."""
 
 from __future__ import annotations
 
@@ -19,9 +20,15 @@ from reconciler.manifest.schema import render_schema
     default=None,
     help="Write the schema to FILE (atomically) instead of stdout.",
 )
-def schema(out: Path | None) -> int:
+@click.option("--fleet", is_flag=True, help="The schema of fleet files instead of manifests.")
+def schema(out: Path | None, fleet: bool) -> int:
     """Print (or write) the JSON Schema of manifest files, for editors and other tools."""
-    text = render_schema()
+    if fleet:
+        from reconciler.fleet.schema import render_fleet_schema
+
+        text = render_fleet_schema()
+    else:
+        text = render_schema()
     if out is None:
         click.echo(text, nl=False)
         return 0

@@ -174,7 +174,12 @@ def _md_truncated(left: int, what: str, limit: int) -> str:
 # -- github ---------------------------------------------------------------------------------------
 
 
-def render_github(report: DriftReport, *, locations: Mapping[str, Location] | None = None) -> str:
+def render_github(
+    report: DriftReport,
+    *,
+    locations: Mapping[str, Location] | None = None,
+    account: str | None = None,
+) -> str:
     """GitHub Actions workflow commands: one ``::warning`` per drifted resource, then the summary.
 
     ``locations`` maps the address of each declared resource to where the manifests declare it
@@ -182,7 +187,9 @@ def render_github(report: DriftReport, *, locations: Mapping[str, Location] | No
     ``file``, ``line`` and ``col``, so GitHub shows it at the declaration. Live objects nobody
     declared (unmanaged, orphaned, a duplicate of a declared name) have no such line and no file.
     The job summary (``$GITHUB_STEP_SUMMARY``) is :func:`render_markdown`; the CLI appends it.
+    ``account`` (a fleet's connected account) goes into each title.
     """
+    who = f"{account} " if account else ""
     lines = []
     for item in report.drift:
         details = [item.message, *(describe_change(c) for c in item.changes)]
@@ -194,7 +201,7 @@ def render_github(report: DriftReport, *, locations: Mapping[str, Location] | No
                 file=where.file if where else None,
                 line=where.line if where else None,
                 col=where.column if where else None,
-                title=f"Stripe drift: {item.address} ({item.drift.value})",
+                title=f"Stripe drift: {who}{item.address} ({item.drift.value})",
             )
         )
     lines.append(summary_line(report))

@@ -1,6 +1,7 @@
 """The ``/v1/`` pipeline as a raw ASGI app (raw, so that a fault can cut the connection).
 
-Order per request, as Stripe layers it: route → auth → rate limiters (global and per
+Order per request, as Stripe layers it: route → auth (and, with ``refuse_unknown_accounts``, whether
+the platform may act on the ``Stripe-Account``) → rate limiters (global and per
 operation) → injected fault → content type → idempotency lookup (replay, mismatch, or 409 while
 the same key is in flight) → object lock for a write to an existing object (429
 ``lock_timeout``, only with the ``lock_timeout_ms`` knob) → latency (standing for execution
@@ -28,7 +29,8 @@ from reconciler.emulator import v2
 from reconciler.emulator.auth import Caller, authenticate
 from reconciler.emulator.errors import ConnectionDropped, EmulatedError
 from reconciler.emulator.forms import parse_form
-from reconciler.emulator.resources import QUERY_SCHEMA_OVERRIDES, ROUTES, V2_SCHEMAS
+from reconciler.emulator.resources import ROUTES, SCHEMA_OVERRIDES, V2_SCHEMAS
+from reconciler.emulator.resources.account import check_connected
 from reconciler.emulator.resources.base import Call, Route
 from reconciler.emulator.store import namespace_key, new_id
 from reconciler.emulator.validation import body_schema, coerce, query_schema
@@ -212,6 +214,8 @@ class ApiApp:
             context = headers.get("stripe-context") or context
         caller = authenticate(headers.get("authorization"), context)
         entry["account"], entry["livemode"] = caller.account, caller.livemode
+        if runtime.config.refuse_unknown_accounts:
+            check_connected(runtime.store, caller.platform_account, caller.account, caller.livemode)
         version = headers.get("stripe-version")
         if version and version not in KNOWN_VERSIONS:
             raise EmulatedError(400, f"Invalid Stripe API version: {version}", stored=False)
@@ -224,6 +228,9 @@ class ApiApp:
             time.monotonic(),
             limit=runtime.config.rate_limit,
             operation_limit=runtime.config.operation_rate_limit,
+            platform=namespace_key(caller.platform_account, caller.livemode),
+            platform_limit=runtime.config.platform_rate_limit,
+            platform_operation_limit=runtime.config.platform_operation_rate_limit,
         )
         if refused is not None:
             entry["fault"] = "rate_limit"
@@ -347,6 +354,7 @@ class ApiApp:
             path_args=path_args,
             path=path,
             refuse_duplicate_registrations=self.runtime.config.refuse_duplicate_registrations,
+            platform_account=caller.platform_account,
         )
         mutating = route.method != "get"
         try:
@@ -365,7 +373,7 @@ class ApiApp:
                 checked: dict[str, Any] = v2.validate(raw, v2_schema)
                 return checked
             return dict(coerce(raw, v2_schema))
-        schema = QUERY_SCHEMA_OVERRIDES.get(route.template)
+        schema = SCHEMA_OVERRIDES.get((route.method, route.template))
         if schema is None:
             if route.method == "post":
                 schema = body_schema(route.method, route.template)

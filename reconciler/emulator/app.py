@@ -10,11 +10,12 @@ Operator API (JSON in and out, no auth, never under ``/v1/``):
   (the concrete path, ids included) to the number of requests.
 - ``GET|POST /_emulator/config``: read or partially update the knobs of :class:`EmulatorConfig`
   (``latency_ms, jitter_ms, seed, rates, schedule, paths, rate_limit, operation_rate_limit,
-  lock_timeout_ms``). A new ``seed`` reseeds the random source; a new ``schedule`` or
-  ``paths`` restarts the schedule's count at 1.
+  platform_rate_limit, platform_operation_rate_limit, lock_timeout_ms,
+  refuse_duplicate_registrations, refuse_unknown_accounts``). A new ``seed`` reseeds the
+  random source; a new ``schedule`` or ``paths`` restarts the schedule's count at 1.
 - ``GET|POST /_emulator/clock``: ``{"advance": seconds}`` moves the emulator clock forward.
-- ``POST /_emulator/reset``: forget all objects, idempotency keys, the log and the clock
-  offset, and return to the startup configuration.
+- ``POST /_emulator/reset``: forget all objects (connected accounts too), idempotency keys, the
+  log and the clock offset, and return to the startup configuration.
 - ``GET /_emulator/state``: the whole state (what ``--state-file`` holds) plus ``now``, with
   signing secrets masked. (The state file itself keeps them — created 0600 — because an
   idempotent replay of a create must return the original secret, as Stripe's does.)
@@ -90,7 +91,7 @@ class Runtime:
             reseed="seed" in knobs,
             restart_schedule="schedule" in knobs or "paths" in knobs,
         )
-        if "rate_limit" in knobs or "operation_rate_limit" in knobs:
+        if any(name.endswith("rate_limit") for name in knobs):
             self.limiter.clear()
         return self.config
 

@@ -47,6 +47,17 @@ class EmulatorConfig:
     #: Refuse a second overlapping registration of one natural key. Off by default: Stripe's
     #: docs are silent on duplicates, and preventing them is the reconciler's job.
     refuse_duplicate_registrations: bool = False
+    #: Budgets for everything one platform's key sends, its connected accounts' requests
+    #: (``Stripe-Account``) included, on top of each account's own (``rate_limit``,
+    #: ``operation_rate_limit``). Whether Stripe counts requests made with ``Stripe-Account``
+    #: against the platform is not documented (FACTS.md §4), so they are off unless set.
+    platform_rate_limit: float | None = None
+    platform_operation_rate_limit: float | None = None
+    #: Refuse a ``Stripe-Account`` that names no account created through ``POST /v1/accounts``
+    #: by this platform, as Stripe refuses an account not connected to the platform. Off by
+    #: default: the emulator then treats any well-formed ``acct_`` id as connected, so one can
+    #: be used without creating it first (see resources/accounts.py).
+    refuse_unknown_accounts: bool = False
 
     def updated(self, knobs: Mapping[str, Any]) -> EmulatorConfig:
         """A copy with the given knobs changed; unknown knobs and bad values raise ConfigError."""
@@ -71,6 +82,9 @@ class EmulatorConfig:
             "lock_timeout_ms": self.lock_timeout_ms,
             "state_file": self.state_file,
             "refuse_duplicate_registrations": self.refuse_duplicate_registrations,
+            "platform_rate_limit": self.platform_rate_limit,
+            "platform_operation_rate_limit": self.platform_operation_rate_limit,
+            "refuse_unknown_accounts": self.refuse_unknown_accounts,
         }
 
 
@@ -86,6 +100,9 @@ _PARSERS = {
     "lock_timeout_ms",
     "state_file",
     "refuse_duplicate_registrations",
+    "platform_rate_limit",
+    "platform_operation_rate_limit",
+    "refuse_unknown_accounts",
 }
 
 
@@ -104,7 +121,12 @@ def _parse(name: str, value: Any) -> Any:
         return value
     if name in ("latency_ms", "jitter_ms"):
         return _number(name, value)
-    if name in ("rate_limit", "operation_rate_limit"):
+    if name in (
+        "rate_limit",
+        "operation_rate_limit",
+        "platform_rate_limit",
+        "platform_operation_rate_limit",
+    ):
         limit = _number(name, value, allow_none=True)
         if limit == 0:
             raise ConfigError(f"{name} must be > 0 (or null for no limit)")
@@ -119,11 +141,9 @@ def _parse(name: str, value: Any) -> Any:
         if not isinstance(value, list) or not all(isinstance(p, str) for p in value):
             raise ConfigError("paths must be a list of path prefixes such as /v1/webhook_endpoints")
         return tuple(value)
-    if name == "refuse_duplicate_registrations":
+    if name in ("refuse_duplicate_registrations", "refuse_unknown_accounts"):
         if not isinstance(value, bool):
-            raise ConfigError(
-                f"refuse_duplicate_registrations must be true or false, got {value!r}"
-            )
+            raise ConfigError(f"{name} must be true or false, got {value!r}")
         return value
     if value is not None and not isinstance(value, str):
         raise ConfigError("state_file must be a path string or null")

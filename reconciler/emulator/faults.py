@@ -60,8 +60,12 @@ class RateLimiter:
     Per (account, mode) a global budget, and per operation (``POST /v1/tax/registrations``:
     method and path template) of that account its own budget, which is checked as well: Stripe
     allows by default 25 requests/s per API endpoint on top of the global limit (FACTS.md §4,
-    docs.stripe.com/rate-limits). A refused request counts against neither, as in the emulator
-    before the second limit existed; whether Stripe counts refused requests is not documented.
+    docs.stripe.com/rate-limits). A connected account (``Stripe-Account``) is an account of its
+    own here. Optionally the same two budgets again for everything one platform's key sends,
+    its connected accounts' requests included (``platform_*``, off unless set: whether Stripe
+    counts those against the platform is not documented). A refused request counts against
+    none, as in the emulator before the second limit existed; whether Stripe counts refused
+    requests is not documented.
     """
 
     def __init__(self) -> None:
@@ -75,10 +79,20 @@ class RateLimiter:
         *,
         limit: float | None,
         operation_limit: float | None,
+        platform: str | None = None,
+        platform_limit: float | None = None,
+        platform_operation_limit: float | None = None,
     ) -> str | None:
         """Count one request; return why it is refused (``global-rate``, ``endpoint-rate``)."""
-        checks = [(account, limit, "global-rate")]
-        checks.append((f"{account} {operation}", operation_limit, "endpoint-rate"))
+        checks = [
+            (account, limit, "global-rate"),
+            (f"{account} {operation}", operation_limit, "endpoint-rate"),
+        ]
+        if platform is not None:
+            checks.append((f"platform {platform}", platform_limit, "global-rate"))
+            checks.append(
+                (f"platform {platform} {operation}", platform_operation_limit, "endpoint-rate")
+            )
         windows = []
         for key, budget, reason in checks:
             if budget is None:

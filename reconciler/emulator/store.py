@@ -41,6 +41,8 @@ class Store:
         self.clock_offset = 0.0
         self.namespaces: dict[str, dict[str, Any]] = {}
         self.idempotency: dict[str, dict[str, Any]] = {}
+        #: platform namespace → its connected accounts (``POST /v1/accounts``) by id
+        self.accounts: dict[str, dict[str, dict[str, Any]]] = {}
 
     def now(self) -> float:
         return time.time() + self.clock_offset
@@ -59,6 +61,10 @@ class Store:
                 "tax_registrations": {},
             }
         return self.namespaces[key]
+
+    def connected_accounts(self, platform: str, livemode: bool) -> dict[str, dict[str, Any]]:
+        """The accounts ``platform`` created in this mode (created empty on first use)."""
+        return self.accounts.setdefault(namespace_key(platform, livemode), {})
 
     # --- idempotency -------------------------------------------------------------------------
 
@@ -81,6 +87,7 @@ class Store:
             "clock_offset": self.clock_offset,
             "namespaces": self.namespaces,
             "idempotency": self.idempotency,
+            "accounts": self.accounts,
         }
 
     def load_json(self, data: dict[str, Any]) -> None:
@@ -89,11 +96,13 @@ class Store:
         self.clock_offset = float(data.get("clock_offset", 0.0))
         self.namespaces = dict(data.get("namespaces", {}))
         self.idempotency = dict(data.get("idempotency", {}))
+        self.accounts = dict(data.get("accounts", {}))
 
     def clear(self) -> None:
         self.clock_offset = 0.0
         self.namespaces.clear()
         self.idempotency.clear()
+        self.accounts.clear()
 
 
 def load_state(store: Store, path: Path) -> bool:

@@ -19,6 +19,18 @@ DESTINATION_SECRET_PREFIX = "STRIPE_EVENT_DESTINATION_SECRET_"
 _NOT_VARIABLE = re.compile(r"[^A-Z0-9_]")
 
 
-def secret_variable(name: str, *, prefix: str = SECRET_VARIABLE_PREFIX) -> str:
-    """``orders-eu`` → ``STRIPE_WEBHOOK_SECRET_ORDERS_EU`` (anything not [A-Z0-9_] becomes _)."""
+def secret_variable(
+    name: str, account: str | None = None, *, prefix: str = SECRET_VARIABLE_PREFIX
+) -> str:
+    """``orders-eu`` → ``STRIPE_WEBHOOK_SECRET_ORDERS_EU`` (anything not [A-Z0-9_] becomes _).
+
+    With ``account`` (a fleet's connected account), the account comes first:
+    ``STRIPE_WEBHOOK_SECRET_ACCT_123_ORDERS_EU``, so the endpoints of one logical name in two
+    accounts never share a variable. An account id is ``acct_`` and letters and digits, so
+    where it ends is never in doubt; ids that differ only in case would share one, which the
+    fleet refuses (:mod:`reconciler.fleet`). ``prefix`` is the kind's own (event destinations
+    have theirs).
+    """
+    if account is not None:
+        prefix += _NOT_VARIABLE.sub("_", account.upper()) + "_"
     return prefix + _NOT_VARIABLE.sub("_", name.upper())

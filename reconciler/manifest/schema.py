@@ -70,7 +70,7 @@ def manifest_json_schema() -> dict[str, Any]:
     )
     # Before the key and URL rules below: keys are never expanded, and the URL pattern (no
     # whitespace, no credentials) holds for a reference as written.
-    _accept_references(generated)
+    accept_references(generated)
     properties = generated["properties"]
     names = {"pattern": NAME_PATTERN.pattern}
     for section in ("webhook_endpoints", "event_destinations"):
@@ -116,20 +116,20 @@ def _constrained_string(schema: Any) -> bool:
     )
 
 
-def _accept_references(schema: dict[str, Any]) -> None:
+def accept_references(schema: dict[str, Any]) -> None:
     """Let every constrained string of ``schema`` (in place, recursively) also be a string that
     holds a reference: one more ``anyOf`` branch, or a new ``anyOf`` around a lone string."""
     for key in ("properties", "$defs"):
         for child in schema.get(key, {}).values():
-            _accept_references(child)
+            accept_references(child)
     for key in ("items", "additionalProperties"):
         if isinstance(schema.get(key), dict):
-            _accept_references(schema[key])
+            accept_references(schema[key])
     if "anyOf" in schema:
         branches = schema["anyOf"]
         for branch in branches:
             if not _constrained_string(branch):
-                _accept_references(branch)
+                accept_references(branch)
         if any(_constrained_string(b) for b in branches):
             branches.append(dict(_REFERENCE))
     elif _constrained_string(schema):

@@ -76,10 +76,16 @@ def discover(paths: Sequence[str | Path], *, recursive: bool) -> tuple[list[str]
     return files, problems
 
 
+#: Why a path holding a NUL character cannot be read (Python refuses it with ValueError).
+_NUL_PATH = "the path holds a NUL character, which no file name can"
+
+
 def _status(path: Path) -> os.stat_result | str:
     """``stat`` of what ``path`` leads to, or why it cannot be had (for a diagnostic)."""
     try:
         return os.stat(path)
+    except ValueError:
+        return _NUL_PATH
     except OSError as error:
         if error.errno == errno.ELOOP:
             return "symbolic link loop: the link leads back to itself"
@@ -145,6 +151,8 @@ def _walk(root: Path, *, recursive: bool) -> tuple[list[Path], list[Diagnostic]]
 def read_source(file: str) -> SourceText | Diagnostic:
     """Read and decode one file, or explain (with a location) why it cannot be a manifest."""
     path = Path(file)
+    if "\x00" in file:
+        return _file_error(file, _NUL_PATH)
     try:
         if not path.is_file():
             return _file_error(file, "not a regular file")

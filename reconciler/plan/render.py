@@ -147,7 +147,8 @@ def _cell(value: Any, path: str) -> str:
     return markdown.code(shown, table=True, limit=_CELL_LIMIT)
 
 
-def _details(action: ActionView) -> str:
+def markdown_details(action: ActionView) -> str:
+    """One action as a ``<details>`` block (the plan comment's, and each account's in a fleet)."""
     target = _target(action)
     out = [
         f"<details><summary><code>{action.symbol}</code> "
@@ -205,7 +206,7 @@ def render_markdown(view: PlanView, *, limit: int = MARKDOWN_LIMIT) -> str:
     used = 0
     shown = 0
     for action in view.actions:
-        block = _details(action)
+        block = markdown_details(action)
         if used + len(block) + len(tail) > budget:
             break
         body.append(block)

@@ -20,6 +20,10 @@ queue behind them. Since nothing was sent in the second before, every half-open 
 window still holds at most ``rate`` sends (for ``N <= rate``), so it costs no headroom
 against a server that counts requests per second.
 
+A :class:`Budget` is one account's pair of budgets; a client's :class:`RateLimiter` has its own
+and may share others with other clients (the platform-wide budget of a fleet of connected
+accounts), and a request waits until every budget allows it.
+
 Slots pace reservations; a :class:`SendLog` per budget guards the real sends, which drift from
 their slots, so that no server-side one-second window sees more than the rate either.
 """
@@ -27,10 +31,12 @@ their slots, so that no server-side one-second window sees more than the rate ei
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import re
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from functools import cache
 
 from reconciler.data import openapi
@@ -147,15 +153,16 @@ class SendLog:
         self._sends.append(at)
 
 
-class RateLimiter:
-    """Both of Stripe's budgets: ``rate`` per second overall and ``operation_rate`` per operation.
+class Budget:
+    """One account's two budgets at Stripe: ``rate`` per second overall and ``operation_rate``
+    per operation, each a :class:`TokenBucket` (the pace) and a :class:`SendLog` (the guard on
+    real sends).
 
-    :meth:`acquire` returns once a request may be sent under both budgets, holding one slot of
-    the ``concurrency`` semaphore, which the caller releases after the request. Requests of one
-    operation queue one at a time for the global budget and the semaphore (a per-operation
-    lock), so requests of other operations pass them instead of waiting in line behind a busy
-    operation. Each budget is a :class:`TokenBucket` (the pace) and a :class:`SendLog` (the
-    guard on real sends).
+    A :class:`RateLimiter` always has one of its own (the account its client acts on) and may
+    share others with the limiters of other clients: a fleet gives every connected account's
+    client the one platform-wide budget (:mod:`reconciler.fleet`), since whether Stripe counts
+    a request made with ``Stripe-Account`` against the platform, the connected account or both
+    is not documented (FACTS.md §4).
     """
 
     def __init__(
@@ -174,10 +181,17 @@ class RateLimiter:
         self.bucket = TokenBucket(
             rate, opening=min(opening, max(1, int(rate))), clock=clock, sleep=sleep
         )
-        self._sends = SendLog(rate)
+        self.sends = SendLog(rate)
         self._operations: dict[str, tuple[TokenBucket, SendLog, asyncio.Lock]] = {}
 
-    def _operation(self, operation: str) -> tuple[TokenBucket, SendLog, asyncio.Lock]:
+    @property
+    def per_operation(self) -> bool:
+        """Whether the per-operation budget can bind at all: one at least as large as the
+        global budget never does, and is left out (no per-operation queue that would let other
+        requests pass, and change the order)."""
+        return self.operation_rate < self.rate
+
+    def operation(self, operation: str) -> tuple[TokenBucket, SendLog, asyncio.Lock]:
         found = self._operations.get(operation)
         if found is None:
             # No opening per operation: concurrent first reads are of different operations,
@@ -187,28 +201,92 @@ class RateLimiter:
             self._operations[operation] = found
         return found
 
+
+@dataclass(frozen=True)
+class SharedLimits:
+    """What the clients of many connected accounts share: ``budgets`` (the platform's) and
+    ``in_flight``, a bound on their requests in flight together (so many clients never queue
+    more requests on one connection pool than it has connections)."""
+
+    budgets: tuple[Budget, ...] = ()
+    in_flight: asyncio.Semaphore | None = None
+
+
+class RateLimiter:
+    """Both of Stripe's budgets: ``rate`` per second overall and ``operation_rate`` per operation,
+    for the client's own account, plus the ``shared`` limits of a fleet (:class:`SharedLimits`).
+
+    :meth:`acquire` returns once a request may be sent under every budget, holding one slot of
+    the ``concurrency`` semaphore (and of the shared ``in_flight`` one), which the caller gives
+    back with
+    :meth:`release` after the request. Requests of one operation queue one at a time for the
+    global budgets and the semaphores (a per-operation lock per budget, taken in a fixed order:
+    own, then shared), so requests of other operations pass them instead of waiting in line
+    behind a busy operation. A send is allowed only when every budget's send log allows it, and
+    is recorded in all of them at once: a send held up by one budget never leaves another
+    budget's log believing it went out earlier than it did.
+    """
+
+    def __init__(
+        self,
+        rate: float,
+        operation_rate: float,
+        *,
+        opening: int = 1,
+        shared: SharedLimits | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
+        self.rate = rate
+        self.operation_rate = operation_rate
+        self._clock = clock
+        self._sleep = sleep
+        self.own = Budget(rate, operation_rate, opening=opening, clock=clock, sleep=sleep)
+        self.bucket = self.own.bucket
+        shared = shared or SharedLimits()
+        self._budgets = (self.own, *shared.budgets)
+        self._semaphores = () if shared.in_flight is None else (shared.in_flight,)
+
     async def acquire(self, operation: str, concurrency: asyncio.Semaphore) -> float:
         """Wait for a send slot of ``operation`` and a ``concurrency`` slot; return seconds waited.
 
-        On return the caller holds one ``concurrency`` slot and must release it. Cancelling the
-        wait (a deadline) releases everything taken so far; a reserved slot is then unused.
+        On return the caller holds one ``concurrency`` slot (and one of the shared ``in_flight``
+        semaphore) and must give them back with :meth:`release`. Cancelling the wait (a
+        deadline) releases everything taken so far; a reserved slot is then unused.
         """
-        if self.operation_rate >= self.rate:
-            # Per-operation budgets this large can never bind: the global budget alone, with
-            # no per-operation queue that would let other requests pass (and change the order).
+        operations = [b.operation(operation) for b in self._budgets if b.per_operation]
+        if not operations:
             return await self._global(concurrency, ())
-        bucket, sends, lock = self._operation(operation)
-        async with lock:
-            waited = await bucket.acquire()
-            return waited + await self._global(concurrency, (sends,))
+        async with contextlib.AsyncExitStack() as stack:
+            for _, _, lock in operations:
+                await stack.enter_async_context(lock)
+            waited = await self._wait([bucket for bucket, _, _ in operations])
+            logs = tuple(log for _, log, _ in operations)
+            return waited + await self._global(concurrency, logs)
+
+    def release(self, concurrency: asyncio.Semaphore) -> None:
+        """Give back what :meth:`acquire` took, once the request is done."""
+        for semaphore in reversed(self._semaphores):
+            semaphore.release()
+        concurrency.release()
+
+    async def _wait(self, buckets: Sequence[TokenBucket]) -> float:
+        """Reserve a slot in each bucket and sleep until the latest of them."""
+        delay = max(bucket.reserve() for bucket in buckets)
+        if delay > 0:
+            await self._sleep(delay)
+        return delay
 
     async def _global(self, concurrency: asyncio.Semaphore, logs: tuple[SendLog, ...]) -> float:
-        await concurrency.acquire()
+        taken: list[asyncio.Semaphore] = []
         try:
-            # Inside the semaphore: a slot granted while waiting for concurrency could
+            for semaphore in (concurrency, *self._semaphores):
+                await semaphore.acquire()
+                taken.append(semaphore)
+            # Inside the semaphores: a slot granted while waiting for concurrency could
             # otherwise be used late, and several late sends would leave back to back.
-            waited = await self.bucket.acquire()
-            logs = (*logs, self._sends)
+            waited = await self._wait([budget.bucket for budget in self._budgets])
+            logs = (*logs, *(budget.sends for budget in self._budgets))
             while True:
                 now = self._clock()
                 wait = max(log.wait(now) for log in logs)
@@ -220,5 +298,6 @@ class RateLimiter:
                 await self._sleep(wait)
                 waited += wait
         except BaseException:
-            concurrency.release()
+            for semaphore in reversed(taken):
+                semaphore.release()
             raise

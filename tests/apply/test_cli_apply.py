@@ -19,10 +19,14 @@ KEY = "sk_test_" + "c" * 16
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["apply"], "Error: give manifest PATHS to plan and apply, or --plan FILE"),
+        (["apply"], "Error: give manifest PATHS to plan and apply, --fleet FILE, or --plan FILE"),
         (
             ["apply", "m.yaml", "--plan", "p.json"],
-            "Error: give either manifest PATHS or --plan FILE, not both",
+            "Error: give either manifest PATHS, --fleet FILE or --plan FILE, not two",
+        ),
+        (
+            ["apply", "--fleet", "f.yaml", "--plan", "p.json"],
+            "Error: give either manifest PATHS, --fleet FILE or --plan FILE, not two",
         ),
         (
             ["apply", "--plan", "p.json", "--target", "tax_settings"],

@@ -340,3 +340,26 @@ def test_a_write_removes_what_a_killed_writer_left(tmp_path: Path) -> None:
     unrelated.write_text("B=2\n")
     FileSink(path).deliver(new_secret())
     assert sorted(p.name for p in tmp_path.iterdir()) == [".s.env.bak", "s.env"]
+
+
+def test_a_fleet_account_names_its_secrets_in_the_file_and_the_command(tmp_path: Path) -> None:
+    received = tmp_path / "received.jsonl"
+    path = tmp_path / "fleet.env"
+    sinks = SecretSinks([FileSink(path), CommandSink(f"cat >> {received}; echo >> {received}")])
+    sinks.for_account("acct_1A").deliver(new_secret(secret=SECRET))
+    other = "whsec_" + "t" * 16
+    sinks.for_account("acct_2B").deliver(new_secret(secret=other))
+    assert FileSink(path).read() == {
+        "STRIPE_WEBHOOK_SECRET_ACCT_1A_ORDERS": SECRET,
+        "STRIPE_WEBHOOK_SECRET_ACCT_2B_ORDERS": other,
+    }
+    payloads = [json.loads(line) for line in received.read_text().splitlines() if line]
+    assert [(p["stripe_account"], p["secret"]) for p in payloads] == [
+        ("acct_1A", SECRET),
+        ("acct_2B", other),
+    ]
+
+
+def test_the_accounts_of_a_fleet_deliver_one_at_a_time() -> None:
+    sinks = SecretSinks([])
+    assert sinks.for_account("acct_1")._one_at_a_time is sinks._one_at_a_time

@@ -64,3 +64,30 @@ def test_table_aligns_columns_and_spells_booleans() -> None:
         "ratio     1.235",
         "ok          yes",
     ]
+
+
+def test_a_seeded_w2_fleet_plans_to_no_changes_in_three_reads_per_account(
+    tmp_path: Path,
+) -> None:
+    from collections import Counter
+
+    from bench import b6_fleet_plan, fleet_workload
+    from reconciler.emulator.server import EmulatorServer
+
+    with EmulatorServer() as emulator:
+        accounts = fleet_workload.seed(emulator.base_url, harness.API_KEY, 4)
+        fleet_file = fleet_workload.write_fleet(tmp_path)
+        start = emulator.requests()[-1]["seq"]
+        env = workload.cli_env(emulator.base_url, harness.API_KEY)
+        run = fleet_workload.run_cli(
+            ["plan", "--fleet", str(fleet_file), "--detailed-exitcode"], env
+        )
+        log = [r for r in emulator.requests() if r["seq"] > start]
+    assert run.code == 0, run.stderr
+    assert run.stdout.strip().splitlines()[-1] == "Fleet: 4 accounts, 0 with changes, 0 failed."
+    assert run.peak_rss_mb > 10  # wait4 gave the child's own figure
+    per_account = Counter(r["account"] for r in log if r["path"] != "/v1/accounts")
+    assert per_account == dict.fromkeys(accounts, 3)
+    scenario = b6_fleet_plan.SCENARIOS["test"]
+    bound, binding = b6_fleet_plan.bound_seconds(log, scenario)
+    assert (bound, binding) == (13 / 25, "13 reads")

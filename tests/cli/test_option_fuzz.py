@@ -24,6 +24,7 @@ from hypothesis import strategies as st
 from reconciler import api
 from reconciler.cli import emulator as cli_emulator
 from reconciler.cli.main import cli
+from reconciler.fleet import session as fleet_session
 from reconciler.stripe import StripeClient
 
 KEY = "sk_test_" + "o" * 16
@@ -75,12 +76,23 @@ def manifest(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
+def fleet_file(manifest: Path) -> Path:
+    path = manifest.with_name("fleet.yaml")
+    path.write_text(
+        f"version: 1\nmanifests: [{manifest.name}]\naccounts: [{{stripe_account: acct_1}}]\n",
+        encoding="utf-8",
+    )
+    return path
+
+
+@pytest.fixture(scope="module")
 def offline() -> Iterator[list[tuple[str, int]]]:
     """Every command offline; ``emulator`` records (host, port) instead of serving."""
     served: list[tuple[str, int]] = []
     with pytest.MonkeyPatch.context() as patch:
         # every command reaches Stripe through the API's Connection.client
         patch.setattr(api, "StripeClient", _OfflineClient)
+        patch.setattr(fleet_session, "StripeClient", _OfflineClient)
 
         def serve(config: Any, host: str, port: int) -> None:
             _socket_port(port)
@@ -172,20 +184,27 @@ COMMANDS = [
     (["emulator"], "--fault", []),
     (["emulator"], "--schedule", []),
     (["emulator"], "--path", []),
+    (["plan", "--fleet", "{f}"], "--shard", []),
+    (["plan", "--fleet", "{f}"], "--accounts", []),
+    (["drift", "--fleet", "{f}"], "--shard", []),
+    (["apply", "--fleet", "{f}", "--auto-approve"], "--accounts", []),
+    (["plan"], "--fleet", []),
 ]
 
 
 def _args(command: tuple[list[str], str, list[str]], value: str, manifest: Path) -> list[str]:
     before, option, after = command
-    fill = [str(manifest) if a == "{m}" else a for a in (*before, f"{option}={value}", *after)]
-    return fill
+    names = {"{m}": str(manifest), "{f}": str(manifest.with_name("fleet.yaml"))}
+    return [names.get(a, a) for a in (*before, f"{option}={value}", *after)]
 
 
 def test_the_offline_account_plans_applies_and_drifts(
-    manifest: Path, offline: list[tuple[str, int]]
+    manifest: Path, fleet_file: Path, offline: list[tuple[str, int]]
 ) -> None:
     for args in (["plan"], ["apply", "--auto-approve"], ["drift"]):
         result = _invoke([*args, str(manifest)])
+        assert result.exit_code == 0, result.output
+        result = _invoke([*args, "--fleet", str(fleet_file)])
         assert result.exit_code == 0, result.output
     assert _invoke(["emulator", "--port", "0"]).exit_code == 0
     assert offline[-1] == ("127.0.0.1", 0)
@@ -221,6 +240,7 @@ def test_known_breakages_are_one_error(
 @pytest.mark.parametrize("command", COMMANDS, ids=lambda c: " ".join((*c[0], c[1])))
 def test_boundary_values_are_clean(
     manifest: Path,
+    fleet_file: Path,
     offline: list[tuple[str, int]],
     command: tuple[list[str], str, list[str]],
     value: str,
@@ -238,6 +258,7 @@ def test_boundary_values_are_clean(
 @given(value=VALUES)
 def test_any_option_value_is_clean(
     manifest: Path,
+    fleet_file: Path,
     offline: list[tuple[str, int]],
     command: tuple[list[str], str, list[str]],
     value: str,

@@ -26,6 +26,7 @@ EXPECTED_COMMANDS = {
     "github/stripe-plan.yml": ["validate", "plan"],
     "github/stripe-apply.yml": ["plan", "apply"],
     "github/stripe-drift.yml": ["drift"],
+    "github/stripe-fleet.yml": ["plan", "apply"],
     "gitlab/.gitlab-ci.yml": ["validate", "plan", "apply", "drift"],
 }
 
@@ -164,6 +165,7 @@ GUARD = "Refuse a write key that is not an environment secret"
         ("github/stripe-plan.yml", {"contents": "read", "pull-requests": "write"}),
         ("github/stripe-apply.yml", {"contents": "read"}),
         ("github/stripe-drift.yml", {"contents": "read"}),
+        ("github/stripe-fleet.yml", {"contents": "read"}),
     ],
 )
 def test_github_permissions_are_minimal(name: str, permissions: dict[str, str]) -> None:
@@ -172,9 +174,15 @@ def test_github_permissions_are_minimal(name: str, permissions: dict[str, str]) 
     assert [job for job in workflow["jobs"].values() if "permissions" in job] == []
 
 
-@pytest.mark.parametrize(
-    "name", ["github/stripe-plan.yml", "github/stripe-apply.yml", "github/stripe-drift.yml"]
-)
+GITHUB = [
+    "github/stripe-plan.yml",
+    "github/stripe-apply.yml",
+    "github/stripe-drift.yml",
+    "github/stripe-fleet.yml",
+]
+
+
+@pytest.mark.parametrize("name", GITHUB)
 def test_only_the_approved_apply_job_holds_the_write_key(name: str) -> None:
     for job_name, job in load(name)["jobs"].items():
         for step, variable, secret in secret_uses(job):
@@ -202,9 +210,7 @@ def test_apply_plans_the_tip_of_main_and_applies_only_changes_after_approval() -
     assert apply["steps"][0]["with"]["ref"] == "${{ needs.plan.outputs.sha }}"
 
 
-@pytest.mark.parametrize(
-    "name", ["github/stripe-plan.yml", "github/stripe-apply.yml", "github/stripe-drift.yml"]
-)
+@pytest.mark.parametrize("name", GITHUB)
 def test_every_plan_or_drift_exit_code_is_used(name: str) -> None:
     """A step that computes 0/2 is read by a later ``if:`` (label, skip or fail)."""
     text = (CI / name).read_text(encoding="utf-8")
@@ -215,6 +221,17 @@ def test_every_plan_or_drift_exit_code_is_used(name: str) -> None:
                 "drift",
             ):
                 assert f"steps.{step['id']}.outputs.exitcode" in text
+
+
+def test_the_fleet_matrix_plans_and_applies_every_shard_once() -> None:
+    workflow = load("github/stripe-fleet.yml")
+    plan, apply = workflow["jobs"]["plan"], workflow["jobs"]["apply"]
+    shards = plan["strategy"]["matrix"]["shard"]
+    assert shards == apply["strategy"]["matrix"]["shard"] == list(range(1, len(shards) + 1))
+    step = next(s for s in plan["steps"] if s.get("id") == "plan")
+    assert f"--shard ${{{{ matrix.shard }}}}/{len(shards)}" in step["with"]["args"]
+    assert apply["needs"] == "plan" and apply["environment"] == "stripe-production"
+    assert "environment" not in plan
 
 
 def test_gitlab_keys_per_job_and_apply_rules() -> None:

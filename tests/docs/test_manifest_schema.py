@@ -23,8 +23,13 @@ COMMITTED = ROOT / "schemas" / "manifest.schema.json"
 MANIFESTS = sorted(
     path
     for path in (ROOT / "examples").rglob("*")
-    if path.suffix in (".yaml", ".yml") and "ci" not in path.relative_to(ROOT / "examples").parts
+    if path.suffix in (".yaml", ".yml")
+    and "ci" not in path.relative_to(ROOT / "examples").parts
+    and path.name != "fleet.yaml"
 )
+#: Fleet files (README "Connect platforms") have their own schema.
+FLEETS = sorted((ROOT / "examples").rglob("fleet.yaml"))
+FLEET_SCHEMA = ROOT / "schemas" / "fleet.schema.json"
 _MODELINE = re.compile(r"^# yaml-language-server: \$schema=(?P<ref>\S+)\n")
 
 BROKEN = """\
@@ -87,3 +92,20 @@ def test_readme_shows_the_modeline_and_the_vs_code_setting() -> None:
     assert SCHEMA_ID in schemas
     assert "importlib.resources" in text
     assert f"check-jsonschema --schemafile {COMMITTED.relative_to(ROOT)}" in text
+
+
+def test_example_fleet_files_pass_check_jsonschema_and_name_their_schema(tmp_path: Path) -> None:
+    assert [str(path.relative_to(ROOT)) for path in FLEETS] == ["examples/fleet/fleet.yaml"]
+    shipped = ROOT / "reconciler" / "fleet" / "fleet.schema.json"
+    assert shipped.read_bytes() == FLEET_SCHEMA.read_bytes()
+    result = check_jsonschema("--schemafile", shipped, *FLEETS)
+    assert result.returncode == 0, result.stdout + result.stderr
+    for fleet in FLEETS:
+        found = _MODELINE.match(fleet.read_text(encoding="utf-8"))
+        assert found is not None
+        assert (fleet.parent / found["ref"]).resolve() == FLEET_SCHEMA
+    broken = tmp_path / "fleet.yaml"
+    broken.write_text("version: 1\naccounts: [{stripe_account: acct-1}]\n", encoding="utf-8")
+    refused = check_jsonschema("--schemafile", shipped, broken)
+    assert refused.returncode == 1
+    assert f"{broken}::$.accounts[0].stripe_account" in refused.stdout

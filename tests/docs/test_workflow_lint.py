@@ -108,7 +108,7 @@ def lint(directory: Path, *paths: Path) -> list[dict[str, Any]]:
 
 
 def test_actionlint_finds_nothing_in_the_recipes(actionlint: Path) -> None:
-    assert len(WORKFLOWS) == 3
+    assert len(WORKFLOWS) == 4
     assert lint(actionlint, *WORKFLOWS) == []
 
 

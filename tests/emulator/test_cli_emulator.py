@@ -77,7 +77,9 @@ def test_fault_flags_reach_the_operator_config() -> None:
         "--refuse-duplicate-registrations",
     ]
     limits = ["--rate-limit", "50", "--operation-rate-limit", "20", "--lock-timeout-ms", "250"]
-    with running(*flags, *limits, "--path", "/v1/tax") as (base_url, _):
+    platform = ["--platform-rate-limit", "90", "--platform-operation-rate-limit", "25"]
+    accounts = ["--refuse-unknown-accounts", "--path", "/v1/tax"]
+    with running(*flags, *limits, *platform, *accounts) as (base_url, _):
         config = httpx.get(f"{base_url}/_emulator/config").json()
     assert config == {
         "seed": 3,
@@ -91,6 +93,9 @@ def test_fault_flags_reach_the_operator_config() -> None:
         "lock_timeout_ms": 250.0,
         "state_file": None,
         "refuse_duplicate_registrations": True,
+        "platform_rate_limit": 90.0,
+        "platform_operation_rate_limit": 25.0,
+        "refuse_unknown_accounts": True,
     }
 
 

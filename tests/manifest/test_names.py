@@ -33,3 +33,20 @@ def test_export_never_hands_out_two_names_of_one_variable() -> None:
 def test_export_collisions_are_exactly_secret_variable_collisions(taken: str, wanted: str) -> None:
     assert secret_variable(taken) == secret_variable(wanted)
     assert _Names([taken]).claim(wanted) == f"{wanted}-2"
+
+
+@pytest.mark.parametrize(
+    ("name", "account", "variable"),
+    [
+        ("orders", "acct_123", "STRIPE_WEBHOOK_SECRET_ACCT_123_ORDERS"),
+        ("orders-eu", "acct_1AbC", "STRIPE_WEBHOOK_SECRET_ACCT_1ABC_ORDERS_EU"),
+    ],
+)
+def test_a_fleet_account_comes_first(name: str, account: str, variable: str) -> None:
+    assert secret_variable(name, account) == variable
+
+
+def test_two_accounts_never_share_a_variable_for_one_name() -> None:
+    assert secret_variable("orders", "acct_1") != secret_variable("orders", "acct_2")
+    # nor the same name in a fleet and outside one
+    assert secret_variable("orders", "acct_1") != secret_variable("orders")

@@ -16,7 +16,7 @@ import pytest
 
 from reconciler.errors import ManifestError
 from reconciler.manifest import load_manifests
-from reconciler.manifest.sources import discover
+from reconciler.manifest.sources import discover, read_source
 
 VALID = "version: 1\n"
 AS_ROOT = hasattr(os, "geteuid") and os.geteuid() == 0
@@ -161,4 +161,16 @@ def test_an_upper_case_suffix_is_a_manifest_too(tmp_path: Path) -> None:
     assert (sorted(files), problems) == (
         sorted([f"{root}/a.yaml", f"{root}/Orders.YAML", f"{root}/b.Yml"]),
         [],
+    )
+
+
+def test_a_path_with_a_nul_character_is_one_located_error() -> None:
+    # The operating system cannot even look such a path up (Python raises ValueError).
+    files, problems = discover(["bad\x00name.yaml"], recursive=False)
+    assert files == []
+    assert [str(p) for p in problems] == [
+        "bad\x00name.yaml:1:1: the path holds a NUL character, which no file name can"
+    ]
+    assert str(read_source("bad\x00name.yaml")) == (
+        "bad\x00name.yaml:1:1: the path holds a NUL character, which no file name can"
     )

@@ -21,8 +21,13 @@ ROUTES: tuple[Route, ...] = (
     *event_destinations.ROUTES,
 )
 
-#: Parameter schemas for routes that ``openapi-subset.json`` does not describe.
-QUERY_SCHEMA_OVERRIDES: dict[str, dict[str, Any]] = {"/v1/account": account.QUERY_SCHEMA}
+#: Parameter schemas for routes that ``openapi-subset.json`` does not describe, by (method,
+#: path template).
+SCHEMA_OVERRIDES: dict[tuple[str, str], dict[str, Any]] = {
+    ("get", "/v1/account"): account.QUERY_SCHEMA,
+    ("get", "/v1/accounts"): account.LIST_SCHEMA,
+    ("post", "/v1/accounts"): account.CREATE_SCHEMA,
+}
 
 #: (method, template) → parameters of the v2 routes (:mod:`reconciler.emulator.v2`)
 V2_SCHEMAS: dict[tuple[str, str], dict[str, Any]] = dict(event_destinations.SCHEMAS)

@@ -24,6 +24,8 @@ class Call:
     path: str
     #: the emulator option that refuses overlapping registrations of one natural key
     refuse_duplicate_registrations: bool = False
+    #: the account whose key made the call (``account`` itself unless ``Stripe-Account``)
+    platform_account: str = ""
 
 
 Handler = Callable[[Call], dict[str, Any]]
