@@ -132,7 +132,8 @@ def _check_limit(members: tuple[KindSpec, ...], limit: int, plan: Plan, live: Li
     involved = [
         spec for spec in members if live.of(spec.name) or any(a.kind == spec.name for a in actions)
     ]
-    what = "/".join(spec.short for spec in involved)
+    what = " or ".join(spec.short for spec in involved)
+    whats = " or ".join(f"{spec.short}s" for spec in involved)
     needs = f"creates {creates}"
     if replaces:
         needs += (
@@ -141,7 +142,10 @@ def _check_limit(members: tuple[KindSpec, ...], limit: int, plan: Plan, live: Li
         )
     if finishing:
         whose += f"; {finishing} of them duplicates that apply deletes first"
-    counted = _and([f"{len(live.of(spec.name))} {spec.noun}s" for spec in involved])
+    counted = _and(
+        [f"{len(live.of(spec.name))} {spec.noun}s" for spec in involved if live.of(spec.name)]
+        or [f"0 {involved[0].noun}s"]
+    )
     together = (
         " (together: Stripe documents the limit for webhook endpoints, and stripe-reconciler "
         "counts event destinations against it too)"
@@ -153,7 +157,7 @@ def _check_limit(members: tuple[KindSpec, ...], limit: int, plan: Plan, live: Li
     raise EndpointLimitError(
         f"{counted} exist ({whose}) and this plan {needs} before it "
         f"deletes any, so {peak} would exist at once; Stripe allows at most "
-        f"{limit} per account and mode{together}. Delete {what}s you no longer need "
+        f"{limit} per account and mode{together}. Delete {whats} you no longer need "
         f"first (in the Dashboard, or apply only their deletion with --target {targets}), or "
         "create fewer at a time with --target"
     )
