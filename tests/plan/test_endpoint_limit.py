@@ -256,7 +256,8 @@ def test_event_destinations_count_against_the_endpoint_limit(
         "before it deletes any, so 17 would exist at once; Stripe allows at most 16 per account "
         "and mode (together: Stripe documents the limit for webhook endpoints, and "
         "stripe-reconciler counts event destinations against it too). Delete endpoints or "
-        "destinations you no longer need first (in the Dashboard, or apply only their deletion with --target "
-        "webhook_endpoints.<name>, webhook_endpoints[<id>], event_destinations.<name> or "
-        "event_destinations[<id>]), or create fewer at a time with --target"
+        "destinations you no longer need first (in the Dashboard, or apply only their "
+        "deletion with --target webhook_endpoints.<name>, webhook_endpoints[<id>], "
+        "event_destinations.<name> or event_destinations[<id>]), or create fewer at a time "
+        "with --target"
     )
