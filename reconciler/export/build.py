@@ -63,6 +63,17 @@ class Export:
     def section(self, kind: str) -> Any:
         return self.sections.get(kind)
 
+    def __getattr__(self, name: str) -> Any:
+        """``export.webhook_endpoints``, ``export.tax_settings``, …: each registered kind's
+        section by its name, as the Python API has always offered it (``{}`` for a list kind
+        with nothing to declare, ``None`` for an absent singleton)."""
+        if name.startswith("_") or name not in KIND_ORDER:
+            raise AttributeError(name)
+        section = self.sections.get(name)
+        if section is None and spec_of(name).listed:
+            return {}
+        return section
+
     @property
     def resource_count(self) -> int:
         """How many resources the export declares (a singleton is one)."""
