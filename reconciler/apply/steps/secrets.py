@@ -37,7 +37,7 @@ class SecretSteps(Steps):
         super().__init__(spec, run)
         assert spec.secret is not None
         self.secret: SecretDelivery = spec.secret
-        self._listing = SharedListing(lambda: spec.fetch(run.client))
+        self._listing = SharedListing(lambda: spec.fetch(run.client), what=f"{spec.noun}s")
 
     async def perform(self, action: Action) -> str | None:
         requests = action.requests
