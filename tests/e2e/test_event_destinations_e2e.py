@@ -64,9 +64,10 @@ def destinations(emulator: EmulatorServer) -> dict[str, Any]:
     return {d.metadata["reconciler_name"]: d for d in listed.auto_paging_iter()}
 
 
-def writes(emulator: EmulatorServer, since: int) -> list[tuple[str, str]]:
+def writes(emulator: EmulatorServer, since: int) -> list[tuple[str, str, bool]]:
+    """The writes since ``since``: method, path and whether it carried an idempotency key."""
     return [
-        (r["method"], r["path"])
+        (r["method"], r["path"], r["idempotency_key"] is not None)
         for r in emulator.requests()[since:]
         if r["method"] in ("POST", "DELETE")
     ]
@@ -124,7 +125,7 @@ def test_thin_webhook_and_eventbridge_destinations_apply_drift_reenable_and_expo
     mark = len(emulator.requests())
     fixed = cli(emulator, "apply", str(manifest), "--auto-approve", "--secrets-file", str(sink))
     assert fixed.returncode == 0, fixed.stderr
-    assert writes(emulator, mark) == [("POST", f"{PATH}/{meters.id}/enable")]
+    assert writes(emulator, mark) == [("POST", f"{PATH}/{meters.id}/enable", True)]
     assert destinations(emulator)["meters"].status == "enabled"
     assert cli(emulator, "drift", str(manifest)).returncode == 0
 

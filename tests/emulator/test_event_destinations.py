@@ -250,3 +250,26 @@ def test_the_state_dump_masks_v2_signing_secrets(emulator: EmulatorServer) -> No
         )
     stored = json.dumps(emulator.state()["idempotency"])
     assert "whsec_[redacted]" in stored
+
+
+@pytest.mark.parametrize(("action", "status"), [("disable", "disabled"), ("enable", "enabled")])
+def test_enable_and_disable_take_faults_and_keys_as_every_write(
+    emulator: EmulatorServer, action: str, status: str
+) -> None:
+    """``…/enable`` and ``…/disable`` run the same pipeline: an injected 500 is not stored for
+    its key, so the retry with that key runs; a retry after a success replays it."""
+    made = make_client(emulator).v2.core.event_destinations.create(webhook_params())
+    if action == "enable":
+        make_client(emulator).v2.core.event_destinations.disable(made.id)
+    path = f"{PATH}/{made.id}/{action}"
+    emulator.configure(schedule=[{"request": 1, "fault": "500"}])
+    headers = {"Content-Type": "application/json", "Idempotency-Key": f"k-{action}"}
+    with _http(emulator) as http:
+        answers = [http.post(path, content="{}", headers=headers) for _ in range(3)]
+    assert [a.status_code for a in answers] == [500, 200, 200]
+    assert answers[1].json() == answers[2].json()
+    assert answers[1].json()["status"] == status
+    assert answers[2].headers["idempotent-replayed"] == "true"
+    logged = [(r["fault"], r["replayed"]) for r in emulator.requests() if r["path"] == path]
+    assert logged == [("500", False), (None, False), (None, True)]
+    assert make_client(emulator).v2.core.event_destinations.retrieve(made.id).status == status
