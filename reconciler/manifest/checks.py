@@ -122,7 +122,10 @@ def _check_endpoint_count(manifests: ManifestSet) -> Diagnostic | None:
         what, per = "webhook endpoints", "per account and mode"
     else:
         what = "webhook endpoints and event destinations"
-        per = "per account and mode, event destinations included"
+        per = (
+            "webhook endpoints per account and mode, and stripe-reconciler counts event "
+            "destinations against that limit too"
+        )
     return extra.diagnostic(
         (),
         f"{len(entries)} {what} declared; Stripe allows at most {MAX_WEBHOOK_ENDPOINTS} {per}",

@@ -85,12 +85,16 @@ def _check_destination(
     kind = raw.get("type")
     if kind in TARGETS:
         if not isinstance(raw.get(kind), dict):
-            out.append(entry.diagnostic((), f"type {kind} needs a {kind} section", key=True))
+            out.append(
+                entry.diagnostic((), f"type {kind} needs {_a(kind)} {kind} section", key=True)
+            )
         for other in TARGETS:
             if other != kind and other in raw:
                 out.append(
                     entry.diagnostic(
-                        (other,), f"a {other} section belongs to type {other}, not {kind}", key=True
+                        (other,),
+                        f"{_a(other)} {other} section belongs to type {other}, not {kind}",
+                        key=True,
                     )
                 )
     payload = raw.get("event_payload")
@@ -137,6 +141,11 @@ def _check_destination(
         )
     out.extend(_check_ignore_changes(entry, raw, EventDestination, _RESERVED_PATHS))
     return out
+
+
+def _a(word: str) -> str:
+    """The article before ``word`` (``an amazon_eventbridge``, ``a webhook_endpoint``)."""
+    return "an" if word[0] in "aeiou" else "a"
 
 
 def _own_metadata_keys(raw: dict[str, Any]) -> int:
