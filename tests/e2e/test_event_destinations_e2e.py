@@ -10,6 +10,7 @@ manifest that plans to no changes.
 
 from __future__ import annotations
 
+import signal
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,7 @@ import stripe
 import yaml
 from apply_helpers import KEY, env_for, read_dotenv
 
+from reconciler.apply.executor import CRASH_HOOK_ENV as CRASH
 from reconciler.emulator.server import EmulatorServer
 
 PATH = "/v2/core/event_destinations"
@@ -143,3 +145,55 @@ def test_thin_webhook_and_eventbridge_destinations_apply_drift_reenable_and_expo
     replanned = cli(emulator, "plan", str(out), "--detailed-exitcode")
     assert replanned.returncode == 0, replanned.stdout + replanned.stderr
     assert "No changes." in replanned.stdout
+
+
+#: the bridge declared disabled; the crash hook counts with --parallelism 1: the EventBridge
+#: create (1), its disable (2), the webhook destination's create (3), its secret delivered (4),
+#: its marker removed (5)
+DISABLED_BRIDGE = MANIFEST.replace(
+    "    amazon_eventbridge:", "    disabled: true\n    amazon_eventbridge:"
+)
+
+
+@pytest.mark.parametrize(
+    ("crash_after", "left"),
+    [
+        (1, {"bridge": ("enabled", None)}),
+        (3, {"bridge": ("disabled", None), "meters": ("enabled", "true")}),
+        (4, {"bridge": ("disabled", None), "meters": ("enabled", "true")}),
+    ],
+)
+def test_a_killed_apply_of_destinations_converges_on_the_next(
+    emulator: EmulatorServer,
+    tmp_path: Path,
+    crash_after: int,
+    left: dict[str, tuple[str, str | None]],
+) -> None:
+    """SIGKILL after the EventBridge create (before its disable), after the webhook
+    destination's create (its secret not delivered: the next apply replaces it) and after the
+    delivery (before the marker is removed): the next apply converges, one destination per
+    name, the EventBridge one disabled, the webhook one's secret in the sink."""
+    manifest = tmp_path / "stripe.yaml"
+    manifest.write_text(DISABLED_BRIDGE)
+    sink = tmp_path / "secrets.env"
+    args = ("apply", str(manifest), "--auto-approve", "--parallelism", "1")
+    process = e2e_support.spawn_cli(
+        env_for(emulator), *args, "--secrets-file", str(sink), extra_env={CRASH: str(crash_after)}
+    )
+    process.communicate(timeout=120)
+    assert process.returncode == -signal.SIGKILL
+    pending = "reconciler_secret_pending"
+    assert {
+        name: (d.status, d.metadata.to_dict().get(pending))
+        for name, d in destinations(emulator).items()
+    } == left
+
+    again = cli(emulator, *args, "--secrets-file", str(sink))
+    assert again.returncode == 0, again.stderr
+    live = destinations(emulator)
+    listed = client(emulator).v2.core.event_destinations.list().data
+    assert len(listed) == 2 and sorted(live) == ["bridge", "meters"]
+    assert live["bridge"].status == "disabled"
+    assert "reconciler_secret_pending" not in live["meters"].metadata
+    assert list(read_dotenv(sink)) == ["STRIPE_EVENT_DESTINATION_SECRET_METERS"]
+    assert cli(emulator, "plan", str(manifest), "--detailed-exitcode").returncode == 0
