@@ -55,7 +55,7 @@ def _missing_message(action: Action, manifest: Manifest, live: LiveState) -> str
     spec = KINDS[action.kind]
     if spec.missing is not None:
         name = action.address.split(".", 1)[1] if "." in action.address else ""
-        message = spec.missing(spec.declared(manifest).get(name), live.of(action.kind))
+        message = spec.missing(name, spec.declared(manifest).get(name), live.of(action.kind))
         if message is not None:
             return message
     return f"declared but not found in Stripe ({action.reason})"

@@ -209,23 +209,27 @@ def _describe(obj: LiveObject) -> str:
     return f"{obj.get('name')} ({obj.get('type')}, {obj.get('status', 'enabled')})"
 
 
-def _missing(desired: EventDestination | None, live: tuple[LiveObject, ...]) -> str | None:
-    """Why a declared destination has no twin, when its declared name says more."""
-    if desired is None or desired.name is None:
+def _missing(
+    name: str, desired: EventDestination | None, live: tuple[LiveObject, ...]
+) -> str | None:
+    """Why a declared destination has no twin, when what has its name (the declared ``name``,
+    or the logical name it defaults to) says more."""
+    if desired is None:
         return None
-    same = [o for o in live if o.get("name") == desired.name]
+    label = desired.name or name
+    same = [o for o in live if o.get("name") == label]
     if not same:
         return None
     ids = ", ".join(str(o.get("id")) for o in same)
-    others = sorted({name for o in same if (name := tagged_name(o)) is not None})
+    others = sorted({tag for o in same if (tag := tagged_name(o)) is not None})
     if others:
-        names = ", ".join(repr(name) for name in others)
+        names = ", ".join(repr(tag) for tag in others)
         return (
-            f"declared, but the destination named {desired.name!r} ({ids}) is tagged with "
+            f"declared, but the destination named {label!r} ({ids}) is tagged with "
             f"another name ({names}); apply would create one for this name"
         )
     return (
-        f"declared, but {len(same)} untagged destinations are named {desired.name!r} ({ids}), "
+        f"declared, but {len(same)} untagged destinations are named {label!r} ({ids}), "
         "so none is adopted; apply would create one for this name"
     )
 

@@ -34,7 +34,7 @@ Hooks (all optional; each is small and named for what is special about the kind)
                                  fields' live values and ``extra_live`` keys)
 ``describe(obj)``                one line about an undeclared live object
 ``reports(manifest, live)``      status notes a plan shows (tax settings ``pending``)
-``missing(desired, live)``       why a declared resource has no twin (drift)
+``missing(name, desired, live)``  why a declared resource (logical ``name``) has no twin (drift)
 ``protected_update(action)``     an update ``lifecycle.protect`` blocks too, described
 ``check(actions, manifest, live, now)``  refuse a plan Stripe would refuse half-way
 ``needs(targeted, full, live)``  actions a ``--target`` plan must include, and why
@@ -227,7 +227,7 @@ class KindSpec:
     normalize: Callable[[LiveObject], dict[str, Any]] | None = None
     describe_live: Callable[[LiveObject], str] | None = None
     reports: Callable[[Manifest, tuple[LiveObject, ...]], tuple[Report, ...]] | None = None
-    missing: Callable[[Any, tuple[LiveObject, ...]], str | None] | None = None
+    missing: Callable[[str, Any, tuple[LiveObject, ...]], str | None] | None = None
     protected_update: Callable[[Action], str | None] = _no_hook
     check: Callable[[Sequence[Action], Manifest, LiveState, int], None] | None = None
     needs: (

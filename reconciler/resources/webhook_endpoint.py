@@ -163,7 +163,7 @@ def _describe(obj: LiveObject) -> str:
     return f"{obj.get('url')} ({obj.get('status', 'enabled')})"
 
 
-def _missing(desired: WebhookEndpoint | None, live: tuple[LiveObject, ...]) -> str:
+def _missing(name: str, desired: WebhookEndpoint | None, live: tuple[LiveObject, ...]) -> str:
     """Why a declared endpoint has no twin: nothing has its URL, or what has it is not it."""
     same_url = [o for o in live if desired is not None and o.get("url") == desired.url]
     if not same_url:
@@ -172,9 +172,9 @@ def _missing(desired: WebhookEndpoint | None, live: tuple[LiveObject, ...]) -> s
             "(deleted in the Dashboard?)"
         )
     ids = ", ".join(str(o.get("id")) for o in same_url)
-    others = sorted({name for o in same_url if (name := tagged_name(o)) is not None})
+    others = sorted({tag for o in same_url if (tag := tagged_name(o)) is not None})
     if others:
-        names = ", ".join(repr(name) for name in others)
+        names = ", ".join(repr(tag) for tag in others)
         return (
             f"declared, but the endpoint with its URL ({ids}) is tagged with another name "
             f"({names}); apply would create one for this name"
