@@ -41,9 +41,18 @@ import httpx
 
 from reconciler.errors import MalformedResponseError
 
-__all__ = ["build_request", "is_v2", "pages"]
+__all__ = ["TEMPLATES", "build_request", "is_v2", "pages"]
 
 CONTEXT_HEADER = "Stripe-Context"
+#: The v2 paths the tool calls with an id, as stripe-python 16.1.0's ``EventDestinationService``
+#: writes them (``stripe/v2/core/_event_destination_service.py``). The packaged OpenAPI subset is
+#: v1 only, and without a template every destination's update would be an operation of its own
+#: for the per-operation rate limit (Stripe limits each endpoint, not each object).
+TEMPLATES = (
+    "/v2/core/event_destinations/{id}",
+    "/v2/core/event_destinations/{id}/enable",
+    "/v2/core/event_destinations/{id}/disable",
+)
 ACCOUNT_HEADER = "Stripe-Account"
 
 Fetch = Callable[[str, str, Mapping[str, Any] | None], Awaitable[Mapping[str, Any]]]
