@@ -202,12 +202,12 @@ def test_the_event_destinations_example_applies_and_converges(tmp_path: Path) ->
     shutil.copytree(ROOT / example, tmp_path / example)
     state = ["--emulator-state", ".stripe-emulator-destinations.json"]
     applied = run(
-        [*state, "apply", example, "--auto-approve", "--secrets-file", ".env.stripe.test"],
+        [*state, "apply", example, "--auto-approve", "--secrets-file", "destinations.secrets.env"],
         tmp_path,
     )
     assert applied.returncode == 0, applied.stderr
     assert "Apply complete: 3 created" in applied.stdout + applied.stderr
-    secrets = (tmp_path / ".env.stripe.test").read_text(encoding="utf-8").splitlines()
+    secrets = (tmp_path / "destinations.secrets.env").read_text(encoding="utf-8").splitlines()
     assert sorted(line.split("=", 1)[0] for line in secrets) == [
         "STRIPE_EVENT_DESTINATION_SECRET_METER_ERRORS",
         "STRIPE_WEBHOOK_SECRET_ORDERS",
