@@ -217,19 +217,20 @@ def _install(mp: pytest.MonkeyPatch, scan: LeakScan) -> None:
 def _watch_emulator(mp: pytest.MonkeyPatch, scan: LeakScan) -> None:
     """Record secrets the in-process emulator mints and the state files it writes."""
     from reconciler.emulator import app as emulator_app
-    from reconciler.emulator.resources import webhook_endpoints
+    from reconciler.emulator.resources import event_destinations, webhook_endpoints
 
-    minted: Callable[..., str] | None = getattr(webhook_endpoints, "new_id", None)
-    if minted is not None:
-        original_new_id = minted
+    for module in (webhook_endpoints, event_destinations):  # where signing secrets are minted
+        minted: Callable[..., str] | None = getattr(module, "new_id", None)
+        if minted is None:
+            continue
 
-        def new_id(prefix: str, *a: Any, **kw: Any) -> str:
-            value = original_new_id(prefix, *a, **kw)
+        def new_id(prefix: str, *a: Any, _original: Callable[..., str] = minted, **kw: Any) -> str:
+            value = _original(prefix, *a, **kw)
             if prefix == "whsec_":
                 scan.secrets.add(value)
             return value
 
-        mp.setattr(webhook_endpoints, "new_id", new_id)
+        mp.setattr(module, "new_id", new_id)
 
     saver: Callable[..., None] | None = getattr(emulator_app, "save_state", None)
     if saver is not None:

@@ -17,9 +17,10 @@ derived key (:meth:`Executor.create`).
 
 What a kind needs beyond sending its requests in order is reached through its spec
 (:mod:`reconciler.apply.steps`): secret delivery for kinds whose create returns a secret
-(webhook endpoints: :mod:`.steps.secrets`, within Stripe's 16-endpoint limit, see
-:mod:`reconciler.apply.endpoint_budget`), lookups before and after creates for kinds without
-tags (registrations: :mod:`.steps.lookups`). The executor never branches on a kind's name.
+(webhook endpoints and event destinations: :mod:`.steps.secrets`, within Stripe's 16-endpoint
+limit, which they share, see :mod:`reconciler.apply.endpoint_budget`), lookups before and after
+creates for kinds without tags (registrations: :mod:`.steps.lookups`). The executor never
+branches on a kind's name.
 """
 
 from __future__ import annotations
@@ -57,7 +58,8 @@ from reconciler.errors import (
 from reconciler.plan.model import NEW_ID, Action, ActionType, Plan, Request
 from reconciler.resources.base import ApiClient, LiveObject, LiveState
 from reconciler.resources.changes import DUPLICATE_STEP
-from reconciler.resources.registry import spec_of, specs
+from reconciler.resources.kind import KindSpec
+from reconciler.resources.registry import pools, spec_of
 from reconciler.stripe.client import was_replayed
 
 logger = logging.getLogger(__name__)
@@ -145,19 +147,21 @@ def interleave_kinds(batch: list[tuple[int, Action]]) -> list[tuple[int, Action]
 
 
 def creates_endpoints(plan: Plan) -> tuple[Action, ...]:
-    """Actions that will produce a new secret, such as a webhook signing secret (create or
-    replace of a kind with ``spec.secret``)."""
+    """Actions that will produce a new secret, such as a webhook signing secret: a create or
+    replace of a kind with ``spec.secret`` whose create returns one (an EventBridge event
+    destination has none)."""
     return tuple(
         a
         for a in plan.actions
-        if spec_of(a.kind).secret is not None
+        if (secret := spec_of(a.kind).secret) is not None
         and a.action in (ActionType.CREATE, ActionType.REPLACE)
+        and all(secret.expects(r.params) for r in a.requests if r.step == "create")
     )
 
 
-def limited_count(live: LiveState) -> int:
-    """How many live objects count against a kind's ``limit`` (the endpoint budget's start)."""
-    return sum(len(live.of(spec.name)) for spec in specs() if spec.limit is not None)
+def limited_count(live: LiveState, pool: str) -> int:
+    """How many live objects count against ``pool``'s limit (its budget's start)."""
+    return sum(len(live.of(spec.name)) for spec in pools().get(pool, ()))
 
 
 class Executor:
@@ -185,7 +189,11 @@ class Executor:
         self._on_event = on_event
         self._failed: list[Action] = []
         self._sink_failed = False
-        self.budget = EndpointBudget(None if live is None else limited_count(live))
+        #: one budget per limit pool (webhook endpoints and event destinations share one)
+        self._budgets = {
+            pool: EndpointBudget(None if live is None else limited_count(live, pool))
+            for pool in pools()
+        }
         #: every object that existed when the plan was made: none of them can be a concurrent
         #: apply's creation (a duplicate the plan left out, e.g. under --target, is not one)
         self.seen_ids: frozenset[str] = frozenset(() if live is None else live.ids())
@@ -197,6 +205,10 @@ class Executor:
         self.planned_ids: frozenset[str] = frozenset()
         self._secret_actions: tuple[Action, ...] = ()
         self._steps: dict[str, Steps] = {}
+
+    def budget_for(self, spec: KindSpec) -> EndpointBudget | None:
+        """The budget of the limit ``spec`` counts against, or ``None`` for a kind without."""
+        return self._budgets.get(spec.pool) if spec.limit is not None else None
 
     def _steps_of(self, kind: str) -> Steps:
         if kind not in self._steps:

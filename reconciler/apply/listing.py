@@ -32,8 +32,12 @@ Listing = tuple[LiveObject, ...]
 class SharedListing:
     """Runs creates and hands each a listing sent after it completed (see the module doc)."""
 
-    def __init__(self, fetch: Callable[[], Awaitable[Listing]]) -> None:
+    def __init__(
+        self, fetch: Callable[[], Awaitable[Listing]], *, what: str = "webhook endpoints"
+    ) -> None:
         self._fetch = fetch
+        #: what is listed, as the warning of a failed listing says it
+        self._what = what
         self._running = 0
         self._waiting: list[asyncio.Future[Listing | None]] = []
         self._fetches = 0
@@ -70,7 +74,7 @@ class SharedListing:
         def hand_out(done: asyncio.Future[Listing]) -> None:
             error = None if done.cancelled() else done.exception()
             if error is not None:
-                logger.warning("listing the webhook endpoints after a create failed: %s", error)
+                logger.warning("listing the %s after a create failed: %s", self._what, error)
             for waiter in waiters:
                 if waiter.done():
                     continue  # its creator was cancelled

@@ -44,7 +44,7 @@ from typing import Protocol
 
 from reconciler.apply.envfile import merge_dotenv, merge_json, read_dotenv
 from reconciler.errors import SecretSinkError
-from reconciler.manifest.names import secret_variable
+from reconciler.manifest.names import SECRET_VARIABLE_PREFIX, secret_variable
 
 if sys.platform != "win32":  # flock is POSIX; Windows gets no cross-process lock
     import fcntl
@@ -56,13 +56,19 @@ _DEFAULT_COMMAND_TIMEOUT = 60.0
 
 @dataclass(frozen=True)
 class NewSecret:
-    """A signing secret just returned by Stripe; ``secret`` never appears in a repr."""
+    """A signing secret just returned by Stripe; ``secret`` never appears in a repr.
+
+    ``webhook_endpoint_id`` is the new object's id (``we_…``, or ``ed_…`` for an event
+    destination); ``prefix`` is its kind's variable prefix (``STRIPE_WEBHOOK_SECRET_``, or
+    ``STRIPE_EVENT_DESTINATION_SECRET_``).
+    """
 
     name: str
     address: str
     webhook_endpoint_id: str
     url: str
     secret: str = field(repr=False)
+    prefix: str = SECRET_VARIABLE_PREFIX
     #: the connected account of a fleet whose endpoint this is (None outside a fleet)
     account: str | None = None
 
@@ -71,7 +77,7 @@ class NewSecret:
         """The dotenv / JSON key this secret is stored under (the one validation checks for
         collisions: :func:`reconciler.manifest.names.secret_variable`); in a fleet it names
         the account too."""
-        return secret_variable(self.name, self.account)
+        return secret_variable(self.name, self.account, prefix=self.prefix)
 
 
 class SecretSink(Protocol):

@@ -31,6 +31,7 @@ from reconciler.plan.model import Plan
 from reconciler.plan.planfile import PlanFile
 from reconciler.plan.targets import check_targets
 from reconciler.resources import fetch_live
+from reconciler.resources.registry import spec_of
 from reconciler.stripe import StripeClient, StripeConfig
 
 logger = logging.getLogger(__name__)
@@ -104,8 +105,13 @@ def require_sink(plan: Plan, sinks: SecretSinks) -> None:
     making = creates_endpoints(plan)
     if making and not sinks.stores_secrets:
         listed = ", ".join(a.address for a in making)
+        counts: dict[str, int] = {}
+        for action in making:
+            noun = spec_of(action.kind).noun
+            counts[noun] = counts.get(noun, 0) + 1
+        what = " and ".join(f"{count} {noun}(s)" for noun, count in counts.items())
         raise SecretSinkError(
-            f"the plan creates or replaces {len(making)} webhook endpoint(s) ({listed}) and "
+            f"the plan creates or replaces {what} ({listed}) and "
             "Stripe returns a signing secret only once, at creation; pass --secrets-file PATH "
             "or --secrets-command CMD so it is kept. Nothing was applied."
         )

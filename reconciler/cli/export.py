@@ -35,19 +35,21 @@ def parse_kinds(value: str) -> tuple[str, ...]:
 
 def summary_text(export: Export, kinds: tuple[str, ...]) -> str:
     """What export wrote, in one sentence (per account in a fleet)."""
+    from reconciler.resources.registry import spec_of
+
     parts = []
-    if "webhook_endpoints" in kinds:
-        parts.append(f"{len(export.webhook_endpoints)} webhook endpoint(s)")
-    if "tax_settings" in kinds:
-        parts.append("tax settings" if export.tax_settings is not None else "no tax settings")
-    if "tax_registrations" in kinds:
-        parts.append(f"{len(export.tax_registrations)} tax registration(s)")
+    aside = []
+    for kind in kinds:
+        spec, section = spec_of(kind), export.section(kind)
+        if spec.listed:
+            parts.append(f"{len(section or {})} {spec.noun}(s)")
+        else:
+            parts.append(spec.noun if section is not None else f"no {spec.noun}")
+        if export.untagged.get(kind):
+            aside.append(f"{len(export.untagged[kind])} untagged {spec.short}(s)")
     text = "Exported " + ", ".join(parts)
-    if export.untagged:
-        text += (
-            f"; {len(export.untagged)} untagged endpoint(s) left unmanaged "
-            "(listed as comments; --adopt declares them)"
-        )
+    if aside:
+        text += f"; {', '.join(aside)} left unmanaged (listed as comments; --adopt declares them)"
     return text + "."
 
 

@@ -44,12 +44,9 @@ def validate(
         diagnostics = [d for d in error.diagnostics if isinstance(d, Diagnostic)]
         _report(diagnostics, output_format, valid=False, resources=0)
         return 1
-    manifest = state.manifest
-    resources = (
-        len(manifest.webhook_endpoints)
-        + len(manifest.tax_registrations)
-        + (1 if manifest.tax_settings else 0)
-    )
+    from reconciler.resources import KINDS  # every kind's declared resources
+
+    resources = sum(len(spec.declared(state.manifest)) for spec in KINDS.values())
     _report(list(state.warnings), output_format, valid=True, resources=resources)
     return 0
 

@@ -16,6 +16,13 @@ manifests written for the older version mean the same, and the additions (tax re
 in BW, CI, GH, MU; US ``digital_excise_tax`` and ``utility_users_tax``; seven
 ``three_d_secure.authentication.*`` events) work without an ``account.api_version``. A manifest
 can still pin ``account.api_version: 2026-09-30.endive``.
+
+``v2-event-destinations.json`` holds what the tool needs of the v2 API, which the OpenAPI subset
+does not describe: the event destination object's shape (its response schema component), the
+parameters of its create, update, list and retrieve, and the thin event types, all derived from
+stripe-python 16.1.0 with the source recorded in the file (``tests/v2_derive.py`` derives it,
+``tests/test_data_v2.py`` checks it against the installed SDK). :func:`component` finds a
+response schema in either file.
 """
 
 from __future__ import annotations
@@ -29,6 +36,7 @@ from typing import Any
 OPENAPI_FILE = "openapi-subset.json"
 EVENTS_FILE = "enabled-events.txt"
 NEWER_VERSION_FILE = "api-2026-10-28.endive.json"
+V2_FILE = "v2-event-destinations.json"
 
 
 def _read_text(name: str) -> str:
@@ -106,6 +114,31 @@ def newer_events() -> frozenset[str]:
     older = openapi()["paths"]["/v1/webhook_endpoints"]["post"]["requestBody"]["content"]
     base = older["application/x-www-form-urlencoded"]["schema"]["properties"]
     return newest - frozenset(base["enabled_events"]["items"]["enum"])
+
+
+@cache
+def v2() -> dict[str, Any]:
+    """The packaged v2 facts (event destinations): schemas, request params, thin events."""
+    document: dict[str, Any] = json.loads(_read_text(V2_FILE))
+    return document
+
+
+def component(name: str) -> dict[str, Any]:
+    """The response schema component ``name`` (``webhook_endpoint``, ``v2.core.event_destination``)
+    from :func:`spec`, or from :func:`v2` for the v2 objects; ``KeyError`` for an unknown one."""
+    schemas: dict[str, Any] = spec()["components"]["schemas"]
+    if name in schemas:
+        found: dict[str, Any] = schemas[name]
+        return found
+    v2_schema: dict[str, Any] = v2()["components"]["schemas"][name]
+    return v2_schema
+
+
+@cache
+def thin_events() -> frozenset[str]:
+    """Every thin event type stripe-python 16.1.0 can parse: what a destination whose
+    ``event_payload`` is ``thin`` may enable (snapshot payloads take :func:`enabled_events`)."""
+    return frozenset(v2()["thin_events"])
 
 
 def pinned_api_version() -> str:

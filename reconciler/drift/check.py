@@ -55,7 +55,7 @@ def _missing_message(action: Action, manifest: Manifest, live: LiveState) -> str
     spec = KINDS[action.kind]
     if spec.missing is not None:
         name = action.address.split(".", 1)[1] if "." in action.address else ""
-        message = spec.missing(spec.declared(manifest).get(name), live.of(action.kind))
+        message = spec.missing(name, spec.declared(manifest).get(name), live.of(action.kind))
         if message is not None:
             return message
     return f"declared but not found in Stripe ({action.reason})"
@@ -85,8 +85,8 @@ def _action_drift(action: Action, manifest: Manifest, live: LiveState) -> Resour
         fields = tuple(f for f in fields if f.path not in tags)
         return drift(
             DriftKind.UNTAGGED,
-            "an untagged endpoint has the declared URL (created outside stripe-reconciler; "
-            "apply would adopt it)",
+            f"an untagged {spec.short} has the declared {spec.identity.adoption()} (created "
+            "outside stripe-reconciler; apply would adopt it)",
         )
     if action.action in (ActionType.DELETE, ActionType.EXPIRE) and not declared:
         obj = _find(live, action.kind, action.live_id)
@@ -94,18 +94,19 @@ def _action_drift(action: Action, manifest: Manifest, live: LiveState) -> Resour
         if obj is not None and name is not None and name in spec.declared(manifest):
             return drift(
                 DriftKind.ORPHANED,
-                f"another endpoint tagged with the declared name {name!r}: {action.reason}; "
-                f"apply would delete it ({obj.get('url')})",
+                f"another {spec.short} tagged with the declared name {name!r}: "
+                f"{action.reason}; apply would delete it ({spec.identity.label(obj)})",
             )
         if obj is not None and name is not None:
             return drift(
                 DriftKind.ORPHANED,
-                f"tagged as managed (name {name!r}) but no longer declared: {obj.get('url')}",
+                f"tagged as managed (name {name!r}) but no longer declared: "
+                f"{spec.identity.label(obj)}",
             )
         what = spec.describe(obj) if obj is not None else action.address
         return drift(DriftKind.UNMANAGED, f"not declared: {what} (policy.unmanaged: delete)")
     if any(c.path == "disabled" and c.live is True for c in fields):
-        return drift(DriftKind.DISABLED, "the endpoint is disabled in Stripe")
+        return drift(DriftKind.DISABLED, f"the {spec.short} is disabled in Stripe")
     if action.action is ActionType.REPLACE:
         return drift(DriftKind.CHANGED, f"{action.reason}; apply would replace it")
     if action.action is ActionType.EXPIRE:

@@ -8,6 +8,10 @@ the same key is in flight) → object lock for a write to an existing object (42
 time) → parameter validation → handler → idempotency store → persistence → response (or a
 dropped connection after the write, for ``drop_after``).
 Every response carries ``Request-Id``; 429/5xx carry ``Stripe-Should-Retry``.
+
+``/v2/`` paths run the same pipeline with v2's differences (JSON bodies, ``Stripe-Context``,
+typed parameters, its error body, keys on DELETE too, only successes stored for a key):
+:mod:`reconciler.emulator.v2`.
 """
 
 from __future__ import annotations
@@ -21,10 +25,11 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from typing import TYPE_CHECKING, Any
 
 from reconciler.data import pinned_api_version
+from reconciler.emulator import v2
 from reconciler.emulator.auth import Caller, authenticate
 from reconciler.emulator.errors import ConnectionDropped, EmulatedError
 from reconciler.emulator.forms import parse_form
-from reconciler.emulator.resources import ROUTES, SCHEMA_OVERRIDES
+from reconciler.emulator.resources import ROUTES, SCHEMA_OVERRIDES, V2_SCHEMAS
 from reconciler.emulator.resources.account import check_connected
 from reconciler.emulator.resources.base import Call, Route
 from reconciler.emulator.store import namespace_key, new_id
@@ -150,11 +155,12 @@ class ApiApp:
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
         method = scope["method"].lower()
         path = scope["path"]
+        keyed = method == "post" or (method == "delete" and v2.is_v2(path))
         entry = self.runtime.begin_entry(
             method=method.upper(),
             path=path,
             query=scope.get("query_string", b"").decode("latin-1"),
-            idempotency_key=headers.get("idempotency-key") if method == "post" else None,
+            idempotency_key=headers.get("idempotency-key") if keyed else None,
         )
         response_headers = {
             "Request-Id": new_id("req_", 14),
@@ -163,7 +169,8 @@ class ApiApp:
         try:
             status, payload = await self._process(method, path, headers, body, entry, send)
         except EmulatedError as error:
-            status, payload = error.status, error.body()
+            status = error.status
+            payload = v2.error_body(error) if v2.is_v2(path) else error.body()
             response_headers.update(error.headers)
         if entry.get("replayed"):
             response_headers["Idempotent-Replayed"] = "true"
@@ -202,7 +209,10 @@ class ApiApp:
     ) -> tuple[int, dict[str, Any]]:
         runtime = self.runtime
         route, path_args = _match(method, path)
-        caller = authenticate(headers.get("authorization"), headers.get("stripe-account"))
+        context = headers.get("stripe-account")
+        if v2.is_v2(path):
+            context = headers.get("stripe-context") or context
+        caller = authenticate(headers.get("authorization"), context)
         entry["account"], entry["livemode"] = caller.account, caller.livemode
         if runtime.config.refuse_unknown_accounts:
             check_connected(runtime.store, caller.platform_account, caller.account, caller.livemode)
@@ -233,7 +243,7 @@ class ApiApp:
             entry["status"] = None
             await _drop(send, "before the write")
 
-        raw = self._raw_params(method, headers, body, entry["query"])
+        raw = self._raw_params(method, headers, body, entry["query"], path)
         key = entry["idempotency_key"]
         if key is not None and len(key) > IDEMPOTENCY_KEY_MAX:
             raise EmulatedError(
@@ -306,8 +316,10 @@ class ApiApp:
         return int(previous["status"]), dict(previous["body"])
 
     def _raw_params(
-        self, method: str, headers: dict[str, str], body: bytes, query: str
+        self, method: str, headers: dict[str, str], body: bytes, query: str, path: str = ""
     ) -> dict[str, Any]:
+        if v2.is_v2(path):
+            return v2.raw_params(method, headers, body, query)
         if method != "post":
             return parse_form(query.encode("latin-1"))
         content_type = headers.get("content-type", "").split(";")[0].strip().lower()
@@ -331,13 +343,7 @@ class ApiApp:
         path: str,
     ) -> tuple[int, dict[str, Any], bool]:
         """Validate and run; returns (status, body, whether Stripe would store/commit it)."""
-        schema = SCHEMA_OVERRIDES.get((route.method, route.template))
-        if schema is None:
-            if route.method == "post":
-                schema = body_schema(route.method, route.template)
-            else:
-                schema = query_schema(route.method, route.template)
-        params = coerce(raw, schema)
+        params = self._params(route, raw)
         call = Call(
             store=self.runtime.store,
             namespace=self.runtime.store.namespace(caller.account, caller.livemode),
@@ -354,4 +360,24 @@ class ApiApp:
         try:
             return 200, route.handler(call), mutating
         except EmulatedError as error:
+            if v2.is_v2(path):  # v2 stores no failure: a retry runs again
+                return error.status, v2.error_body(error), False
             return error.status, error.body(), mutating and error.stored
+
+    @staticmethod
+    def _params(route: Route, raw: dict[str, Any]) -> dict[str, Any]:
+        """The validated parameters: v2 JSON typed as sent (a query coerced from text)."""
+        v2_schema = V2_SCHEMAS.get((route.method, route.template))
+        if v2_schema is not None:
+            if route.method == "post":
+                checked: dict[str, Any] = v2.validate(raw, v2_schema)
+                return checked
+            return dict(coerce(raw, v2_schema))
+        schema = SCHEMA_OVERRIDES.get((route.method, route.template))
+        if schema is None:
+            if route.method == "post":
+                schema = body_schema(route.method, route.template)
+            else:
+                schema = query_schema(route.method, route.template)
+        params: dict[str, Any] = coerce(raw, schema)
+        return params

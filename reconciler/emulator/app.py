@@ -122,12 +122,19 @@ def quiet_dropped_connections() -> None:
             target.addFilter(_FILTER)
 
 
+#: where a stored create answer holds a signing secret (v1 ``secret``, v2's
+#: ``webhook_endpoint.signing_secret``)
+_SECRET_KEYS = frozenset({"secret", "signing_secret"})
+
+
 def _redact_secrets(node: Any) -> Any:
     """Stored idempotent create responses hold signing secrets (a replay must return them, as
     Stripe's does); the state dump is output, so it shows them masked."""
     if isinstance(node, dict):
         return {
-            key: "whsec_[redacted]" if key == "secret" else _redact_secrets(value)
+            key: "whsec_[redacted]"
+            if key in _SECRET_KEYS and value is not None
+            else _redact_secrets(value)
             for key, value in node.items()
         }
     if isinstance(node, list):

@@ -4,9 +4,10 @@ Output forms (``--out``):
 
 - none: one manifest on stdout;
 - a path ending in ``.yaml``/``.yml``: one manifest file;
-- anything else (a directory): ``webhook_endpoints.yaml``, ``tax_settings.yaml`` and
-  ``tax_registrations.yaml``, one per exported kind that has anything to declare, each a complete
-  manifest (``version`` and the same ``account``), which the loader merges.
+- anything else (a directory): ``<kind>.yaml`` (``webhook_endpoints.yaml``,
+  ``event_destinations.yaml``, ``tax_settings.yaml``, ``tax_registrations.yaml``), one per
+  exported kind that has anything to declare, each a complete manifest (``version`` and the same
+  ``account``), which the loader merges.
 
 Existing files are never overwritten without ``force``: an export is a starting point someone
 edits, and silently replacing reviewed manifests with the raw account would lose that work. Every
@@ -27,6 +28,7 @@ from reconciler import __version__
 from reconciler.atomic import write_text_atomically
 from reconciler.errors import UsageError
 from reconciler.export.build import KINDS, Export
+from reconciler.resources.registry import spec_of
 from reconciler.timestamps import iso_utc
 
 SCHEMA_RELPATH = Path("schemas") / "manifest.schema.json"
@@ -99,33 +101,45 @@ def _header(export: Export, ref: str) -> list[str]:
     ]
 
 
-def _untagged_comment(untagged: Mapping[str, Mapping[str, Any]]) -> list[str]:
+def _untagged_comment(kind: str, untagged: Mapping[str, Mapping[str, Any]]) -> list[str]:
     if not untagged:
         return []
+    spec = spec_of(kind)
+    by = spec.identity.adoption()
     lines = [
         "",
-        "# Untagged webhook endpoints, left unmanaged. To manage them, move them under",
-        "# webhook_endpoints (or re-run export with --adopt): plan then adopts them by URL.",
+        f"# Untagged {spec.noun}s, left unmanaged. To manage them, move them under",
+        f"# {kind} (or re-run export with --adopt): plan then adopts them by {by}.",
         "# Until then, plan and drift report them as unmanaged (see policy.unmanaged).",
     ]
-    body = _dump({"webhook_endpoints": dict(untagged)}).splitlines()[1:]
+    body = _dump({kind: dict(untagged)}).splitlines()[1:]
     lines.extend(f"# {line}" for line in body)
     return lines
+
+
+#: how a kind's entries are written, where not as they are (registration times as dates)
+_ENTRY_WRITERS = {"tax_registrations": _dated}
+
+
+def _section(kind: str, section: Any) -> Any:
+    if not spec_of(kind).listed:
+        return section
+    write = _ENTRY_WRITERS.get(kind, dict)
+    return {name: write(entry) for name, entry in section.items()}
 
 
 def render_manifest(export: Export, kinds: Iterable[str], ref: str) -> str:
     """One manifest holding the sections of ``kinds`` (in the order of :data:`KINDS`)."""
     wanted = set(kinds)
     doc: dict[str, Any] = {"version": 1, "account": dict(export.account)}
-    if "tax_settings" in wanted and export.tax_settings is not None:
-        doc["tax_settings"] = export.tax_settings
-    if "webhook_endpoints" in wanted and export.webhook_endpoints:
-        doc["webhook_endpoints"] = {k: dict(v) for k, v in export.webhook_endpoints.items()}
-    if "tax_registrations" in wanted and export.tax_registrations:
-        doc["tax_registrations"] = {k: _dated(v) for k, v in export.tax_registrations.items()}
+    for kind in KINDS:
+        section = export.section(kind)
+        if kind in wanted and section:
+            doc[kind] = _section(kind, section)
     lines = [*_header(export, ref), *_dump(doc).splitlines()]
-    if "webhook_endpoints" in wanted:
-        lines.extend(_untagged_comment(export.untagged))
+    for kind in KINDS:
+        if kind in wanted:
+            lines.extend(_untagged_comment(kind, export.untagged.get(kind, {})))
     return "\n".join(lines) + "\n"
 
 
@@ -140,15 +154,10 @@ def plan_files(export: Export, kinds: Iterable[str], out: Path) -> dict[Path, st
         return {out: render_manifest(export, chosen, schema_ref(out.parent))}
     ref = schema_ref(out)
     # A file per kind that has something to say; an empty manifest would only confuse.
-    present = {
-        "webhook_endpoints": bool(export.webhook_endpoints or export.untagged),
-        "tax_settings": export.tax_settings is not None,
-        "tax_registrations": bool(export.tax_registrations),
-    }
     return {
         out / _KIND_FILES[kind]: render_manifest(export, [kind], ref)
         for kind in chosen
-        if present[kind]
+        if export.section(kind) or export.untagged.get(kind)
     }
 
 

@@ -11,7 +11,7 @@ import fnmatch
 import re
 import time
 from functools import cache
-from typing import Any
+from typing import Any, get_args
 
 from pydantic import BaseModel
 
@@ -53,12 +53,14 @@ def api_versions() -> frozenset[str]:
     return frozenset(body["properties"]["api_version"]["enum"])
 
 
-def _check_api_version(entry: Entry, raw: dict[str, Any]) -> Diagnostic | None:
-    version = raw.get("api_version")
+def _check_api_version(
+    entry: Entry, raw: dict[str, Any], key: str = "api_version"
+) -> Diagnostic | None:
+    version = raw.get(key)
     if not isinstance(version, str) or version in api_versions():
         return None
     return entry.diagnostic(
-        ("api_version",),
+        (key,),
         f"unknown Stripe API version '{version}'{did_you_mean(version, api_versions(), n=1)}",
     )
 
@@ -71,21 +73,8 @@ def check_manifest_set(manifests: ManifestSet, *, allow_unknown_events: bool) ->
     settings = manifests.tax_settings
     if settings is not None and isinstance(settings.raw, dict):
         out.append(_check_head_office(settings, settings.raw))
-    mode = "test"
-    if manifests.account is not None and isinstance(manifests.account.raw, dict):
-        raw_mode = manifests.account.raw.get("mode")
-        mode = raw_mode if isinstance(raw_mode, str) else mode
-    names = list(manifests.endpoints)
-    if len(names) > MAX_WEBHOOK_ENDPOINTS:
-        extra = manifests.endpoints[names[MAX_WEBHOOK_ENDPOINTS]]
-        out.append(
-            extra.diagnostic(
-                (),
-                f"{len(names)} webhook endpoints declared; Stripe allows at most "
-                f"{MAX_WEBHOOK_ENDPOINTS} per account and mode",
-                key=True,
-            )
-        )
+    mode = account_mode(manifests)
+    out.append(_check_endpoint_count(manifests))
     secret_names: dict[str, str] = {}
     for name, entry in manifests.endpoints.items():
         variable = secret_variable(name)
@@ -112,6 +101,38 @@ def check_manifest_set(manifests: ManifestSet, *, allow_unknown_events: bool) ->
     return [d for d in out if d is not None]
 
 
+def account_mode(manifests: ManifestSet) -> str:
+    """The declared ``account.mode`` (``test`` unless a valid one says otherwise)."""
+    if manifests.account is not None and isinstance(manifests.account.raw, dict):
+        raw_mode = manifests.account.raw.get("mode")
+        if isinstance(raw_mode, str):
+            return raw_mode
+    return "test"
+
+
+def _check_endpoint_count(manifests: ManifestSet) -> Diagnostic | None:
+    """At most 16 webhook endpoints, which event destinations count against too (the safer
+    reading of a limit Stripe documents for endpoints only; see
+    reconciler.resources.event_destination)."""
+    entries = [*manifests.endpoints.values(), *manifests.destinations.values()]
+    if len(entries) <= MAX_WEBHOOK_ENDPOINTS:
+        return None
+    extra = entries[MAX_WEBHOOK_ENDPOINTS]
+    if not manifests.destinations:
+        what, per = "webhook endpoints", "per account and mode"
+    else:
+        what = "webhook endpoints and event destinations"
+        per = (
+            "webhook endpoints per account and mode, and stripe-reconciler counts event "
+            "destinations against that limit too"
+        )
+    return extra.diagnostic(
+        (),
+        f"{len(entries)} {what} declared; Stripe allows at most {MAX_WEBHOOK_ENDPOINTS} {per}",
+        key=True,
+    )
+
+
 def _check_endpoint(
     entry: Entry, raw: dict[str, Any], mode: str, allow_unknown_events: bool
 ) -> list[Diagnostic | None]:
@@ -121,45 +142,51 @@ def _check_endpoint(
         message = url_problem(url, mode)
         if message:
             out.append(entry.diagnostic(("url",), message))
-    events = raw.get("enabled_events")
-    if isinstance(events, list):
-        known = data.enabled_events()
-        seen: set[str] = set()
-        for index, event in enumerate(events):
-            if not isinstance(event, str):
-                continue
-            if event in seen:
-                out.append(
-                    entry.diagnostic(
-                        ("enabled_events", index), f"'{event}' is listed twice", severity="warning"
-                    )
-                )
-            seen.add(event)
-            if event not in known:
-                hint = did_you_mean(event, known)
-                if allow_unknown_events:
-                    out.append(
-                        entry.diagnostic(
-                            ("enabled_events", index),
-                            f"unknown event '{event}'{hint} (allowed by --allow-unknown-events)",
-                            severity="warning",
-                        )
-                    )
-                else:
-                    out.append(
-                        entry.diagnostic(
-                            ("enabled_events", index),
-                            f"unknown event '{event}'{hint} (if Stripe added it after API version "
-                            f"{data.pinned_api_version()}, pass --allow-unknown-events)",
-                        )
-                    )
-        # No warning for entries next to "*": it enables every event "except those that
-        # require explicit selection" (FACTS.md §1; stripe-python 16.1.0
-        # params/_webhook_endpoint_create_params.py), so they may be needed.
+    # No warning for entries next to "*": it enables every event "except those that require
+    # explicit selection" (FACTS.md §1; stripe-python 16.1.0
+    # params/_webhook_endpoint_create_params.py), so they may be needed.
+    out.extend(check_events(entry, raw, data.enabled_events(), allow_unknown_events))
     metadata = raw.get("metadata")
     if isinstance(metadata, dict):
         out.extend(_check_metadata(entry, metadata, own=_own_metadata_keys(raw)))
     out.extend(_check_ignore_changes(entry, raw, WebhookEndpoint))
+    return out
+
+
+def check_events(
+    entry: Entry,
+    raw: dict[str, Any],
+    known: frozenset[str],
+    allow_unknown_events: bool,
+    what: str = "event",
+) -> list[Diagnostic | None]:
+    """``enabled_events``: every value in ``known``, none twice."""
+    events = raw.get("enabled_events")
+    if not isinstance(events, list):
+        return []
+    out: list[Diagnostic | None] = []
+    seen: set[str] = set()
+    for index, event in enumerate(events):
+        if not isinstance(event, str):
+            continue
+        where = ("enabled_events", index)
+        if event in seen:
+            out.append(entry.diagnostic(where, f"'{event}' is listed twice", severity="warning"))
+        seen.add(event)
+        if event in known:
+            continue
+        hint = did_you_mean(event, known)
+        if allow_unknown_events:
+            message = f"unknown {what} '{event}'{hint} (allowed by --allow-unknown-events)"
+            out.append(entry.diagnostic(where, message, severity="warning"))
+        else:
+            out.append(
+                entry.diagnostic(
+                    where,
+                    f"unknown {what} '{event}'{hint} (if Stripe added it after API version "
+                    f"{data.pinned_api_version()}, pass --allow-unknown-events)",
+                )
+            )
     return out
 
 
@@ -185,7 +212,12 @@ def _own_metadata_keys(raw: dict[str, Any]) -> int:
 
 
 def _check_metadata(
-    entry: Entry, metadata: dict[str, Any], *, own: int = 0
+    entry: Entry,
+    metadata: dict[str, Any],
+    *,
+    own: int = 0,
+    reserved: tuple[str, ...] = RESERVED_METADATA_KEYS,
+    what: str = "endpoints",
 ) -> list[Diagnostic | None]:
     out: list[Diagnostic | None] = []
     allowed = MAX_METADATA_KEYS - own
@@ -205,11 +237,11 @@ def _check_metadata(
         )
     for key, value in metadata.items():
         where = ("metadata", key)
-        if key in RESERVED_METADATA_KEYS:
+        if key in reserved:
             out.append(
                 entry.diagnostic(
                     where,
-                    f"'{key}' is reserved: the tool sets it to track the endpoints it manages",
+                    f"'{key}' is reserved: the tool sets it to track the {what} it manages",
                     key=True,
                 )
             )
@@ -246,12 +278,28 @@ def _check_metadata(
 
 
 def _ignorable(model: type[BaseModel]) -> tuple[str, ...]:
-    """Fields whose drift ``lifecycle.ignore_changes`` may silence: every field but lifecycle."""
-    return tuple(name for name in model.model_fields if name != "lifecycle")
+    """Fields whose drift ``lifecycle.ignore_changes`` may silence: every field but lifecycle,
+    and the fields of a nested section (``webhook_endpoint.url``)."""
+    names: list[str] = []
+    for name, info in model.model_fields.items():
+        if name == "lifecycle":
+            continue
+        names.append(name)
+        nested = [t for t in (info.annotation, *get_args(info.annotation)) if _is_model(t)]
+        if nested:
+            names.extend(f"{name}.{sub}" for sub in nested[0].model_fields)
+    return tuple(names)
+
+
+def _is_model(candidate: Any) -> bool:
+    return isinstance(candidate, type) and issubclass(candidate, BaseModel)
 
 
 def _check_ignore_changes(
-    entry: Entry, raw: dict[str, Any], model: type[BaseModel]
+    entry: Entry,
+    raw: dict[str, Any],
+    model: type[BaseModel],
+    reserved_paths: frozenset[str] = _RESERVED_PATHS,
 ) -> list[Diagnostic | None]:
     """Entries must name a field, a key below a mapping field, or a glob matching a field."""
     lifecycle = raw.get("lifecycle")
@@ -261,7 +309,7 @@ def _check_ignore_changes(
     mappings = [name for name in allowed if name in ("metadata", "country_options")]
     out: list[Diagnostic | None] = []
     for index, item in enumerate(lifecycle["ignore_changes"]):
-        if isinstance(item, str) and item in _RESERVED_PATHS:
+        if isinstance(item, str) and item in reserved_paths:
             # planning compares them regardless: hiding the secret-pending marker would lose a
             # signing secret for good, so saying "ignored" here would be a lie
             out.append(

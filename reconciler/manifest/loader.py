@@ -23,6 +23,7 @@ from pydantic import BaseModel, ValidationError
 from reconciler.errors import ManifestError
 from reconciler.manifest.checks import check_manifest_set
 from reconciler.manifest.diagnostics import Diagnostic, Location, count_errors, format_path
+from reconciler.manifest.event_destination_checks import check_destinations
 from reconciler.manifest.humanize import model_diagnostics
 from reconciler.manifest.merge import Entry, ManifestSet
 from reconciler.manifest.model import MANIFEST_VERSION, Manifest
@@ -89,6 +90,7 @@ def load_manifests(
             continue
         diagnostics.extend(_load_file(source, env, manifest_set))
     diagnostics.extend(check_manifest_set(manifest_set, allow_unknown_events=allow_unknown_events))
+    diagnostics.extend(check_destinations(manifest_set, allow_unknown_events=allow_unknown_events))
     diagnostics = _tidy(diagnostics, files)
     if count_errors(diagnostics):
         logger.debug("manifests invalid: %d diagnostics", len(diagnostics))

@@ -95,6 +95,10 @@ class ManifestSet:
         return self.section("webhook_endpoints")
 
     @property
+    def destinations(self) -> dict[str, Entry]:
+        return self.section("event_destinations")
+
+    @property
     def registrations(self) -> dict[str, Entry]:
         return self.section("tax_registrations")
 

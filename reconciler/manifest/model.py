@@ -181,6 +181,73 @@ class WebhookEndpoint(StrictModel):
     lifecycle: Lifecycle = Field(default_factory=Lifecycle)
 
 
+class DestinationWebhook(StrictModel):
+    """Where a ``webhook_endpoint`` event destination sends events."""
+
+    url: str = Field(..., description="Absolute URL receiving the events (https in live mode).")
+
+
+class AmazonEventBridge(StrictModel):
+    """Where Stripe creates the EventBridge partner event source. Create-only: a change
+    replaces the destination."""
+
+    aws_account_id: str = Field(
+        ..., pattern=r"^[0-9]{12}$", description="The 12-digit AWS account id."
+    )
+    aws_region: str = Field(
+        ...,
+        min_length=1,
+        description="The AWS region (e.g. us-east-1). Never returned by Stripe; recorded in "
+        "metadata.",
+    )
+
+
+class AzureEventGrid(StrictModel):
+    """Where Stripe creates the Event Grid partner topic. Create-only: a change replaces the
+    destination."""
+
+    azure_subscription_id: str = Field(..., min_length=1)
+    azure_resource_group_name: str = Field(..., min_length=1)
+    azure_region: str = Field(..., min_length=1)
+
+
+class EventDestination(StrictModel):
+    """An event destination (``/v2/core/event_destinations``): a webhook endpoint, Amazon
+    EventBridge or Azure Event Grid target, for thin or snapshot events."""
+
+    name: str | None = Field(
+        None, min_length=1, description="Stripe's name of the destination; default: the key."
+    )
+    type: Literal["webhook_endpoint", "amazon_eventbridge", "azure_event_grid"] = Field(
+        ..., description="Create-only: a change replaces the destination."
+    )
+    event_payload: Literal["thin", "snapshot"] = Field(
+        ..., description="Create-only: a change replaces the destination."
+    )
+    enabled_events: tuple[str, ...] = Field(
+        ..., min_length=1, description="Event types of the payload (thin or snapshot); a set."
+    )
+    events_from: tuple[str, ...] | None = Field(
+        None, description="Create-only; a set (@self, @accounts, …). Omitted: not managed."
+    )
+    snapshot_api_version: str | None = Field(
+        None, description="Snapshot payloads only. Create-only. Omitted: not managed."
+    )
+    webhook_endpoint: DestinationWebhook | None = Field(
+        None, description="Required when type is webhook_endpoint."
+    )
+    amazon_eventbridge: AmazonEventBridge | None = Field(
+        None, description="Required when type is amazon_eventbridge."
+    )
+    azure_event_grid: AzureEventGrid | None = Field(
+        None, description="Required when type is azure_event_grid."
+    )
+    description: str | None = None
+    disabled: Bool = Field(False, description="Compared against the live status.")
+    metadata: dict[str, str] = Field(default_factory=dict)
+    lifecycle: Lifecycle = Field(default_factory=Lifecycle)
+
+
 #: A value of a field Stripe cannot unset: an empty string would be sent on every apply and
 #: never read back as set (or refused outright), so a plan would never converge.
 NonEmpty = Annotated[str, Field(min_length=1)]
@@ -235,5 +302,6 @@ class Manifest(StrictModel):
     account: Account = Field(default_factory=Account)
     policy: Policy = Field(default_factory=Policy)
     webhook_endpoints: dict[str, WebhookEndpoint] = Field(default_factory=dict)
+    event_destinations: dict[str, EventDestination] = Field(default_factory=dict)
     tax_settings: TaxSettings | None = None
     tax_registrations: dict[str, TaxRegistration] = Field(default_factory=dict)

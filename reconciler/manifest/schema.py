@@ -3,7 +3,8 @@
 
 A few rules that the loader enforces as semantic checks (so they get located, friendly messages)
 are added to the generated schema too, so editors flag them while typing: logical-name pattern,
-metadata limits, URL characters and credentials, and the 16-endpoint cap.
+metadata limits, URL characters and credentials, and the 16-endpoint cap (per section: webhook
+endpoints and event destinations share it, which only the loader can count).
 
 Every string value is expanded from the environment before it is validated (``${VAR}``, see
 :mod:`reconciler.manifest.expand`), so a constrained string (a pattern, an enum, a format) also
@@ -72,21 +73,24 @@ def manifest_json_schema() -> dict[str, Any]:
     accept_references(generated)
     properties = generated["properties"]
     names = {"pattern": NAME_PATTERN.pattern}
-    properties["webhook_endpoints"]["propertyNames"] = names
-    properties["webhook_endpoints"]["maxProperties"] = MAX_WEBHOOK_ENDPOINTS
+    for section in ("webhook_endpoints", "event_destinations"):
+        properties[section]["propertyNames"] = names
+        properties[section]["maxProperties"] = MAX_WEBHOOK_ENDPOINTS
     properties["tax_registrations"]["propertyNames"] = names
-    endpoint = generated["$defs"]["WebhookEndpoint"]["properties"]
-    endpoint["url"]["pattern"] = URL_PATTERN
-    metadata = endpoint["metadata"]
-    metadata["maxProperties"] = MAX_METADATA_KEYS
-    metadata["propertyNames"] = {
-        "minLength": 1,
-        "maxLength": MAX_METADATA_KEY_LENGTH,
-        "pattern": r"^[^\[\]]*$",
-    }
-    # Stripe deletes a key whose value is "", so an empty value could never be kept
-    metadata["additionalProperties"]["minLength"] = 1
-    metadata["additionalProperties"]["maxLength"] = MAX_METADATA_VALUE_LENGTH
+    definitions = generated["$defs"]
+    definitions["WebhookEndpoint"]["properties"]["url"]["pattern"] = URL_PATTERN
+    definitions["DestinationWebhook"]["properties"]["url"]["pattern"] = URL_PATTERN
+    for model in ("WebhookEndpoint", "EventDestination"):
+        metadata = definitions[model]["properties"]["metadata"]
+        metadata["maxProperties"] = MAX_METADATA_KEYS
+        metadata["propertyNames"] = {
+            "minLength": 1,
+            "maxLength": MAX_METADATA_KEY_LENGTH,
+            "pattern": r"^[^\[\]]*$",
+        }
+        # Stripe deletes a key whose value is "", so an empty value could never be kept
+        metadata["additionalProperties"]["minLength"] = 1
+        metadata["additionalProperties"]["maxLength"] = MAX_METADATA_VALUE_LENGTH
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "$id": SCHEMA_ID,

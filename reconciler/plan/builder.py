@@ -19,7 +19,7 @@ from reconciler.plan.model import Action, ActionType, FieldChange, Plan, Report
 from reconciler.resources.base import LiveState
 from reconciler.resources.changes import DUPLICATE_STEP
 from reconciler.resources.kind import KindSpec
-from reconciler.resources.registry import spec_of, specs
+from reconciler.resources.registry import pools, spec_of, specs
 from reconciler.resources.tagged import Tagged
 
 
@@ -82,7 +82,8 @@ def _with_dependencies(targeted: Plan, full: Plan, live: LiveState) -> Plan:
 
 def check_endpoint_limit(plan: Plan, live: LiveState) -> None:
     """Refuse a plan whose creates would take the account past a kind's ``limit`` (Stripe's
-    16 webhook endpoints per account and mode).
+    16 webhook endpoints per account and mode, which event destinations count against too:
+    kinds of one ``limit_pool`` share the count).
 
     How apply orders endpoint work (``reconciler.apply.executor``): first the deletes of
     duplicates whose twin is kept (they finish an interrupted replace), then creates, then
@@ -94,13 +95,15 @@ def check_endpoint_limit(plan: Plan, live: LiveState) -> None:
     peak is every live endpoint (ours or not) less the finishing deletes, plus the creates,
     plus one if any ordinary replace must run.
     """
-    for spec in specs():
-        if spec.limit is not None:
-            _check_limit(spec, spec.limit, plan, live)
+    for members in pools().values():
+        limit = members[0].limit
+        assert limit is not None
+        _check_limit(members, limit, plan, live)
 
 
-def _check_limit(spec: KindSpec, limit: int, plan: Plan, live: LiveState) -> None:
-    actions = [a for a in plan.actions if a.kind == spec.name]
+def _check_limit(members: tuple[KindSpec, ...], limit: int, plan: Plan, live: LiveState) -> None:
+    kinds = {spec.name: spec for spec in members}
+    actions = [a for a in plan.actions if a.kind in kinds]
     # deletes that finish an interrupted replace run first and free their places
     finishing = sum(
         1
@@ -109,19 +112,28 @@ def _check_limit(spec: KindSpec, limit: int, plan: Plan, live: LiveState) -> Non
     )
     creates = sum(1 for a in actions if a.action is ActionType.CREATE)
     replaces = sum(
-        1 for a in actions if a.action is ActionType.REPLACE and not spec.replaces_pending_secret(a)
+        1
+        for a in actions
+        if a.action is ActionType.REPLACE and not kinds[a.kind].replaces_pending_secret(a)
     )
-    existing = live.of(spec.name)
-    peak = len(existing) - finishing + creates + min(replaces, 1)
+    existing = sum(len(live.of(spec.name)) for spec in members)
+    peak = existing - finishing + creates + min(replaces, 1)
     if not (creates or replaces) or peak <= limit:
         return
-    foreign = sum(1 for obj in existing if spec.identity.owner(obj) is None)
+    foreign = sum(
+        1 for spec in members for obj in live.of(spec.name) if spec.identity.owner(obj) is None
+    )
     whose = (
         f"{foreign} not managed by stripe-reconciler"
         if foreign
         else "all managed by stripe-reconciler"
     )
-    what = spec.short
+    # the kinds this account or plan has any of; the message names only those
+    involved = [
+        spec for spec in members if live.of(spec.name) or any(a.kind == spec.name for a in actions)
+    ]
+    what = " or ".join(spec.short for spec in involved)
+    whats = " or ".join(f"{spec.short}s" for spec in involved)
     needs = f"creates {creates}"
     if replaces:
         needs += (
@@ -130,14 +142,30 @@ def _check_limit(spec: KindSpec, limit: int, plan: Plan, live: LiveState) -> Non
         )
     if finishing:
         whose += f"; {finishing} of them duplicates that apply deletes first"
-    raise EndpointLimitError(
-        f"{len(existing)} {spec.noun}s exist ({whose}) and this plan {needs} before it "
-        f"deletes any, so {peak} would exist at once; Stripe allows at most "
-        f"{limit} per account and mode. Delete {what}s you no longer need "
-        "first (in the Dashboard, or apply only their deletion with --target "
-        f"{spec.name}.<name> or {spec.name}[<id>]), or create fewer at a time with "
-        "--target"
+    counted = _and(
+        [f"{len(live.of(spec.name))} {spec.noun}s" for spec in involved if live.of(spec.name)]
+        or [f"0 {involved[0].noun}s"]
     )
+    together = (
+        " (together: Stripe documents the limit for webhook endpoints, and stripe-reconciler "
+        "counts event destinations against it too)"
+        if len(involved) > 1
+        else ""
+    )
+    addresses = [a for s in involved for a in (f"{s.name}.<name>", f"{s.name}[<id>]")]
+    targets = ", ".join(addresses[:-1]) + " or " + addresses[-1]
+    raise EndpointLimitError(
+        f"{counted} exist ({whose}) and this plan {needs} before it "
+        f"deletes any, so {peak} would exist at once; Stripe allows at most "
+        f"{limit} per account and mode{together}. Delete {whats} you no longer need "
+        f"first (in the Dashboard, or apply only their deletion with --target {targets}), or "
+        "create fewer at a time with --target"
+    )
+
+
+def _and(items: list[str]) -> str:
+    """``a``, ``a and b``, ``a, b and c``."""
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
 
 def _masked(action: Action) -> Action:

@@ -109,7 +109,8 @@ class _ChangeShape(_Shape):
 class _RequestShape(_Shape):
     step: str
     method: Literal["GET", "POST", "DELETE"]
-    path: Annotated[str, Field(pattern=r"^/v1/")]
+    # v1 paths, and v2 ones (event destinations, reconciler.stripe.v2)
+    path: Annotated[str, Field(pattern=r"^/v[12]/")]
     params: dict[str, JsonValue]
 
 

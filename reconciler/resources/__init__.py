@@ -11,42 +11,51 @@ plan file kinds, ``--target`` kinds, export kinds and apply phases all read it.
 
 Adding a kind
 -------------
-Event destinations (``/v2/core/event_destinations``) as the example:
+How event destinations (``/v2/core/event_destinations``) were added:
 
-1. **Declare it in the manifest**: an ``EventDestination`` model and an ``event_destinations``
-   section in :class:`reconciler.manifest.model.Manifest` (the loader reads its sections from
-   that model). Desired state stays in :mod:`reconciler.manifest`.
-2. **One new module**, ``reconciler/resources/event_destination.py``::
+1. **One new module**, ``reconciler/resources/event_destination.py`` (abridged)::
 
        FIELDS = (
            Field("name"),
+           Field("type", on_change=OnChange.REPLACE),           # create-only → replace
            Field("enabled_events", set_valued=True),
-           Field("event_payload", on_change=OnChange.REPLACE),
+           Field("events_from", set_valued=True, on_change=OnChange.REPLACE,
+                 absence=Absence.UNMANAGED),                    # omitted: Stripe's default
            Field("webhook_endpoint.url"),
-           Field("description", absence=Absence.DEFAULT, default=""),
+           Field("amazon_eventbridge.aws_region", on_change=OnChange.REPLACE,
+                 shadow=("metadata", AWS_REGION_KEY), shadow_read=str),  # never returned
            Field("disabled", absence=Absence.DEFAULT, default=False,
-                 live=lambda obj: obj.get("status") == "disabled", on_create=False),
+                 live=lambda obj: obj.get("status") == "disabled",
+                 on_create=False, request=_toggle),             # POST …/{id}/enable|disable
            Field("metadata", map_valued=True, clear=None, reserved=frozenset(RESERVED_KEYS)),
        )
        SPEC = KindSpec(
            name="event_destinations", order=25, noun="event destination",
            model=EventDestination, schema="v2.core.event_destination",
-           path="/v2/core/event_destinations",
-           identity=Tagged(adopt_by="name", create_reason=..., adopt_reason=..., ...),
-           fields=FIELDS, secret=SecretDelivery(pending_key=..., protect_hint=...),
-           refine=_refine,                      # secret pending → replace, as for endpoints
-           create_requests=_create_requests,    # create, then POST …/{new_id}/disable
-           fetch_live=_fetch,                   # v2 pagination
+           path="/v2/core/event_destinations", list_params={"include": [URL_INCLUDE]},
+           identity=Tagged(adopt_by="name", named_by="name", ...),  # name defaults to the key
+           fields=FIELDS,
+           limit=MAX_WEBHOOK_ENDPOINTS, limit_pool=WEBHOOK_ENDPOINTS_POOL,  # shared 16
+           secret=SecretDelivery(response_field="webhook_endpoint.signing_secret",
+                                 variable_prefix=DESTINATION_SECRET_PREFIX, ...),
+           refine=_refine,                      # secret pending → replace; replace warnings
+           create_requests=_create_requests,    # ask for the secret; then …/{new_id}/disable
+           missing=_missing,                    # why drift finds no twin for a declared name
        )
 
-   Hooks are optional: write one only for what the fields cannot say (the v2 enable/disable
-   sub-requests, reading the signing secret, which v2 returns only when asked for).
-3. **Its registration**, one line below: ``register(event_destination.SPEC)``.
+   Hooks are optional: write one only for what the fields cannot say. The v2 API itself (JSON
+   bodies, ``Stripe-Context``, ``next_page_url`` pages) is the client's business
+   (:mod:`reconciler.stripe.v2`), chosen by the path.
+2. **Its registration**, one line below: ``register(event_destination.SPEC)``.
+3. **Outside this package**, still per kind: the manifest model (``EventDestination`` and the
+   ``event_destinations`` section of :class:`reconciler.manifest.model.Manifest`) and its checks
+   (:mod:`reconciler.manifest.event_destination_checks`), export's section
+   (:mod:`reconciler.export.event_destinations`), the emulator's routes
+   (:mod:`reconciler.emulator.resources.event_destinations`) and the README.
 
 Everything else follows from the registry: plans list it in ``order``, the plan file accepts its
-name, ``--target event_destinations.<name>`` works, apply delivers its secrets and drift reports
-it. What stays per kind outside this package is what is not planning: the emulator's routes, the
-manifest model and its checks, export's section writer, and the README.
+name, ``--target event_destinations.<name>`` works, apply runs its enable/disable requests and
+delivers its secrets, the limit check counts it with webhook endpoints, and drift reports it.
 """
 
 from __future__ import annotations
@@ -55,7 +64,7 @@ import asyncio
 import logging
 import time
 
-from reconciler.resources import tax_registration, tax_settings, webhook_endpoint
+from reconciler.resources import event_destination, tax_registration, tax_settings, webhook_endpoint
 from reconciler.resources.base import ApiClient, LiveState
 from reconciler.resources.kind import KindSpec
 from reconciler.resources.registry import KINDS, register, spec_of, specs
@@ -65,6 +74,7 @@ logger = logging.getLogger(__name__)
 
 register(tax_settings.SPEC)
 register(webhook_endpoint.SPEC)
+register(event_destination.SPEC)
 register(tax_registration.SPEC)
 
 #: kind → its spec, in the order plans show kinds and apply handles them (the registry's view)

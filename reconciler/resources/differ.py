@@ -31,14 +31,16 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from reconciler.resources.changes import FieldChange
+from reconciler.resources.changes import NEW_ID, FieldChange, Request
 from reconciler.resources.fields import Absence, Field, shadow_value
 
 __all__ = [
     "Diff",
     "create_changes",
+    "create_follow_ups",
     "create_params",
     "diff",
+    "field_requests",
     "have_document",
     "ignored",
     "settle",
@@ -256,7 +258,7 @@ def update_params(
     params: dict[str, Any] = {}
     for item in changes:
         f, key = field_of(fields, item.path)
-        if f.replaces:
+        if f.replaces or f.request is not None:
             continue
         if f.whole:
             declared = want.get(f.path) or {}
@@ -266,6 +268,32 @@ def update_params(
         # a map key is one part, whatever dots it holds
         _put(params, f.path, value, *(() if key is None else (key,)))
     return params
+
+
+def field_requests(
+    fields: Sequence[Field], changes: Iterable[FieldChange], object_path: str
+) -> tuple[Request, ...]:
+    """The requests of changed fields that are set by a request of their own (``request``)."""
+    out: list[Request] = []
+    for item in changes:
+        f, _ = field_of(fields, item.path)
+        if f.request is not None and not f.replaces:
+            step, suffix = f.request(item.after)
+            out.append(Request(step, "POST", object_path + suffix))
+    return tuple(out)
+
+
+def create_follow_ups(
+    fields: Sequence[Field], want: Mapping[str, Any], collection: str
+) -> tuple[Request, ...]:
+    """What a create that cannot send a field is followed by: the field's own request for the
+    new object (``{new_id}``), wherever the declared value says anything."""
+    return tuple(
+        Request(step, "POST", f"{collection}/{NEW_ID}{suffix}")
+        for f in fields
+        if f.request is not None and not f.on_create and _shown(f, want.get(f.path))
+        for step, suffix in (f.request(want.get(f.path)),)
+    )
 
 
 def _put(params: dict[str, Any], path: str, value: Any, *keys: str) -> None:

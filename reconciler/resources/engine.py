@@ -33,8 +33,10 @@ from reconciler.resources.changes import (
 from reconciler.resources.differ import (
     Diff,
     create_changes,
+    create_follow_ups,
     create_params,
     diff,
+    field_requests,
     have_document,
     update_params,
     want_document,
@@ -48,8 +50,13 @@ __all__ = ["compare", "plan_kind", "requests_for", "want_of"]
 
 
 def want_of(spec: KindSpec, name: str, desired: Any) -> dict[str, Any]:
-    """The declared document of ``name``, with the tags its identity writes."""
-    return want_document(spec.fields, desired, spec.identity.tags(name, desired))
+    """The declared document of ``name``, with the tags its identity writes and the values it
+    gives fields the manifest leaves out (an event destination's ``name``)."""
+    want = want_document(spec.fields, desired, spec.identity.tags(name, desired))
+    for path, value in spec.identity.defaults(name, desired).items():
+        if want.get(path) is None:
+            want[path] = value
+    return want
 
 
 def _patterns(desired: Any) -> tuple[str, ...]:
@@ -112,8 +119,11 @@ def requests_for(
         return _destroy_requests(spec, live)
     if action is ActionType.REPLACE:
         return (*_create_requests(spec, name, want, desired), *_destroy_requests(spec, live))
+    path = spec.identity.object_path(spec, live)
     params = update_params(spec.fields, changes, want)
-    return (Request("update", "POST", spec.identity.object_path(spec, live), params),)
+    own = field_requests(spec.fields, changes, path)  # e.g. POST …/{id}/disable
+    update = (Request("update", "POST", path, params),) if params or not own else ()
+    return (*update, *own)
 
 
 def _create_requests(
@@ -121,7 +131,10 @@ def _create_requests(
 ) -> tuple[Request, ...]:
     if spec.create_requests is not None:
         return spec.create_requests(name, want, desired)
-    return (Request("create", "POST", spec.path, create_params(spec.fields, want)),)
+    return (
+        Request("create", "POST", spec.path, create_params(spec.fields, want)),
+        *create_follow_ups(spec.fields, want, spec.path),
+    )
 
 
 def _destroy_requests(spec: KindSpec, obj: LiveObject) -> tuple[Request, ...]:

@@ -68,12 +68,18 @@ class Field:
                     ``disabled`` reads ``status``
     ``shadow``      ``(map field, key)`` where a value Stripe never returns is recorded;
                     the live value is read back from it, unknown (not compared) when missing
+    ``shadow_read`` how a recorded text reads back (default: a flag, ``"true"`` → ``True``;
+                    ``str`` for a text such as an EventBridge ``aws_region``)
     ``equivalent``  ``(declared, live object, now)`` → whether the declared value already
                     holds although it is written differently (semantic equality):
                     ``active_from: now`` holds for an active registration; declared
                     ``country_options`` hold when the response carries all it can of them
     ``on_create``   ``False`` when the create cannot send it and a follow-up request sets it
                     (webhook ``disabled``)
+    ``request``     the field is set by a request of its own, not by the update's params:
+                    value → ``(step, path suffix)`` POSTed to the object (an event
+                    destination's ``disabled``: ``True`` → ``("disable", "/disable")``); a create
+                    that cannot send it is followed by that request for the new object
     """
 
     path: str
@@ -88,8 +94,10 @@ class Field:
     desired: Callable[[Any], Any] | None = None
     live: Callable[[Mapping[str, Any]], Any] | None = None
     shadow: tuple[str, str] | None = None
+    shadow_read: Callable[[str], Any] = field(default=lambda text: text == "true", repr=False)
     equivalent: Callable[[Any, Mapping[str, Any], int], bool] | None = None
     on_create: bool = True
+    request: Callable[[Any], tuple[str, str]] | None = field(default=None, repr=False)
     _parts: tuple[str, ...] = field(init=False, repr=False, compare=False, default=())
     _absent: bool = field(init=False, repr=False, compare=False, default=False)
 
@@ -125,7 +133,7 @@ class Field:
         """The live value from the raw object."""
         if self.shadow is not None:
             recorded = (obj.get(self.shadow[0]) or {}).get(self.shadow[1])
-            return None if recorded is None else recorded == "true"
+            return None if recorded is None else self.shadow_read(recorded)
         if self.live is not None:
             return self.read(self.live(obj))
         value: Any = obj

@@ -15,8 +15,9 @@ A kind module builds one ``KindSpec`` and :mod:`reconciler.resources` registers 
 ``destroy``                      what removing one plans (``delete``, or ``expire``)
 ``depends_on``, ``runs_first``   apply order: kinds whose failure stops this one; kinds applied
                                  before every other (settings the others need)
-``limit``                        how many may exist per account (plan refuses more; apply orders
-                                 creates within it)
+``limit``, ``limit_pool``         how many may exist per account (plan refuses more; apply orders
+                                 creates within it); kinds naming the same pool share one count
+                                 (webhook endpoints and event destinations)
 ``secret``                       :class:`~reconciler.resources.tagged.SecretDelivery` for kinds
                                  whose create returns a secret apply must hand to the sinks
 ``lookup``                       :class:`Lookup` for kinds without tags: apply looks for the object
@@ -33,7 +34,7 @@ Hooks (all optional; each is small and named for what is special about the kind)
                                  fields' live values and ``extra_live`` keys)
 ``describe(obj)``                one line about an undeclared live object
 ``reports(manifest, live)``      status notes a plan shows (tax settings ``pending``)
-``missing(desired, live)``       why a declared resource has no twin (drift)
+``missing(name, desired, live)``  why a declared resource (logical ``name``) has no twin (drift)
 ``protected_update(action)``     an update ``lifecycle.protect`` blocks too, described
 ``check(actions, manifest, live, now)``  refuse a plan Stripe would refuse half-way
 ``needs(targeted, full, live)``  actions a ``--target`` plan must include, and why
@@ -112,6 +113,19 @@ class Identity:
     def tags(self, name: str, desired: Any) -> Mapping[tuple[str, str], str]:
         """``(map field, key) → value`` the tool writes on the object to recognise it."""
         return {}
+
+    def defaults(self, name: str, desired: Any) -> Mapping[str, Any]:
+        """Field path → value for fields the manifest may leave out whose value follows from
+        the logical name (an event destination's ``name`` defaults to it)."""
+        return {}
+
+    def label(self, obj: LiveObject) -> str:
+        """How messages name a live object (its URL, its name); default: its id."""
+        return str(obj.get("id"))
+
+    def adoption(self) -> str:
+        """What an untagged live object is adopted by, as messages say it (``URL``)."""
+        return "key"
 
     def made_by(self, spec: KindSpec, name: str, create: Request | None, obj: LiveObject) -> bool:
         """Whether ``obj`` is what a create of ``name`` (sending ``create``) would make."""
@@ -202,6 +216,7 @@ class KindSpec:
     runs_first: bool = False
     list_params: Mapping[str, Any] = field(default_factory=lambda: {"limit": 100})
     limit: int | None = None
+    limit_pool: str | None = None
     secret: SecretDelivery | None = None
     lookup: Lookup | None = None
     extra_live: tuple[str, ...] = ()
@@ -212,7 +227,7 @@ class KindSpec:
     normalize: Callable[[LiveObject], dict[str, Any]] | None = None
     describe_live: Callable[[LiveObject], str] | None = None
     reports: Callable[[Manifest, tuple[LiveObject, ...]], tuple[Report, ...]] | None = None
-    missing: Callable[[Any, tuple[LiveObject, ...]], str | None] | None = None
+    missing: Callable[[str, Any, tuple[LiveObject, ...]], str | None] | None = None
     protected_update: Callable[[Action], str | None] = _no_hook
     check: Callable[[Sequence[Action], Manifest, LiveState, int], None] | None = None
     needs: (
@@ -231,6 +246,11 @@ class KindSpec:
     def short(self) -> str:
         """The noun's last word, as messages say it (``endpoint``)."""
         return self.noun.rsplit(" ", 1)[-1]
+
+    @property
+    def pool(self) -> str:
+        """The pool whose ``limit`` this kind's objects count against (default: its own)."""
+        return self.limit_pool or self.name
 
     @property
     def listed(self) -> bool:

@@ -18,7 +18,16 @@ from typing import TYPE_CHECKING, overload
 if TYPE_CHECKING:
     from reconciler.resources.kind import KindSpec
 
-__all__ = ["KINDS", "KIND_ORDER", "kind_names", "rank", "register", "spec_of", "specs"]
+__all__ = [
+    "KINDS",
+    "KIND_ORDER",
+    "kind_names",
+    "pools",
+    "rank",
+    "register",
+    "spec_of",
+    "specs",
+]
 
 #: name → spec, kept in ``order``
 _SPECS: dict[str, KindSpec] = {}
@@ -32,6 +41,11 @@ def register(spec: KindSpec) -> KindSpec:
     taken = next((s.name for s in _SPECS.values() if s.order == spec.order), None)
     if taken is not None:
         raise ValueError(f"kind {spec.name!r}: order {spec.order} is already {taken!r}'s")
+    other = next((s for s in _SPECS.values() if s.limit is not None and s.pool == spec.pool), None)
+    if other is not None and other.limit != spec.limit:
+        raise ValueError(
+            f"kind {spec.name!r}: pool {spec.pool!r} has limit {other.limit} ({other.name!r}'s)"
+        )
     ordered = sorted([*_SPECS.values(), spec], key=lambda s: s.order)
     _SPECS.clear()
     _SPECS.update((s.name, s) for s in ordered)
@@ -50,6 +64,16 @@ def unregister(name: str) -> None:
 def specs() -> tuple[KindSpec, ...]:
     """Every registered kind, in order."""
     return tuple(_SPECS.values())
+
+
+def pools() -> dict[str, tuple[KindSpec, ...]]:
+    """Pool → the kinds with a ``limit`` that count against it, in order (kinds sharing one
+    limit, such as webhook endpoints and event destinations, are one pool)."""
+    found: dict[str, list[KindSpec]] = {}
+    for spec in _SPECS.values():
+        if spec.limit is not None:
+            found.setdefault(spec.pool, []).append(spec)
+    return {pool: tuple(members) for pool, members in found.items()}
 
 
 def spec_of(kind: str) -> KindSpec:

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from reconciler.data import spec
+from reconciler.data import component, spec
 from reconciler.errors import MalformedResponseError
 from reconciler.resources import registry
 
@@ -83,18 +83,18 @@ def check_shapes(kind: str, objects: tuple[Any, ...]) -> None:
     if kind not in registry.KINDS:
         return
     # the kind's response schema component, and whether its objects come from a list (need an id)
-    component, listed = registry.spec_of(kind).schema, registry.spec_of(kind).listed
-    schema = spec()["components"]["schemas"][component]
+    name, listed = registry.spec_of(kind).schema, registry.spec_of(kind).listed
+    schema = component(name)
     for index, obj in enumerate(objects):
         ident = obj.get("id") if isinstance(obj, dict) else None
-        label = ident if isinstance(ident, str) and ident else f"{component} #{index + 1}"
+        label = ident if isinstance(ident, str) and ident else f"{name} #{index + 1}"
         if not isinstance(obj, dict):
             found: str | None = "it is not an object"
         elif listed and not (isinstance(ident, str) and ident):
             found = "it has no id"
         else:
-            found = problem(obj, schema, component)
+            found = problem(obj, schema, name)
         if found:
             raise MalformedResponseError(
-                f"Stripe returned a {component} this tool cannot read ({label}): {found}"
+                f"Stripe returned a {name} this tool cannot read ({label}): {found}"
             )

@@ -10,13 +10,15 @@ protected object from the manifests cannot delete it. A kind whose create return
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
-from reconciler.resources.base import LiveObject, Matching, Pair
+from reconciler.manifest.names import SECRET_VARIABLE_PREFIX
+from reconciler.resources.base import Decision, LiveObject, Matching, Pair
 from reconciler.resources.changes import Action, ActionType, Request
+from reconciler.resources.differ import Diff
 from reconciler.resources.engine import compare
 from reconciler.resources.fields import read_path
 from reconciler.resources.kind import Identity
@@ -48,6 +50,10 @@ def recorded_protect(obj: LiveObject) -> bool:
     return (obj.get("metadata") or {}).get(PROTECT_KEY) == "true"
 
 
+def _always(params: Mapping[str, Any]) -> bool:
+    return True
+
+
 @dataclass(frozen=True)
 class SecretDelivery:
     """A create that returns a secret only once (webhook signing secrets).
@@ -55,16 +61,44 @@ class SecretDelivery:
     Apply creates the object with ``pending_key=true`` in its string map, hands the secret to
     every sink, and only then removes the marker (:mod:`reconciler.apply.steps.secrets`). An
     object still marked has a secret nobody may have received; the next plan replaces it.
+
+    ``response_field`` and ``url_field`` are dotted paths into the create's answer (v1's
+    ``secret`` and ``url``; an event destination's ``webhook_endpoint.signing_secret`` and
+    ``webhook_endpoint.url``). ``cleared`` is what removes the marker (``""`` in a v1 form,
+    ``null`` in v2 JSON). ``expects`` tells from a create's params whether it returns a secret
+    at all (an EventBridge destination has none: no marker, nothing to deliver).
+    ``variable_prefix`` names the secret in the secrets file (:mod:`reconciler.manifest.names`).
+    The texts say why a replace happens; ``{address}``, ``{live_id}`` are filled in.
     """
 
     pending_key: str
     #: what a ``lifecycle.protect`` that blocks that replace adds to the refusal
     protect_hint: str
+    pending_reason: str = ""
+    pending_warning: str = ""
+    new_secret_warning: str = ""
     map_field: str = "metadata"
     response_field: str = "secret"
+    url_field: str = "url"
+    cleared: str | None = ""
+    variable_prefix: str = SECRET_VARIABLE_PREFIX
+    expects: Callable[[Mapping[str, Any]], bool] = field(default=_always, repr=False)
 
     def pending(self, obj: LiveObject) -> bool:
         return (obj.get(self.map_field) or {}).get(self.pending_key) == "true"
+
+    def refine(self, address: str, pair: Pair, proposal: Decision, diff: Diff) -> Decision:
+        """Secret-pending → replace (checked first: whatever else differs, the replace creates
+        it as declared); the new-secret warning of a replace."""
+        if pair.live is not None and self.pending(pair.live):
+            reason = self.pending_reason
+            if diff.replaced:
+                reason += f"; create-only field changed too: {', '.join(diff.replaced)}"
+            warning = self.pending_warning.format(address=address, live_id=pair.live["id"])
+            return Decision(ActionType.REPLACE, diff.changes, reason, warnings=(warning,))
+        if proposal.action is ActionType.REPLACE:
+            return replace(proposal, warnings=(self.new_secret_warning.format(address=address),))
+        return proposal
 
     def replaces_pending(self, action: Action) -> bool:
         """A planned replace of an object whose secret was never delivered, read from the
@@ -76,7 +110,9 @@ class SecretDelivery:
         )
 
     def marked(self, create: Request) -> Request:
-        """The create, carrying the marker."""
+        """The create, carrying the marker (unless it returns no secret)."""
+        if not self.expects(create.params):
+            return create
         params = dict(create.params)
         params[self.map_field] = {
             **dict(params.get(self.map_field) or {}),
@@ -86,17 +122,25 @@ class SecretDelivery:
 
     def confirm(self, object_path: str) -> Request:
         """Removes the marker once every sink holds the secret."""
-        return Request("confirm", "POST", object_path, {self.map_field: {self.pending_key: ""}})
+        return Request(
+            "confirm", "POST", object_path, {self.map_field: {self.pending_key: self.cleared}}
+        )
 
     def secret_of(self, created: Mapping[str, Any]) -> str | None:
-        secret = created.get(self.response_field)
+        secret = read_path(created, self.response_field)
         return secret if isinstance(secret, str) and secret else None
+
+    def url_of(self, created: Mapping[str, Any]) -> str:
+        url = read_path(created, self.url_field)
+        return url if isinstance(url, str) else ""
 
 
 @dataclass(frozen=True, kw_only=True)
 class Tagged(Identity):
     """Ours by tags; an untagged object is adopted by the declared value of ``adopt_by`` (a
-    dotted path, the same in the manifest and in the live object: ``url``)."""
+    dotted path, the same in the manifest and in the live object: ``url``). ``named_by``: a
+    field that defaults to the logical name when the manifest leaves it out (an event
+    destination's ``name``); ``adopt_label`` is how messages call the adoption field."""
 
     adopt_by: str
     create_reason: str
@@ -106,9 +150,25 @@ class Tagged(Identity):
     #: what a refusal to destroy such an object adds
     protected_hint: str
     map_field: str = "metadata"
+    named_by: str | None = None
+    adopt_label: str = ""
 
     def owner(self, obj: LiveObject) -> str | None:
         return tagged_name(obj)
+
+    def defaults(self, name: str, desired: Any) -> Mapping[str, Any]:
+        return {} if self.named_by is None else {self.named_by: name}
+
+    def adopt_key(self, name: str, desired: Any) -> Any:
+        """The declared value an untagged twin must have (or the logical name it defaults to)."""
+        key = read_path(desired, self.adopt_by)
+        return self.defaults(name, desired).get(self.adopt_by) if key is None else key
+
+    def label(self, obj: LiveObject) -> str:
+        return str(read_path(obj, self.adopt_by))
+
+    def adoption(self) -> str:
+        return self.adopt_label or self.adopt_by
 
     def tags(self, name: str, desired: Any) -> Mapping[tuple[str, str], str]:
         """The tags of ``name`` (the protect tag only while ``lifecycle.protect`` is set, so
@@ -152,7 +212,7 @@ class Tagged(Identity):
         what = spec.short
         for name in sorted(declared):
             desired = declared[name]
-            adoptable = self._adoptable(desired, untagged, adopted_ids)
+            adoptable = self._adoptable(name, desired, untagged, adopted_ids)
             if name in tagged and self._all_lost(spec, tagged[name]) and len(adoptable) == 1:
                 # Every object tagged with the name lost its secret (an apply stopped after the
                 # create) and one untagged object has the declared value: adopting it keeps an
@@ -165,7 +225,7 @@ class Tagged(Identity):
                 ids = ", ".join(str(o["id"]) for o in lost)
                 warnings.append(
                     f"{spec.address(name)}: the secrets of {ids} were never delivered; adopting "
-                    f"untagged {adopted['id']} (same {self.adopt_by}) and deleting them"
+                    f"untagged {adopted['id']} (same {self.adoption()}) and deleting them"
                 )
                 self._duplicates(
                     name,
@@ -202,7 +262,7 @@ class Tagged(Identity):
                         protected_ids,
                     )
                 continue
-            key = read_path(desired, self.adopt_by)
+            key = self.adopt_key(name, desired)
             same = adoptable
             if len(same) == 1:
                 adopted_ids.add(str(same[0]["id"]))
@@ -232,10 +292,10 @@ class Tagged(Identity):
         )
 
     def _adoptable(
-        self, desired: Any, untagged: list[LiveObject], adopted_ids: set[str]
+        self, name: str, desired: Any, untagged: list[LiveObject], adopted_ids: set[str]
     ) -> list[LiveObject]:
         """The untagged objects not yet adopted that have the declared value of ``adopt_by``."""
-        key = read_path(desired, self.adopt_by)
+        key = self.adopt_key(name, desired)
         return [
             o for o in untagged if read_path(o, self.adopt_by) == key and o["id"] not in adopted_ids
         ]

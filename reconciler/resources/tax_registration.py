@@ -222,7 +222,9 @@ def _describe(obj: LiveObject) -> str:
     return f"{key} ({obj.get('status')})"
 
 
-def _missing(desired: TaxRegistration | None, live: tuple[LiveObject, ...]) -> str | None:
+def _missing(
+    name: str, desired: TaxRegistration | None, live: tuple[LiveObject, ...]
+) -> str | None:
     """Why a declared registration has no twin: the last one of its key expired, or none."""
     if desired is None:
         return None

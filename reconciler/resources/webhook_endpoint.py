@@ -44,6 +44,7 @@ __all__ = [
     "RESERVED_KEYS",
     "SECRET_PENDING_KEY",
     "SPEC",
+    "WEBHOOK_ENDPOINTS_POOL",
     "WebhookEndpointHandler",
     "recorded_protect",
     "replaces_pending_secret",
@@ -59,6 +60,8 @@ RESERVED_KEYS = (MANAGED_BY_KEY, NAME_KEY, CONNECT_KEY, SECRET_PENDING_KEY, PROT
 assert set(TAG_KEYS) <= set(RESERVED_KEYS)
 
 PATH = "/v1/webhook_endpoints"
+#: the limit pool of Stripe's 16 endpoints, which event destinations share
+WEBHOOK_ENDPOINTS_POOL = "endpoints"
 NEW_SECRET_WARNING = (
     "{address}: replacing creates a new endpoint with a new signing secret; "
     "consumers must switch to the new secret"
@@ -87,7 +90,13 @@ PROTECTED_LEFTOVER_HINT = (
     "that lifts the protection), then remove it"
 )
 
-SECRETS = SecretDelivery(pending_key=SECRET_PENDING_KEY, protect_hint=PENDING_SECRET_PROTECT_HINT)
+SECRETS = SecretDelivery(
+    pending_key=SECRET_PENDING_KEY,
+    protect_hint=PENDING_SECRET_PROTECT_HINT,
+    pending_reason=PENDING_SECRET_REASON,
+    pending_warning=PENDING_SECRET_WARNING,
+    new_secret_warning=NEW_SECRET_WARNING,
+)
 
 FIELDS = (
     Field("url"),
@@ -124,14 +133,9 @@ def _refine(pair: Pair, proposal: Decision, diff: Diff, now: int) -> Decision:
     """Secret-pending → replace (checked first: whatever else differs, the replace creates it
     as declared); the new-secret warning of a replace; the notes of an adoption."""
     address = SPEC.address(pair.name)
-    if pair.live is not None and secret_pending(pair.live):
-        reason = PENDING_SECRET_REASON
-        if diff.replaced:
-            reason += f"; create-only field changed too: {', '.join(diff.replaced)}"
-        warning = PENDING_SECRET_WARNING.format(address=address, live_id=pair.live["id"])
-        return Decision(ActionType.REPLACE, diff.changes, reason, warnings=(warning,))
-    if proposal.action is ActionType.REPLACE:
-        return replace(proposal, warnings=(NEW_SECRET_WARNING.format(address=address),))
+    refined = SECRETS.refine(address, pair, proposal, diff)
+    if refined is not proposal:
+        return refined
     if proposal.action is ActionType.ADOPT:
         assert pair.live is not None
         notes = [
@@ -159,7 +163,7 @@ def _describe(obj: LiveObject) -> str:
     return f"{obj.get('url')} ({obj.get('status', 'enabled')})"
 
 
-def _missing(desired: WebhookEndpoint | None, live: tuple[LiveObject, ...]) -> str:
+def _missing(name: str, desired: WebhookEndpoint | None, live: tuple[LiveObject, ...]) -> str:
     """Why a declared endpoint has no twin: nothing has its URL, or what has it is not it."""
     same_url = [o for o in live if desired is not None and o.get("url") == desired.url]
     if not same_url:
@@ -168,9 +172,9 @@ def _missing(desired: WebhookEndpoint | None, live: tuple[LiveObject, ...]) -> s
             "(deleted in the Dashboard?)"
         )
     ids = ", ".join(str(o.get("id")) for o in same_url)
-    others = sorted({name for o in same_url if (name := tagged_name(o)) is not None})
+    others = sorted({tag for o in same_url if (tag := tagged_name(o)) is not None})
     if others:
-        names = ", ".join(repr(name) for name in others)
+        names = ", ".join(repr(tag) for tag in others)
         return (
             f"declared, but the endpoint with its URL ({ids}) is tagged with another name "
             f"({names}); apply would create one for this name"
@@ -190,13 +194,16 @@ SPEC = KindSpec(
     path=PATH,
     identity=Tagged(
         adopt_by="url",
+        adopt_label="URL",
         create_reason="no endpoint is tagged with this name",
         adopt_reason="exactly one untagged endpoint has the declared URL",
         protected_reason=PROTECTED_LEFTOVER_REASON,
         protected_hint=PROTECTED_LEFTOVER_HINT,
     ),
     fields=FIELDS,
+    # shared with event destinations (see reconciler.resources.event_destination)
     limit=MAX_WEBHOOK_ENDPOINTS,
+    limit_pool=WEBHOOK_ENDPOINTS_POOL,
     secret=SECRETS,
     refine=_refine,
     create_requests=_create_requests,

@@ -53,6 +53,8 @@ from reconciler.stripe.redaction import install_log_redaction, redact
 from reconciler.stripe.response import error_from_response, parse_object, request_id_of
 from reconciler.stripe.retry import RetryPolicy, parse_retry_after
 from reconciler.stripe.transfer import MAX_RESPONSE_BYTES, AnswerTooLarge, SlowNotices, exchange
+from reconciler.stripe.v2 import build_request as build_v2_request
+from reconciler.stripe.v2 import is_v2, pages
 
 logger = logging.getLogger(__name__)
 
@@ -353,7 +355,13 @@ class StripeClient:
     async def paginate(
         self, path: str, params: Mapping[str, Any] | None = None, *, limit: int = PAGE_LIMIT
     ) -> AsyncIterator[dict[str, Any]]:
-        """Yield every object of a list endpoint, following ``starting_after`` cursors."""
+        """Yield every object of a list endpoint, following ``starting_after`` cursors (a v2
+        list follows its ``next_page_url`` instead, with the page size left to Stripe unless
+        ``params`` name one: :mod:`reconciler.stripe.v2`)."""
+        if is_v2(path):
+            async for item in pages(self.request, path, params):
+                yield self._checked_mode(item, "GET", path)
+            return
         if not 1 <= limit <= PAGE_LIMIT:
             raise ValueError(f"limit must be between 1 and {PAGE_LIMIT}, got {limit}")
         query: dict[str, Any] = {**(params or {}), "limit": limit}
@@ -418,6 +426,9 @@ class StripeClient:
             ):
                 raise ValueError("idempotency_key must be 1-255 printable ASCII characters")
             headers["Idempotency-Key"] = idempotency_key
+        if is_v2(path):  # JSON bodies, Stripe-Context (reconciler.stripe.v2)
+            query = "" if method == "POST" else encode_form(params)
+            return build_v2_request(self._http, method, path, query, params, headers)
         encoded = encode_form(params)
         if method == "POST":
             headers["Content-Type"] = "application/x-www-form-urlencoded"

@@ -40,6 +40,7 @@ from dataclasses import dataclass
 from functools import cache
 
 from reconciler.data import openapi
+from reconciler.stripe.v2 import TEMPLATES as V2_TEMPLATES
 
 #: Silence that makes the next requests an opening: servers count requests per second.
 OPENING_IDLE_SECONDS = 1.0
@@ -107,8 +108,9 @@ class TokenBucket:
 
 @cache
 def _templates() -> tuple[tuple[str, re.Pattern[str]], ...]:
-    """Stripe's path templates from the packaged OpenAPI subset, ``{param}`` as one segment."""
-    templated = (path for path in openapi()["paths"] if "{" in path)
+    """Stripe's path templates from the packaged OpenAPI subset and the v2 ones the client
+    calls (:data:`reconciler.stripe.v2.TEMPLATES`), ``{param}`` as one segment."""
+    templated = [*(path for path in openapi()["paths"] if "{" in path), *V2_TEMPLATES]
     return tuple(
         (path, re.compile("^" + re.sub(r"\{\w+\}", "[^/]+", path) + "$")) for path in templated
     )

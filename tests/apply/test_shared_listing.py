@@ -125,3 +125,20 @@ def test_listings_per_create_follow_the_parallelism(parallelism: int) -> None:
         return shared.fetches
 
     assert asyncio.run(go()) == 16 // parallelism
+
+
+def test_a_failed_listing_warns_with_the_kinds_own_noun(caplog: pytest.LogCaptureFixture) -> None:
+    """An event destination's listing is no "webhook endpoints" listing."""
+
+    async def go() -> None:
+        recorder = Recorder(fail=True)
+        shared = SharedListing(recorder.fetch, what="event destinations")
+        done = asyncio.Event()
+        done.set()
+        await shared.create_then_list(recorder.create("a", done))
+
+    with caplog.at_level("WARNING", logger="reconciler.apply.listing"):
+        asyncio.run(go())
+    assert [r.getMessage() for r in caplog.records] == [
+        "listing the event destinations after a create failed: list failed"
+    ]

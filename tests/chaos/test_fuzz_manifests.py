@@ -188,6 +188,7 @@ def _transport(populated: bool) -> httpx.MockTransport:
         "/v1/tax/registrations": page("/v1/tax/registrations", LIVE_REGISTRATION),
         "/v1/tax/settings": SETTINGS,
         "/v1/account": {"id": "acct_1", "object": "account"},
+        "/v2/core/event_destinations": {"data": [], "next_page_url": None},
     }
 
     def handle(request: httpx.Request) -> httpx.Response:

@@ -40,6 +40,12 @@ tax_settings:
   defaults: {tax_behavior: exclusive}
 tax_registrations:
   us-ca: {country: US, country_options: {us: {type: state_sales_tax, state: CA}}}
+event_destinations:
+  meters:
+    type: webhook_endpoint
+    event_payload: thin
+    enabled_events: [v1.billing.meter.error_report_triggered]
+    webhook_endpoint: {url: https://shop.example.com/thin}
 """
 
 ENDPOINT = {
@@ -70,6 +76,29 @@ REGISTRATION = {
     "created": 1_700_000_000,
     "livemode": False,
 }
+DESTINATION = {
+    "id": "ed_1",
+    "object": "v2.core.event_destination",
+    "name": "meters",
+    "type": "webhook_endpoint",
+    "event_payload": "thin",
+    "enabled_events": [
+        "v1.billing.meter.error_report_triggered",
+        "v1.billing.meter.no_meter_found",
+    ],
+    "events_from": ["@self"],
+    "snapshot_api_version": None,
+    "description": "",
+    "status": "enabled",
+    "status_details": None,
+    "webhook_endpoint": {"url": "https://shop.example.com/thin", "signing_secret": None},
+    "amazon_eventbridge": None,
+    "azure_event_grid": None,
+    "metadata": {"managed_by": "stripe-reconciler", "reconciler_name": "meters"},
+    "created": "2026-01-01T00:00:00.000Z",
+    "updated": "2026-01-01T00:00:00.000Z",
+    "livemode": False,
+}
 SETTINGS = {
     "object": "tax.settings",
     "defaults": {"tax_behavior": "inclusive", "tax_code": None, "provider": "stripe"},
@@ -89,6 +118,7 @@ BODIES: dict[str, Any] = {
     "/v1/tax/registrations": _page("/v1/tax/registrations", REGISTRATION),
     "/v1/tax/settings": SETTINGS,
     "/v1/account": {"id": "acct_1", "object": "account"},
+    "/v2/core/event_destinations": {"data": [DESTINATION], "next_page_url": None},
 }
 
 
@@ -236,7 +266,8 @@ def test_the_unmutated_account_plans_and_drifts(manifest_path: Path) -> None:
     untouched = Mutation("/v1/nothing", "drop")
     plan = _run("plan", manifest_path, untouched)
     assert plan.exit_code == 0, plan.output
-    assert "Plan: 0 to create, 2 to update, 0 to replace, 0 to delete, 0 to expire." in plan.stdout
+    assert "Plan: 0 to create, 3 to update, 0 to replace, 0 to delete, 0 to expire." in plan.stdout
+    assert "event_destinations.meters: update" in plan.stdout
     drift = _run("drift", manifest_path, untouched)
     assert drift.exit_code == 2, drift.output
 
@@ -267,6 +298,14 @@ def test_the_unmutated_account_plans_and_drifts(manifest_path: Path) -> None:
             Mutation("/v1/tax/registrations", "set", value=(US_OPTIONS, [True])),
             "(taxreg_1): tax.registration.country_options.us is an array, not object",
         ),
+        (
+            Mutation("/v2/core/event_destinations", "set", value=(("data", 0, "status"), 7)),
+            "(ed_1): v2.core.event_destination.status is an integer, not string",
+        ),
+        (
+            Mutation("/v2/core/event_destinations", "top-level", value={"data": "x"}),
+            "The list page from GET /v2/core/event_destinations has no data array",
+        ),
     ],
     ids=[
         "not-json",
@@ -277,6 +316,8 @@ def test_the_unmutated_account_plans_and_drifts(manifest_path: Path) -> None:
         "registration-without-id",
         "metadata-array",
         "country-options-array",
+        "destination-status-number",
+        "destination-page-without-list",
     ],
 )
 def test_known_breakages_exit_1_with_a_message(

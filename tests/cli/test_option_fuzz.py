@@ -32,6 +32,7 @@ EMPTY = {"object": "list", "data": [], "has_more": False}
 BODIES: dict[str, Any] = {
     "/v1/webhook_endpoints": {**EMPTY, "url": "/v1/webhook_endpoints"},
     "/v1/tax/registrations": {**EMPTY, "url": "/v1/tax/registrations"},
+    "/v2/core/event_destinations": {"data": [], "next_page_url": None},
     "/v1/tax/settings": {
         "object": "tax.settings",
         "defaults": {"tax_behavior": None, "tax_code": None},

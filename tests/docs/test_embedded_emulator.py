@@ -193,3 +193,25 @@ def test_help_does_not_import_the_emulator() -> None:
     )
     assert "--emulator-state FILE" in result.stdout
     assert result.stdout.splitlines()[-1] == "[]", result.stderr
+
+
+def test_the_event_destinations_example_applies_and_converges(tmp_path: Path) -> None:
+    """``examples/event-destinations`` as its header says to try it: apply on the embedded
+    emulator, the webhook destination's secret under its own variable, then no changes."""
+    example = "examples/event-destinations"
+    shutil.copytree(ROOT / example, tmp_path / example)
+    state = ["--emulator-state", ".stripe-emulator-destinations.json"]
+    applied = run(
+        [*state, "apply", example, "--auto-approve", "--secrets-file", "destinations.secrets.env"],
+        tmp_path,
+    )
+    assert applied.returncode == 0, applied.stderr
+    assert "Apply complete: 3 created" in applied.stdout + applied.stderr
+    secrets = (tmp_path / "destinations.secrets.env").read_text(encoding="utf-8").splitlines()
+    assert sorted(line.split("=", 1)[0] for line in secrets) == [
+        "STRIPE_EVENT_DESTINATION_SECRET_METER_ERRORS",
+        "STRIPE_WEBHOOK_SECRET_ORDERS",
+    ]
+    again = run([*state, "plan", example, "--detailed-exitcode"], tmp_path)
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert again.stdout.strip() == "No changes."

@@ -311,3 +311,74 @@ def test_a_duplicate_of_a_declared_name_is_not_called_undeclared() -> None:
         "another endpoint tagged with the declared name 'orders': duplicate of we_1 (orders); "
         "apply would delete it (https://example.com/hook)"
     )
+
+
+def destination(**overrides: Any) -> dict[str, Any]:
+    obj: dict[str, Any] = {
+        "id": "ed_1",
+        "object": "v2.core.event_destination",
+        "name": "meters",
+        "type": "webhook_endpoint",
+        "event_payload": "thin",
+        "enabled_events": ["v1.billing.meter.no_meter_found"],
+        "events_from": ["@self"],
+        "snapshot_api_version": None,
+        "description": "",
+        "status": "enabled",
+        "webhook_endpoint": {"url": "https://example.com/thin", "signing_secret": None},
+        "amazon_eventbridge": None,
+        "azure_event_grid": None,
+        "metadata": {"managed_by": "stripe-reconciler", "reconciler_name": "meters"},
+    }
+    obj.update(overrides)
+    return obj
+
+
+@pytest.mark.parametrize(
+    ("live", "message"),
+    [
+        ([], "declared but not found in Stripe (no destination is tagged with this name)"),
+        (
+            [destination(id="ed_9", metadata={**TAGS, "reconciler_name": "billing"})],
+            "declared, but the destination named 'meters' (ed_9) is tagged with another name "
+            "('billing'); apply would create one for this name",
+        ),
+        (
+            [destination(id="ed_8", metadata={}), destination(id="ed_9", metadata={})],
+            "declared, but 2 untagged destinations are named 'meters' (ed_8, ed_9), so none is "
+            "adopted; apply would create one for this name",
+        ),
+        (
+            [destination(status="disabled")],
+            "the destination is disabled in Stripe",
+        ),
+    ],
+    ids=["nothing", "tagged-elsewhere", "two-untagged", "disabled"],
+)
+def test_a_destination_drifts_with_what_has_its_name(live: list[Any], message: str) -> None:
+    desired = Manifest.model_validate(
+        {
+            "version": 1,
+            "policy": {"unmanaged": "ignore"},
+            "event_destinations": {
+                "meters": {
+                    "type": "webhook_endpoint",
+                    "event_payload": "thin",
+                    "enabled_events": ["v1.billing.meter.no_meter_found"],
+                    "webhook_endpoint": {"url": "https://example.com/thin"},
+                }
+            },
+        }
+    )
+    state = LiveState(objects={"event_destinations": tuple(live), "tax_settings": ()})
+    report = drift_from_plan(
+        build_plan(desired, state),
+        desired,
+        state,
+        account_id="acct_1",
+        mode="test",
+        stripe_account=None,
+        checked_at="2026-11-26T00:00:00Z",
+    )
+    found = [d for d in report.drift if d.address == "event_destinations.meters"]
+    assert [d.message for d in found] == [message]

@@ -192,7 +192,8 @@ def test_export_then_plan_prints_no_changes(seeded: Seeded, tmp_path: Path) -> N
     assert result.exit_code == 0, result.output
     assert {e["method"].upper() for e in seeded.emulator.requests()[mark:]} == {"GET"}
     assert result.stderr.startswith(
-        "Exported 10 webhook endpoint(s), tax settings, 115 tax registration(s); "
+        "Exported tax settings, 10 webhook endpoint(s), 0 event destination(s), "
+        "115 tax registration(s); "
         "6 untagged endpoint(s) left unmanaged"
     )
     files = sorted(p.name for p in out.iterdir())

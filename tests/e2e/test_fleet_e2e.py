@@ -31,7 +31,12 @@ from reconciler.cli.main import cli
 from reconciler.emulator.auth import account_for_key_body
 from reconciler.emulator.server import EmulatorServer
 
-READS = {"GET /v1/webhook_endpoints", "GET /v1/tax/settings", "GET /v1/tax/registrations"}
+READS = {
+    "GET /v1/webhook_endpoints",
+    "GET /v1/tax/settings",
+    "GET /v1/tax/registrations",
+    "GET /v2/core/event_destinations",
+}
 
 
 def run_cli(emulator: EmulatorServer, *args: str) -> tuple[int, str, str]:
@@ -71,7 +76,7 @@ def apply_fleet(emulator: EmulatorServer, fleet_file: Path, secrets: Path, *args
     assert run.stdout.splitlines()[-1] == "Fleet: 5 accounts, 5 with changes, 0 failed."
 
 
-def test_a_seeded_fleet_plans_no_changes_with_three_requests_per_account(
+def test_a_seeded_fleet_plans_no_changes_with_one_read_per_kind_per_account(
     emulator: EmulatorServer, fleet: tuple[Path, list[str]], tmp_path: Path
 ) -> None:
     fleet_file, accounts = fleet
@@ -90,7 +95,7 @@ def test_a_seeded_fleet_plans_no_changes_with_three_requests_per_account(
     assert counts.pop(platform) == {"GET /v1/accounts": 1}  # one page lists the platform's 4
     assert sorted(counts) == accounts
     for account, sent in counts.items():
-        assert sent == dict.fromkeys(READS, 1), account  # exactly 3 requests per account
+        assert sent == dict.fromkeys(READS, 1), account  # exactly 4 requests per account
     assert all(e["status"] == 200 for e in requests_since(emulator, start))
     # each account's endpoints' secrets are stored under names that include the account
     stored = read_dotenv(secrets)
@@ -298,7 +303,7 @@ def test_both_budgets_keep_a_fleet_under_stripes_limits(
     assert run.stdout.splitlines()[-1] == "Fleet: 6 accounts, 6 with changes, 0 failed."
     statuses = [entry["status"] for entry in emulator.requests()]
     assert 429 not in statuses
-    assert len(statuses) == 4 + 1 + 6 * 3
+    assert len(statuses) == 4 + 1 + 6 * 4
 
 
 def test_an_account_not_connected_to_the_platform_fails_alone(

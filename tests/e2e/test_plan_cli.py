@@ -145,11 +145,13 @@ def test_seeded_to_the_manifest_means_no_changes(emulator: EmulatorServer, manif
     assert result.stderr == ""
     assert result.stdout == "No changes.\n"
     assert result.returncode == 0
-    # 1 settings read + ⌈2/100⌉ endpoint pages + ⌈1/100⌉ registration pages, nothing else
+    # 1 settings read + ⌈2/100⌉ endpoint pages + ⌈1/100⌉ registration pages + one (empty)
+    # page of event destinations, nothing else
     assert plan_requests(emulator, before) == [
         "GET /v1/tax/registrations",
         "GET /v1/tax/settings",
         "GET /v1/webhook_endpoints",
+        "GET /v2/core/event_destinations",
     ]
 
 
@@ -188,6 +190,7 @@ def test_request_count_with_pages_and_plan_file(
         "GET /v1/tax/registrations",
         "GET /v1/tax/settings",
         "GET /v1/webhook_endpoints",
+        "GET /v2/core/event_destinations",
     ]
     document = json.loads(result.stdout)
     assert document["format_version"] == 1

@@ -130,9 +130,12 @@ def test_export_then_plan_has_no_changes(tmp_path: Path) -> None:
     export, text, plan = _roundtrip(tmp_path, LIVE, adopt=False)
     assert plan.actions == ()
     assert text.startswith("# yaml-language-server: $schema=schemas/manifest.schema.json\n")
-    assert sorted(export.webhook_endpoints) == ["billing", "orders"]
-    assert sorted(export.untagged) == ["other-example-a-b", "other-example-a-b-2"]
-    assert sorted(export.tax_registrations) == [
+    assert sorted(export.section("webhook_endpoints")) == ["billing", "orders"]
+    assert sorted(export.untagged["webhook_endpoints"]) == [
+        "other-example-a-b",
+        "other-example-a-b-2",
+    ]
+    assert sorted(export.section("tax_registrations")) == [
         "ca-province-standard-bc",
         "de-standard",
         "us-state-sales-tax-ca",
@@ -163,7 +166,7 @@ def test_export_adopt_then_plan_only_adopts(tmp_path: Path) -> None:
 
 def test_exported_fields_drop_server_only_ones() -> None:
     export = build_export(LIVE, mode="test")
-    assert export.webhook_endpoints["billing"] == {
+    assert export.section("webhook_endpoints")["billing"] == {
         "url": "https://shop.example.com/billing",
         "enabled_events": ["charge.failed", "invoice.paid"],
         "description": "Billing $$ events",  # `$$` is a literal `$` after ${VAR} expansion
@@ -172,7 +175,7 @@ def test_exported_fields_drop_server_only_ones() -> None:
         "disabled": True,
         "metadata": {"team": "payments"},
     }
-    assert export.tax_settings == {
+    assert export.section("tax_settings") == {
         "defaults": {"tax_behavior": "exclusive", "tax_code": "txcd_10000000"},
         "head_office": {
             "address": {
@@ -184,7 +187,7 @@ def test_exported_fields_drop_server_only_ones() -> None:
             }
         },
     }
-    assert export.tax_registrations["ca-province-standard-bc"] == {
+    assert export.section("tax_registrations")["ca-province-standard-bc"] == {
         "country": "CA",
         "country_options": {
             "ca": {"province_standard": {"province": "BC"}, "type": "province_standard"}
@@ -213,7 +216,7 @@ def test_secrets_are_never_written(tmp_path: Path) -> None:
     export = build_export(leaky, mode="test")
     text = render_manifest(export, KINDS, "s.json")
     assert SECRET not in text and "whsec_" not in text
-    assert export.webhook_endpoints == {
+    assert export.section("webhook_endpoints") == {
         "leaky": {
             "url": "${STRIPE_EXPORT_LEAKY_URL}",
             "enabled_events": ["charge.failed", "invoice.paid"],
@@ -250,7 +253,7 @@ def test_a_url_with_credentials_is_read_from_a_variable() -> None:
     )
     export = build_export(live, mode="test")
     assert "hunter2" not in render_manifest(export, KINDS, "s.json")
-    assert export.webhook_endpoints["creds"]["url"] == "${STRIPE_EXPORT_CREDS_URL}"
+    assert export.section("webhook_endpoints")["creds"]["url"] == "${STRIPE_EXPORT_CREDS_URL}"
     assert export.warnings == (
         "webhook_endpoints.creds: its URL contains a user name or password, which manifests "
         "refuse; the manifest reads it from ${STRIPE_EXPORT_CREDS_URL}: set that variable to the "
@@ -260,8 +263,10 @@ def test_a_url_with_credentials_is_read_from_a_variable() -> None:
 
 def test_kinds_filter() -> None:
     export = build_export(LIVE, kinds=["tax_settings"], mode="live", stripe_account="acct_9")
-    assert export.webhook_endpoints == {} and export.tax_registrations == {}
-    assert export.tax_settings is not None
+    # only the kinds asked for are built
+    assert list(export.sections) == ["tax_settings"]
+    assert export.section("webhook_endpoints") is None
+    assert export.section("tax_settings") is not None
     assert export.account == {"mode": "live", "stripe_account": "acct_9"}
     with pytest.raises(ValueError, match="unknown kinds: webhooks"):
         build_export(LIVE, kinds=["webhooks"], mode="test")
@@ -295,7 +300,7 @@ def test_pending_settings_with_nothing_set_export_nothing() -> None:
         "status": "pending",
     }
     export = build_export(LiveState(objects={"tax_settings": (pending,)}), mode="test")
-    assert export.tax_settings is None
+    assert export.section("tax_settings") is None
 
 
 def test_registrations_sharing_a_natural_key_keep_their_twins(tmp_path: Path) -> None:
@@ -320,7 +325,9 @@ def test_registrations_sharing_a_natural_key_keep_their_twins(tmp_path: Path) ->
         }
     )
     export = build_export(live, mode="test")
-    assert {name: spec["active_from"] for name, spec in export.tax_registrations.items()} == {
+    assert {
+        name: spec["active_from"] for name, spec in export.section("tax_registrations").items()
+    } == {
         "us-state-sales-tax-ca": 1_700_000_000,
         "us-state-sales-tax-ca-2": 1_900_000_000,  # taxreg_1: plan pairs names with ids in order
         "us-state-sales-tax-ca-3": 1_800_000_000,
@@ -333,7 +340,7 @@ def test_registrations_sharing_a_natural_key_keep_their_twins(tmp_path: Path) ->
 def test_events_unknown_to_the_pinned_version_are_exported_with_a_warning() -> None:
     newer = endpoint("we_1", "https://x.example/h", "orders", enabled_events=["x.new_event"])
     export = build_export(LiveState(objects={"webhook_endpoints": (newer,)}), mode="test")
-    assert export.webhook_endpoints["orders"]["enabled_events"] == ["x.new_event"]
+    assert export.section("webhook_endpoints")["orders"]["enabled_events"] == ["x.new_event"]
     assert export.warnings == (
         "webhook_endpoints.orders: enabled_events x.new_event are not in the event list of API "
         f"version {pinned_api_version()}; pass --allow-unknown-events to validate and plan",
@@ -361,6 +368,6 @@ def test_recorded_protection_is_exported_and_plans_back_to_no_changes(tmp_path: 
     )
     live = LiveState(objects={"webhook_endpoints": (guarded,)})
     export, _, plan = _roundtrip(tmp_path, live, adopt=False)
-    assert export.webhook_endpoints["guarded"]["lifecycle"] == {"protect": True}
-    assert export.webhook_endpoints["guarded"]["metadata"] == {"team": "core"}
+    assert export.section("webhook_endpoints")["guarded"]["lifecycle"] == {"protect": True}
+    assert export.section("webhook_endpoints")["guarded"]["metadata"] == {"team": "core"}
     assert plan.actions == ()

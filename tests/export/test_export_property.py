@@ -133,7 +133,7 @@ def test_export_plans_back_to_no_changes(
     plan = build_plan(manifest, live, now=NOW)
     # only untagged endpoints that --adopt declared may differ: they are adopted, nothing else
     adopted = sorted(
-        f"webhook_endpoints.{n}" for n in export.webhook_endpoints if "-example-com" in n
+        f"webhook_endpoints.{n}" for n in export.section("webhook_endpoints") if "-example-com" in n
     )
     assert [(a.action.value, a.address) for a in plan.actions] == [("adopt", a) for a in adopted]
     if not adopt:

@@ -298,7 +298,7 @@ def test_anchors_and_merge_keys(tmp_path: Path) -> None:
     )
     assert _errors([path]) == [
         "2:1: x-defaults: unknown key 'x-defaults'; allowed: version, account, policy, "
-        "tax_settings, webhook_endpoints, tax_registrations"
+        "tax_settings, webhook_endpoints, event_destinations, tax_registrations"
     ]
     path = _write(
         tmp_path,

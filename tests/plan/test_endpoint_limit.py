@@ -222,3 +222,42 @@ def test_a_duplicate_left_by_an_interrupted_replace_frees_its_place_first() -> N
         ("webhook_endpoints.k0[we_k0_old]", "delete")
     ]
     assert plan.summary.replace == 1
+
+
+def destination(name: str) -> dict[str, Any]:
+    return {
+        "type": "webhook_endpoint",
+        "event_payload": "thin",
+        "enabled_events": ["v1.billing.meter.error_report_triggered"],
+        "webhook_endpoint": {"url": f"https://example.com/{name}"},
+    }
+
+
+@pytest.mark.parametrize(("untagged", "destinations", "refused"), [(13, 3, False), (14, 3, True)])
+def test_event_destinations_count_against_the_endpoint_limit(
+    untagged: int, destinations: int, refused: bool
+) -> None:
+    """Webhook endpoints and event destinations share one limit of 16 (the safer reading of a
+    limit Stripe documents for endpoints only)."""
+    live = {"webhook_endpoints": [endpoint(f"u{i}", tagged=False) for i in range(untagged)]}
+    manifest = Manifest.model_validate(
+        {
+            "version": 1,
+            "event_destinations": {f"d{i}": destination(f"d{i}") for i in range(destinations)},
+        }
+    )
+    if not refused:
+        assert build_plan(manifest, live_state(live)).summary.create == destinations
+        return
+    with pytest.raises(EndpointLimitError) as caught:
+        build_plan(manifest, live_state(live))
+    assert str(caught.value) == (
+        "14 webhook endpoints exist (14 not managed by stripe-reconciler) and this plan creates 3 "
+        "before it deletes any, so 17 would exist at once; Stripe allows at most 16 per account "
+        "and mode (together: Stripe documents the limit for webhook endpoints, and "
+        "stripe-reconciler counts event destinations against it too). Delete endpoints or "
+        "destinations you no longer need first (in the Dashboard, or apply only their "
+        "deletion with --target webhook_endpoints.<name>, webhook_endpoints[<id>], "
+        "event_destinations.<name> or event_destinations[<id>]), or create fewer at a time "
+        "with --target"
+    )

@@ -97,7 +97,7 @@ def test_the_untouched_document_loads() -> None:
         (
             lambda d: d["plan"]["actions"][0].update(kind="customers"),
             "plan.actions[0].kind: 'customers' is not allowed; expected 'tax_settings', "
-            "'webhook_endpoints' or 'tax_registrations'",
+            "'webhook_endpoints', 'event_destinations' or 'tax_registrations'",
         ),
         (
             lambda d: d["plan"]["actions"][0].update(action="destroy"),
@@ -224,3 +224,33 @@ def test_any_resealed_content_loads_or_is_a_plan_file_error(document: Any) -> No
     view = build_view(loaded.plan)
     for fmt in ("text", "markdown", "json"):
         render(view, fmt)
+
+
+def test_a_plan_of_event_destinations_round_trips() -> None:
+    """v2 requests (``/v2/core/event_destinations``, its ``…/disable``) load back from a file."""
+    desired = {
+        "version": 1,
+        "event_destinations": {
+            "bridge": {
+                "type": "amazon_eventbridge",
+                "event_payload": "snapshot",
+                "enabled_events": ["invoice.paid"],
+                "amazon_eventbridge": {"aws_account_id": "123456789012", "aws_region": "eu-west-1"},
+                "disabled": True,
+            }
+        },
+    }
+    plan_file = PlanFile(
+        account_id="acct_123",
+        mode="test",
+        stripe_account=None,
+        api_version="2026-09-30.endive",
+        desired=Manifest.model_validate(desired),
+        plan=plan_of(desired),
+        targets=(),
+    )
+    loaded = load_plan_file(dump_plan_file(plan_file))
+    assert [r.path for a in loaded.plan.actions for r in a.requests] == [
+        "/v2/core/event_destinations",
+        "/v2/core/event_destinations/{new_id}/disable",
+    ]

@@ -42,7 +42,9 @@ class RecordingClient:
     ) -> AsyncIterator[dict[str, Any]]:
         self.calls.append(("LIST", path, dict(params or {})))
         await self._arrive()
-        prefix = "we" if "webhook" in path else "taxreg"
+        prefix = {"/v1/webhook_endpoints": "we", "/v2/core/event_destinations": "ed"}.get(
+            path, "taxreg"
+        )
         for i in range(3):
             yield {"id": f"{prefix}_{i}"}
 
@@ -54,12 +56,20 @@ def test_fetch_reads_each_kind_once_and_concurrently() -> None:
         ("GET", "/v1/tax/settings", {}),
         ("LIST", "/v1/tax/registrations", {"limit": 100, "status": "all"}),
         ("LIST", "/v1/webhook_endpoints", {"limit": 100}),
+        # v2 leaves the page size to Stripe, and a list shows the URL only when asked
+        ("LIST", "/v2/core/event_destinations", {"include": ["webhook_endpoint.url"]}),
     ]
     assert [o["id"] for o in live.of("webhook_endpoints")] == ["we_0", "we_1", "we_2"]
+    assert [o["id"] for o in live.of("event_destinations")] == ["ed_0", "ed_1", "ed_2"]
     assert [o["id"] for o in live.of("tax_registrations")] == ["taxreg_0", "taxreg_1", "taxreg_2"]
     assert live.of("tax_settings") == ({"object": "tax.settings", "status": "active"},)
 
 
 def test_registry_order_is_apply_order() -> None:
-    assert list(HANDLERS) == ["tax_settings", "webhook_endpoints", "tax_registrations"]
+    assert list(HANDLERS) == [
+        "tax_settings",
+        "webhook_endpoints",
+        "event_destinations",
+        "tax_registrations",
+    ]
     assert all(HANDLERS[kind].kind == kind for kind in HANDLERS)

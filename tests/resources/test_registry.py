@@ -24,11 +24,16 @@ from reconciler.resources.kind import Identity, KindSpec
 
 
 def test_the_registry_is_the_order() -> None:
-    assert registry.kind_names() == ("tax_settings", "webhook_endpoints", "tax_registrations")
+    assert registry.kind_names() == (
+        "tax_settings",
+        "webhook_endpoints",
+        "event_destinations",
+        "tax_registrations",
+    )
     assert tuple(KIND_ORDER) == registry.kind_names()
     assert [spec.order for spec in registry.specs()] == sorted(s.order for s in registry.specs())
     assert HANDLERS is registry.KINDS
-    assert [registry.rank(kind) for kind in registry.kind_names()] == [0, 1, 2]
+    assert [registry.rank(kind) for kind in registry.kind_names()] == [0, 1, 2, 3]
 
 
 def test_every_kind_is_the_manifest_section_of_its_name() -> None:
@@ -200,3 +205,17 @@ def test_a_registered_kind_is_applied_through_the_generic_steps(toy: KindSpec) -
         ("DELETE", "/v1/toy_widgets/small", {}),
     ]
     assert {a.action for a in plan.actions} == {ActionType.CREATE, ActionType.REPLACE}
+
+
+def test_kinds_of_one_limit_pool_share_its_limit() -> None:
+    """Webhook endpoints and event destinations count against one limit of 16."""
+    assert {pool: [s.name for s in members] for pool, members in registry.pools().items()} == {
+        "endpoints": ["webhook_endpoints", "event_destinations"]
+    }
+    other = dataclasses.replace(webhook_endpoint.SPEC, name="other", order=99, limit=17)
+    with pytest.raises(ValueError) as refused:
+        registry.register(other)
+    assert str(refused.value) == (
+        "kind 'other': pool 'endpoints' has limit 16 ('webhook_endpoints''s)"
+    )
+    assert "other" not in registry.kind_names()

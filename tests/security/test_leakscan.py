@@ -116,3 +116,33 @@ def test_taps_see_cli_output_subprocess_output_and_log_records(leak_scan: LeakSc
 )
 def test_only_our_cli_subprocesses_are_tapped(args: object, ours: bool) -> None:
     assert _is_our_cli(args) is ours
+
+
+def test_an_event_destinations_signing_secret_is_known_to_the_scan(leak_scan: LeakScan) -> None:
+    """The v2 signing secret the emulator mints is a value the scan looks for in files, and
+    has the shape it looks for in streams."""
+    import json
+
+    import httpx
+
+    from reconciler.emulator.server import EmulatorServer
+
+    params = {
+        "name": "meters",
+        "type": "webhook_endpoint",
+        "event_payload": "thin",
+        "enabled_events": ["v1.billing.meter.no_meter_found"],
+        "webhook_endpoint": {"url": "https://example.com/thin"},
+        "include": ["webhook_endpoint.signing_secret"],
+    }
+    with EmulatorServer() as emulator, httpx.Client(base_url=emulator.base_url) as http:
+        answer = http.post(
+            "/v2/core/event_destinations",
+            content=json.dumps(params),
+            headers={"Authorization": f"Bearer {KEY}", "Content-Type": "application/json"},
+        )
+    secret = answer.json()["webhook_endpoint"]["signing_secret"]
+    assert secret in leak_scan.secrets
+    scan = LeakScan()
+    scan.scan_stream("a test's output", f"log: {secret}")
+    assert scan.findings

@@ -154,6 +154,19 @@ def test_concurrency_is_bounded_by_max_concurrency() -> None:
         ("POST", "/v1/tax/registrations/taxreg_9", "POST /v1/tax/registrations/{id}"),
         ("POST", "/v1/tax/settings", "POST /v1/tax/settings"),
         ("GET", "/v1/account", "GET /v1/account"),  # not in the packaged spec: its own path
+        ("GET", "/v2/core/event_destinations", "GET /v2/core/event_destinations"),
+        ("POST", "/v2/core/event_destinations/ed_1", "POST /v2/core/event_destinations/{id}"),
+        (
+            "POST",
+            "/v2/core/event_destinations/ed_2/disable",
+            "POST /v2/core/event_destinations/{id}/disable",
+        ),
+        (
+            "POST",
+            "/v2/core/event_destinations/ed_3/enable",
+            "POST /v2/core/event_destinations/{id}/enable",
+        ),
+        ("DELETE", "/v2/core/event_destinations/ed_4", "DELETE /v2/core/event_destinations/{id}"),
     ],
 )
 def test_operation_key_replaces_ids_by_stripes_template(

@@ -30,12 +30,13 @@ class Runner(Protocol):
 
     client: ApiClient
     sinks: SecretSinks
-    budget: EndpointBudget
     planned_ids: frozenset[str]
     #: every object that existed when the plan was made (never a concurrent apply's creation)
     seen_ids: frozenset[str]
 
     def now(self) -> int: ...
+
+    def budget_for(self, spec: KindSpec) -> EndpointBudget | None: ...
 
     async def send(
         self,
@@ -83,8 +84,9 @@ class Steps:
                 await self.end(action, index, request)
             else:
                 await self.run.send(action, index, request, new_id=new_id)
-                if request.method == "DELETE" and self.spec.limit is not None:
-                    await self.run.budget.give()  # a place for the creates after it
+                budget = self.run.budget_for(self.spec)
+                if request.method == "DELETE" and budget is not None:
+                    await budget.give()  # a place for the creates after it
         return new_id or action.live_id
 
     async def create(self, action: Action, index: int, request: Request) -> str:

@@ -37,7 +37,7 @@ class SecretSteps(Steps):
         super().__init__(spec, run)
         assert spec.secret is not None
         self.secret: SecretDelivery = spec.secret
-        self._listing = SharedListing(lambda: spec.fetch(run.client))
+        self._listing = SharedListing(lambda: spec.fetch(run.client), what=f"{spec.noun}s")
 
     async def perform(self, action: Action) -> str | None:
         requests = action.requests
@@ -65,7 +65,7 @@ class SecretSteps(Steps):
         one. The old one of an object whose secret was never delivered goes first when the
         account has no free place: its secret never left the create response.
         """
-        budget = self.run.budget if self.spec.limit is not None else None
+        budget = self.run.budget_for(self.spec)
         old = [(i, r) for i, r in enumerate(action.requests) if r.method == "DELETE"]
         took = False
         if budget is not None and old and self.secret.replaces_pending(action):
@@ -107,8 +107,9 @@ class SecretSteps(Steps):
             self.run.create(action, 0, self.secret.marked(create), self.gone)
         )
         new_id = id_of(created, create)
+        expected = self.secret.expects(create.params)
         secret = self.secret.secret_of(created)
-        if secret is None:
+        if expected and secret is None:
             raise StripeError(
                 f"Stripe returned no signing secret for the new {self.spec.short} {new_id}"
             )
@@ -121,12 +122,14 @@ class SecretSteps(Steps):
             )
             listed = await self.run.patiently(lambda: self.spec.fetch(self.run.client))
         await self._yield_to_concurrent_create(action, name, new_id, create.path, listed)
-        await self._deliver(action, name, new_id, str(created.get("url") or ""), secret)
+        if secret is not None:
+            await self._deliver(action, name, new_id, self.secret.url_of(created), secret)
         for offset, request in enumerate(rest, start=1):
             if request.method != "DELETE":
                 await self.run.send(action, offset, request, new_id=new_id)
-        confirm = self.secret.confirm(f"{create.path}/{new_id}")
-        await self.run.send(action, len(action.requests), confirm)
+        if expected:  # only a create that returns a secret carries the marker
+            confirm = self.secret.confirm(f"{create.path}/{new_id}")
+            await self.run.send(action, len(action.requests), confirm)
         return new_id
 
     async def _yield_to_concurrent_create(
@@ -168,6 +171,7 @@ class SecretSteps(Steps):
             webhook_endpoint_id=object_id,
             url=url,
             secret=secret,
+            prefix=self.secret.variable_prefix,
         )
         # The sinks' time is not Stripe's: a secrets command, and in a fleet the wait for
         # other accounts' deliveries (they take turns), must not use up the client's deadline.
