@@ -90,7 +90,7 @@ def test_quick_start_runs_and_shows_the_plan(tmp_path: Path) -> None:
 def test_test_command_is_what_ci_runs() -> None:
     command = one_sh_block("<!-- test-command:start -->", "<!-- test-command:end -->")
     assert command == (
-        "python3 -m venv .venv && .venv/bin/pip install -q -e '.[test]' && .venv/bin/pytest -q"
+        "python3 -m venv .venv && .venv/bin/pip install -q -e '.[test]' && .venv/bin/pytest -q -n 2"
     )
     # .ci/run extracts the same block with sed; run its extraction on the README as it is.
     script = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
