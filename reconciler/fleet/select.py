@@ -98,6 +98,15 @@ def select_members(
     for stripe_account in connected:
         members.setdefault(stripe_account, fleet.member(stripe_account))
     _refuse_case_twins(members)
+    if not members:
+        # A fleet of nobody is a mistake (another platform's key, a metadata typo), never a
+        # green check: a nightly drift over zero accounts would pass forever. An empty shard
+        # of a non-empty fleet is fine.
+        raise UsageError(
+            f"the fleet {fleet.file} covers no account: it names none, and no connected account "
+            "of the platform has the metadata its connected_accounts asks for (check the key's "
+            "platform and the metadata filter)"
+        )
     if accounts:
         unknown = [account for account in accounts if account not in members]
         if unknown:

@@ -147,3 +147,28 @@ def test_a_shard_narrows_the_members(fleet_file: Path) -> None:
 def test_listed_accounts_differing_only_in_case_are_refused(fleet_file: Path) -> None:
     with pytest.raises(UsageError, match="acct_1A and acct_1a, which differ only in case"):
         select_members(load_fleet(fleet_file), ["acct_1a"])
+
+
+def test_a_fleet_that_covers_no_account_is_an_error(tmp_path: Path) -> None:
+    # Only connected_accounts, and the platform has no account with that metadata: a nightly
+    # drift over nobody would stay green forever.
+    path = tmp_path / "fleet.yaml"
+    path.write_text(
+        "version: 1\nmanifests: [base/]\nconnected_accounts: {metadata: {on: 'yes'}}\n",
+        encoding="utf-8",
+    )
+    fleet = load_fleet(path)
+    with pytest.raises(UsageError) as caught:
+        select_members(fleet, [])
+    assert str(caught.value).startswith(f"the fleet {path} covers no account: it names none")
+    assert [m.stripe_account for m in select_members(fleet, ["acct_1"])] == ["acct_1"]
+
+
+def test_an_empty_shard_of_a_fleet_is_not_an_error(fleet_file: Path) -> None:
+    fleet = load_fleet(fleet_file)
+    empty = [
+        Shard(i, 50)
+        for i in range(1, 51)
+        if not any(Shard(i, 50).holds(a) for a in ("acct_1A", "acct_2B"))
+    ][0]
+    assert select_members(fleet, [], shard=empty) == ()
