@@ -166,9 +166,9 @@ def test_a_fleet_that_covers_no_account_is_an_error(tmp_path: Path) -> None:
 
 def test_an_empty_shard_of_a_fleet_is_not_an_error(fleet_file: Path) -> None:
     fleet = load_fleet(fleet_file)
-    empty = [
+    empty = next(
         Shard(i, 50)
         for i in range(1, 51)
         if not any(Shard(i, 50).holds(a) for a in ("acct_1A", "acct_2B"))
-    ][0]
+    )
     assert select_members(fleet, [], shard=empty) == ()
