@@ -313,8 +313,15 @@ def _parts(
     chosen = (
         [by_account[a] for a in accounts if a in by_account] if accounts else [*by_account.values()]
     )
-    chosen = [p for p in chosen if shard is None or shard.holds(_account_of(p))]
-    return sorted(chosen, key=_account_of)
+    held = [p for p in chosen if shard is None or shard.holds(_account_of(p))]
+    if chosen and not held:
+        # A saved plan applied with another --shard than it was made with would apply nothing
+        # and pass: say so instead.
+        raise UsageError(
+            f"--shard {shard}: none of the plan's {len(chosen)} account(s) is in this shard "
+            "(apply a saved plan with the --shard it was made with, or with none)"
+        )
+    return sorted(held, key=_account_of)
 
 
 # -- drift and export -----------------------------------------------------------------------------

@@ -30,6 +30,7 @@ from reconciler.cli import fleet as cli_fleet
 from reconciler.cli.main import cli
 from reconciler.emulator.auth import account_for_key_body
 from reconciler.emulator.server import EmulatorServer
+from reconciler.fleet.select import Shard
 
 READS = {
     "GET /v1/webhook_endpoints",
@@ -245,6 +246,39 @@ def test_an_edited_fleet_plan_is_refused_whole(
     assert run.stderr.strip() == (
         "Error: plan file checksum does not match its content: it was modified"
     )
+    assert requests_since(emulator, start) == []
+
+
+def test_a_saved_shard_applied_as_another_shard_is_refused(
+    emulator: EmulatorServer, fast_fleet: tuple[Path, list[str]], tmp_path: Path
+) -> None:
+    # A matrix job that applies the plan of shard 1 with --shard 2/N would apply nothing and
+    # pass; it must say so and fail instead.
+    fleet_file, accounts = fast_fleet
+    count = next(
+        n
+        for n in range(2, 64)
+        if not any(Shard(2, n).holds(a) for a in accounts)
+        and any(Shard(1, n).holds(a) for a in accounts)
+    )
+    saved = tmp_path / "fleet.plan.json"
+    made = invoke(
+        emulator, "plan", "--fleet", str(fleet_file), "--shard", f"1/{count}", "--out", str(saved)
+    )
+    assert made.code == 0, made.stderr
+    start = last_seq(emulator)
+    run = invoke(
+        emulator,
+        "apply",
+        "--plan",
+        str(saved),
+        "--shard",
+        f"2/{count}",
+        "--secrets-file",
+        str(tmp_path / "s.env"),
+    )
+    assert run.code == 1
+    assert f"--shard 2/{count}: none of the plan's" in run.stderr
     assert requests_since(emulator, start) == []
 
 
