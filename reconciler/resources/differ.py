@@ -153,7 +153,7 @@ def _settle_map(
         if key in live:
             merged[key] = live[key]
         else:
-            merged.pop(key, None)
+            merged.pop(key, None)  # pragma: no mutate (declared here, so it is in merged)
     return {key: merged[key] for key in sorted(merged)}
 
 
