@@ -257,6 +257,14 @@ def test_pending_tax_settings_count_only_when_tax_is_managed() -> None:
     assert summary(report) == [("tax_settings", "changed")]
 
 
+def test_tax_settings_without_a_status_report_none() -> None:
+    """An answer without a status (a proxy, an older API) is no status, not the text "None"."""
+    settings = {k: v for k, v in ACTIVE_SETTINGS.items() if k != "status"}
+    report = check(manifest(), endpoints=[endpoint()], settings=settings)
+    assert report.tax_settings_status is None
+    assert check(manifest(), endpoints=[endpoint()]).tax_settings_status == "active"
+
+
 def test_tax_settings_changed() -> None:
     desired = manifest(tax_settings={"defaults": {"tax_behavior": "inclusive"}})
     report = check(desired, endpoints=[endpoint()])
