@@ -416,3 +416,59 @@ def test_json_is_the_documented_document() -> None:
         "message": UNMANAGED,
     }
     assert document["warnings"] == [NOT_ADOPTED]
+
+
+def test_markdown_lists_reports_and_warnings_after_the_resources() -> None:
+    view = build_view(plan_of(FULL_DESIRED, FULL_LIVE))
+    comment = render_markdown(view)
+    assert comment.startswith(
+        "### stripe-reconciler plan\n\n"
+        "**Plan: 1 to create, 1 to update, 0 to replace, 0 to delete, 0 to expire.**\n\n"
+        "| create | update | replace | delete | expire | unchanged |\n"
+        "|---:|---:|---:|---:|---:|---:|\n"
+        "| 1 | 1 | 0 | 0 | 0 | 0 |\n\n"
+    )
+    assert comment.endswith(
+        "</details>\n\n"
+        "**Reported, no action**\n\n"
+        f"- `webhook_endpoints[we_a]`: {UNMANAGED}\n"
+        f"- `webhook_endpoints[we_b]`: {UNMANAGED}\n\n"
+        "**Warnings**\n\n"
+        f"- ⚠️ {NOT_ADOPTED}\n\n"
+        f"<sub>checksum `{view.checksum}`</sub>\n"
+    )
+
+
+def test_markdown_shows_an_actions_warning_and_shortens_long_values() -> None:
+    events = [f"event.number_{i:03}" for i in range(40)]
+    plan = plan_of(
+        {
+            "version": 1,
+            "webhook_endpoints": {
+                "orders": {"url": "https://x.io/h", "enabled_events": events, "api_version": "b"}
+            },
+        },
+        {
+            "webhook_endpoints": [
+                {
+                    "id": "we_1",
+                    "url": "https://x.io/h",
+                    "enabled_events": ["*"],
+                    "api_version": "a",
+                    "metadata": {
+                        "managed_by": "stripe-reconciler",
+                        "reconciler_name": "orders",
+                        "reconciler_connect": "false",
+                    },
+                }
+            ]
+        },
+    )
+    details = render_markdown(build_view(plan))
+    assert (
+        "> ⚠️ webhook_endpoints.orders: replacing creates a new endpoint with a new signing "
+        "secret; consumers must switch to the new secret\n</details>"
+    ) in details
+    row = next(line for line in details.splitlines() if line.startswith("| `enabled_events`"))
+    after = row.split(" | ")[2].removesuffix(" |")
+    assert len(after) == 300 + 2 and after.endswith("…`") and after.startswith('`["event.')
