@@ -172,11 +172,15 @@ def test_documents_that_are_no_plan_file(text: str, message: str) -> None:
     assert str(caught.value) == message
 
 
-def test_a_plan_with_reports_warnings_and_unchanged_resources_round_trips() -> None:
+def test_a_plan_with_reports_warnings_protection_and_unchanged_resources_round_trips() -> None:
     desired = {
         "version": 1,
         "webhook_endpoints": {
-            "orders": {"url": "https://example.com/hooks", "enabled_events": ["invoice.paid"]},
+            "orders": {
+                "url": "https://example.com/hooks",
+                "enabled_events": ["invoice.paid"],
+                "lifecycle": {"protect": True},
+            },
             "kept": {"url": "https://example.com/kept", "enabled_events": ["invoice.paid"]},
         },
     }
@@ -194,6 +198,7 @@ def test_a_plan_with_reports_warnings_and_unchanged_resources_round_trips() -> N
     live = {"webhook_endpoints": [{"id": "we_a", **untagged}, {"id": "we_b", **untagged}, kept]}
     plan = plan_of(desired, live)
     assert plan.reports and plan.warnings and plan.unchanged == 1
+    assert [a.protected for a in plan.actions] == [True]  # apply --plan must still refuse
     original = PlanFile(
         account_id=None,
         mode="live",
