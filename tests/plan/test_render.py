@@ -472,3 +472,11 @@ def test_markdown_shows_an_actions_warning_and_shortens_long_values() -> None:
     row = next(line for line in details.splitlines() if line.startswith("| `enabled_events`"))
     after = row.split(" | ")[2].removesuffix(" |")
     assert len(after) == 300 + 2 and after.endswith("…`") and after.startswith('`["event.')
+
+
+def test_a_value_is_shortened_only_past_the_limit() -> None:
+    from reconciler.plan import markdown
+
+    assert markdown.code("x" * 300, limit=300) == "`" + "x" * 300 + "`"
+    assert markdown.code("x" * 301, limit=300) == "`" + "x" * 299 + "…`"
+    assert markdown.code("a|b", table=True) == "`a\\|b`"
