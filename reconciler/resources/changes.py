@@ -77,11 +77,18 @@ __all__ = [
 
 def canonical_json(value: Any) -> str:
     """The one serialisation checksums are computed over: sorted keys, no whitespace."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    # ensure_ascii: None is as false as False
+    return json.dumps(
+        value,
+        sort_keys=True,
+        separators=(",", ":"),
+        ensure_ascii=False,  # pragma: no mutate
+    )
 
 
 def sha256_of(value: Any) -> str:
-    return hashlib.sha256(canonical_json(value).encode("utf-8")).hexdigest()
+    # codec names are case-insensitive
+    return hashlib.sha256(canonical_json(value).encode("utf-8")).hexdigest()  # pragma: no mutate
 
 
 @dataclass(frozen=True)
@@ -143,7 +150,8 @@ class Action:
     protected: bool = False
 
     def sort_key(self) -> tuple[int, str, str]:
-        return (rank(self.kind), self.address, self.live_id or "")
+        # addresses are unique in a plan, so the id never decides
+        return (rank(self.kind), self.address, self.live_id or "")  # pragma: no mutate
 
     def to_dict(self) -> dict[str, Any]:
         return {

@@ -127,7 +127,20 @@ def settle(
             out[path] = _settle_map(f, live or {}, want[path] or {}, patterns)
         elif patterns and ignored(path, patterns):
             out[path] = live
+    for f in fields:
+        if f.shadow is not None and patterns and ignored(f.path, patterns):
+            _keep_recorded(f.shadow, have, out)
     return out
+
+
+def _keep_recorded(shadow: tuple[str, str], have: Mapping[str, Any], out: dict[str, Any]) -> None:
+    """An ignored shadowed field keeps the value its tag records: writing the declared one
+    there would make the record say what the object is not (``connect: true`` on an endpoint
+    created without it), and every later plan would trust it."""
+    map_path, key = shadow
+    recorded = (have.get(map_path) or {}).get(key)
+    if recorded is not None and isinstance(out.get(map_path), Mapping):
+        out[map_path] = {**out[map_path], key: recorded}
 
 
 def _settle_map(
@@ -142,7 +155,7 @@ def _settle_map(
         if key in live:
             merged[key] = live[key]
         else:
-            merged.pop(key, None)
+            merged.pop(key, None)  # pragma: no mutate (declared here, so it is in merged)
     return {key: merged[key] for key in sorted(merged)}
 
 

@@ -333,11 +333,13 @@ class Tagged(Identity):
 
         Duplicates come from a replace that stopped after creating the new object, so the
         lowest id is usually the *old* one. Keep the one that needs no create-only change (the
-        replacement already done), then one whose secret was delivered, then the newest; the
-        id only breaks ties, for a stable plan.
+        replacement already done), then one whose secret was delivered, then the newest; ties
+        keep the id order :meth:`match` listed them in (``sorted`` is stable), for a stable plan.
         """
-        difference = compare(spec, name, desired, obj, now=now)
+        # only `replaced` is read: the name's tags and the clock never make a replace
+        difference = compare(spec, name, desired, obj, now=now)  # pragma: no mutate
         created = obj.get("created")
-        newest_first = -created if isinstance(created, int) else 0
+        # any value >= 0 sorts an object without `created` after every dated one
+        newest_first = -created if isinstance(created, int) else 0  # pragma: no mutate
         pending = spec.secret is not None and spec.secret.pending(obj)
-        return (bool(difference.replaced), pending, newest_first, str(obj.get("id")))
+        return (bool(difference.replaced), pending, newest_first)

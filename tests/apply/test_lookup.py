@@ -42,6 +42,13 @@ CURRENT = {"country": "US", "country_options": CA, "active_from": "now", "expire
         (CURRENT, [live("active", NOW - 10, SWITCH)], (), "taxreg_1"),
         (CURRENT, [live("scheduled", NOW + 10, SWITCH)], (), None),
         (CURRENT, [live("active", NOW - 10, None)], (), None),
+        # a create that names no start starts now
+        (
+            {"country": "US", "country_options": CA, "expires_at": SWITCH},
+            [live("active", NOW - 10, SWITCH)],
+            (),
+            "taxreg_1",
+        ),
         # another action of the plan works on it
         (NEXT, [live("scheduled", SWITCH, None)], ("taxreg_1",), None),
         # history and other jurisdictions never count

@@ -277,3 +277,70 @@ def test_a_counterpart_on_the_same_object_explains_a_half_done_replace() -> None
     )
     fresh = Plan.of([delete("we_old")], [], [], 0)
     assert unexplained_actions(saved, fresh, live(({**ORDERS, "id": "we_old"},)), seen=()) == []
+
+
+def test_tax_settings_changed_in_stripe_after_the_plan_make_it_stale() -> None:
+    """`apply --plan` of a saved tax settings update: the head office set in the Dashboard
+    since (a field the manifests leave to live) leaves the update as it was, but the reviewer
+    never saw that account, so the plan is stale."""
+    from reconciler.manifest.model import Manifest
+    from reconciler.plan.builder import build_plan
+
+    manifest = Manifest.model_validate(
+        {"version": 1, "tax_settings": {"defaults": {"tax_code": "txcd_10000000"}}}
+    )
+    before = {"object": "tax.settings", "status": "active", "defaults": {"tax_code": None}}
+    after = {**before, "head_office": {"address": {"country": "DE", "city": "Berlin"}}}
+
+    def planned(settings: dict[str, Any]) -> Plan:
+        live = LiveState(objects={"tax_settings": (settings,)})
+        return build_plan(manifest, live, now=1_750_000_000)
+
+    saved, fresh = planned(before), planned(after)
+    assert (
+        [a.changes for a in fresh.actions]
+        == [a.changes for a in saved.actions]
+        == [(FieldChange("defaults.tax_code", None, "txcd_10000000"),)]
+    )
+    assert plan_differences(saved, fresh) == ["tax_settings: the live object changed in Stripe"]
+    with pytest.raises(StalePlanError):
+        check_not_stale(saved, fresh)
+    assert plan_differences(saved, planned(dict(before))) == []
+
+
+def test_a_registration_that_started_since_the_plan_makes_it_stale() -> None:
+    """The fingerprint covers a registration's status too: one scheduled when the plan was
+    made and active now is not the object the reviewer saw, though the update is the same."""
+    from reconciler.manifest.model import Manifest
+    from reconciler.plan.builder import build_plan
+
+    manifest = Manifest.model_validate(
+        {
+            "version": 1,
+            "tax_registrations": {
+                "us-ca": {
+                    "country": "US",
+                    "country_options": {"us": {"type": "state_sales_tax", "state": "CA"}},
+                    "active_from": 1_760_000_000,
+                    "expires_at": 1_900_000_000,
+                }
+            },
+        }
+    )
+    scheduled = {
+        "id": "taxreg_1",
+        "country": "US",
+        "country_options": {"us": {"state": "CA", "type": "state_sales_tax"}},
+        "active_from": 1_760_000_000,
+        "expires_at": None,
+        "status": "scheduled",
+    }
+
+    def planned(registration: dict[str, Any], now: int) -> Plan:
+        live = LiveState(objects={"tax_registrations": (registration,)})
+        return build_plan(manifest, live, now=now, check_limits=False)
+
+    saved = planned(scheduled, 1_750_000_000)
+    fresh = planned({**scheduled, "status": "active"}, 1_765_000_000)
+    assert [a.changes for a in fresh.actions] == [a.changes for a in saved.actions]
+    assert plan_differences(saved, fresh) == ["tax_registrations.us-ca: taxreg_1 changed in Stripe"]

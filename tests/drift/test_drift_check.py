@@ -185,14 +185,44 @@ REGS = {
 }
 
 
-def test_expired_registration_is_missing_and_named() -> None:
-    expired = registration(status="expired", expires_at=1_790_000_000)
-    report = check(manifest(tax_registrations=REGS), endpoints=[endpoint()], regs=[expired])
-    assert summary(report) == [("tax_registrations.us-ca", "missing")]
-    assert report.drift[0].message == (
-        "declared US/state_sales_tax/CA has no active or scheduled registration: "
-        "taxreg_1 expired at 2026-09-21T14:13:20Z"
-    )
+GB = {"country": "GB", "country_options": {"gb": {"type": "standard"}}}
+
+
+@pytest.mark.parametrize(
+    ("regs", "message"),
+    [
+        (
+            [registration(status="expired", expires_at=1_790_000_000)],
+            "declared US/state_sales_tax/CA has no active or scheduled registration: "
+            "taxreg_1 expired at 2026-09-21T14:13:20Z",
+        ),
+        (
+            # the last one of its key to expire is named, whatever the order Stripe lists them in
+            [
+                registration(id="taxreg_0", status="expired", expires_at=1_780_000_000),
+                registration(id="taxreg_1", status="expired", expires_at=1_790_000_000),
+                registration(id="taxreg_2", status="expired", expires_at=1_785_000_000),
+                registration(id="taxreg_gb", status="expired", expires_at=1_795_000_000, **GB),
+            ],
+            "declared US/state_sales_tax/CA has no active or scheduled registration: "
+            "taxreg_1 expired at 2026-09-21T14:13:20Z",
+        ),
+        (
+            [registration(id="taxreg_gb", status="expired", expires_at=1_795_000_000, **GB)],
+            "declared US/state_sales_tax/CA has no active or scheduled registration in Stripe",
+        ),
+        (
+            [registration(status="expired", expires_at=10**20)],
+            "declared US/state_sales_tax/CA has no active or scheduled registration: "
+            f"taxreg_1 expired at {10**20}",
+        ),
+    ],
+    ids=["expired", "the-last-of-its-key", "another-key", "a-date-no-calendar-has"],
+)
+def test_expired_registration_is_missing_and_named(regs: list[Any], message: str) -> None:
+    report = check(manifest(tax_registrations=REGS), endpoints=[endpoint()], regs=regs)
+    assert summary(report)[0] == ("tax_registrations.us-ca", "missing")
+    assert report.drift[0].message == message
 
 
 def test_registration_window_change_and_unmanaged_registration() -> None:
@@ -225,6 +255,14 @@ def test_pending_tax_settings_count_only_when_tax_is_managed() -> None:
     with_office = manifest(tax_settings={"head_office": {"address": {"country": "US"}}})
     report = check(with_office, endpoints=[endpoint()], settings=PENDING_SETTINGS)
     assert summary(report) == [("tax_settings", "changed")]
+
+
+def test_tax_settings_without_a_status_report_none() -> None:
+    """An answer without a status (a proxy, an older API) is no status, not the text "None"."""
+    settings = {k: v for k, v in ACTIVE_SETTINGS.items() if k != "status"}
+    report = check(manifest(), endpoints=[endpoint()], settings=settings)
+    assert report.tax_settings_status is None
+    assert check(manifest(), endpoints=[endpoint()]).tax_settings_status == "active"
 
 
 def test_tax_settings_changed() -> None:
@@ -279,7 +317,7 @@ def test_drift_still_reports_when_the_account_is_at_the_endpoint_limit() -> None
     ("endpoints", "message"),
     [
         (
-            [],
+            [endpoint(id="we_7", url="https://elsewhere.example/x", metadata={})],
             "declared, but no endpoint is tagged with this name or uses its URL "
             "(deleted in the Dashboard?)",
         ),
@@ -289,12 +327,24 @@ def test_drift_still_reports_when_the_account_is_at_the_endpoint_limit() -> None
             "('billing'); apply would create one for this name",
         ),
         (
-            [endpoint(id="we_8", metadata={}), endpoint(id="we_9", metadata={})],
+            [
+                endpoint(id="we_8", metadata={**TAGS, "reconciler_name": "invoices"}),
+                endpoint(id="we_9", metadata={**TAGS, "reconciler_name": "billing"}),
+            ],
+            "declared, but the endpoint with its URL (we_8, we_9) is tagged with another name "
+            "('billing', 'invoices'); apply would create one for this name",
+        ),
+        (
+            [
+                endpoint(id="we_7", url="https://elsewhere.example/x", metadata={}),
+                endpoint(id="we_8", metadata={}),
+                endpoint(id="we_9", metadata={}),
+            ],
             "declared, but 2 untagged endpoints use its URL (we_8, we_9), so none is adopted; "
             "apply would create one for this name",
         ),
     ],
-    ids=["nothing", "tagged-elsewhere", "two-untagged"],
+    ids=["nothing", "tagged-elsewhere", "tagged-twice-elsewhere", "two-untagged"],
 )
 def test_a_missing_endpoint_says_what_has_its_url(endpoints: list[Any], message: str) -> None:
     report = check(manifest(policy={"unmanaged": "ignore"}), endpoints=endpoints)

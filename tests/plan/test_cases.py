@@ -104,3 +104,21 @@ def test_case(path: Path) -> None:
     assert list(plan.warnings) == expect.get("warnings", [])
     if "unchanged" in expect:
         assert plan.unchanged == expect["unchanged"]
+
+
+def test_times_in_reasons_are_utc_whatever_the_local_zone(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Plans are read in pull requests by people in any zone: dates are UTC, marked ``Z``; one
+    no calendar can show is shown as the number it is."""
+    import time
+
+    from reconciler.resources.tax_registration_windows import iso
+
+    monkeypatch.setenv("TZ", "Pacific/Auckland")
+    time.tzset()
+    try:
+        test_case(next(p for p in CASES if p.stem.startswith("68_")))
+        assert iso(1751728000) == "2025-07-05T15:06:40Z"
+        assert iso(10**20) == str(10**20)
+    finally:
+        monkeypatch.undo()
+        time.tzset()

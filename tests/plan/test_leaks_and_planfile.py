@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import pytest
 from plan_helpers import plan_of
@@ -170,3 +171,68 @@ def test_garbage_is_a_plan_file_error() -> None:
         load_plan_file("{not json")
     with pytest.raises(PlanFileError, match="not a JSON object"):
         load_plan_file("[]")
+
+
+def test_the_live_ids_seen_are_kept_sorted_and_sealed() -> None:
+    """apply --plan tells objects created after the plan by the ids the file says it saw."""
+    original = replace(_plan_file(DESIRED, LIVE), seen=("we_2", "we_1"))
+    text = dump_plan_file(original)
+    assert json.loads(text)["seen"] == ["we_1", "we_2"]
+    assert load_plan_file(text).seen == ("we_1", "we_2")
+    assert json.loads(dump_plan_file(_plan_file(DESIRED, LIVE)))["seen"] is None
+
+
+def test_the_file_is_indented_sorted_json_that_keeps_unicode() -> None:
+    """Plan files are reviewed and diffed: one key per line, keys sorted, text as written."""
+    desired = {
+        "version": 1,
+        "webhook_endpoints": {
+            "orders": {
+                "url": "https://example.com/orders",
+                "enabled_events": ["invoice.paid"],
+                "description": "Bestellungen → Büro",
+            }
+        },
+    }
+    text = dump_plan_file(_plan_file(desired, {}))
+    assert text.endswith("}\n")
+    assert '"description": "Bestellungen → Büro"' in text
+    assert text.startswith('{\n  "account": {\n    "id": "acct_123",\n')
+    assert text == json.dumps(json.loads(text), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+def test_a_signing_secret_is_refused_without_being_told_it() -> None:
+    leaky = replace(_plan_file(DESIRED, LIVE), targets=("whsec_" + "t" * 24,))
+    with pytest.raises(PlanFileError) as refused:
+        dump_plan_file(leaky)
+    assert str(refused.value) == "refusing to write a plan file that would contain a key or secret"
+
+
+def test_a_given_secret_is_masked_inside_lists_and_maps() -> None:
+    """Exact secrets handed to the view (the API key the run uses) are masked wherever they
+    sit in a value, however deep, as the key patterns are."""
+    token = "opaque-token-" + "q" * 12
+    live = {
+        "webhook_endpoints": [
+            {
+                "id": "we_1",
+                "url": "https://example.com/orders",
+                "enabled_events": ["invoice.paid", token],
+                "status": "enabled",
+                "metadata": {
+                    "managed_by": "stripe-reconciler",
+                    "reconciler_name": "orders",
+                    "reconciler_connect": "false",
+                    "note": token,
+                },
+            }
+        ]
+    }
+    view = build_view(plan_of(LEAKY_DESIRED, live), secrets=(token,))
+    for fmt in ("text", "json", "markdown"):
+        assert token not in render(view, fmt)
+    changes = {c.path: c.before for c in view.actions[0].changes}
+    assert changes == {
+        "enabled_events": ["invoice.paid", "(sensitive)"],
+        "metadata.note": "(sensitive)",
+    }

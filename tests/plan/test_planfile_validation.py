@@ -60,6 +60,12 @@ def _resealed(document: Any) -> str:
     return json.dumps(document)
 
 
+def _sealed_only_outside(document: dict[str, Any]) -> str:
+    """The document with its outer checksum recomputed and its plan_checksum left as it is."""
+    document = {k: v for k, v in document.items() if k != "checksum"}
+    return json.dumps({**document, "checksum": sha256_of(document)})
+
+
 def _edited(edit: Callable[[dict[str, Any]], object]) -> str:
     document = copy.deepcopy(DOCUMENT)
     edit(document)
@@ -131,6 +137,10 @@ def test_the_untouched_document_loads() -> None:
             lambda d: d["desired"].update(version=2),
             "desired: version: 2 is not allowed; expected 1",
         ),
+        (
+            lambda d: d["account"].update(id=7, mode="prod"),
+            'account.id: expected a string, got a number (7); quote it: "7" (and 1 more)',
+        ),
     ],
 )
 def test_a_resealed_edit_is_refused_with_its_place(
@@ -139,6 +149,67 @@ def test_a_resealed_edit_is_refused_with_its_place(
     with pytest.raises(PlanFileError) as caught:
         load_plan_file(_edited(edit))
     assert str(caught.value) == f"plan file is malformed (edited by hand?): {message}"
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("[1, 2]", "plan file is not a JSON object"),
+        (
+            json.dumps({**DOCUMENT, "plan_checksum": "0" * 64}),
+            "plan file checksum does not match its content: it was modified",
+        ),
+        (
+            _sealed_only_outside({**DOCUMENT, "plan_checksum": "0" * 64}),
+            "plan file actions do not match their checksum",
+        ),
+    ],
+    ids=["not-an-object", "edited", "actions-resealed-without-their-checksum"],
+)
+def test_documents_that_are_no_plan_file(text: str, message: str) -> None:
+    with pytest.raises(PlanFileError) as caught:
+        load_plan_file(text)
+    assert str(caught.value) == message
+
+
+def test_a_plan_with_reports_warnings_protection_and_unchanged_resources_round_trips() -> None:
+    desired = {
+        "version": 1,
+        "webhook_endpoints": {
+            "orders": {
+                "url": "https://example.com/hooks",
+                "enabled_events": ["invoice.paid"],
+                "lifecycle": {"protect": True},
+            },
+            "kept": {"url": "https://example.com/kept", "enabled_events": ["invoice.paid"]},
+        },
+    }
+    untagged = {"url": "https://example.com/hooks", "enabled_events": ["invoice.paid"]}
+    kept = {
+        "id": "we_k",
+        "url": "https://example.com/kept",
+        "enabled_events": ["invoice.paid"],
+        "metadata": {
+            "managed_by": "stripe-reconciler",
+            "reconciler_name": "kept",
+            "reconciler_connect": "false",
+        },
+    }
+    live = {"webhook_endpoints": [{"id": "we_a", **untagged}, {"id": "we_b", **untagged}, kept]}
+    plan = plan_of(desired, live)
+    assert plan.reports and plan.warnings and plan.unchanged == 1
+    assert [a.protected for a in plan.actions] == [True]  # apply --plan must still refuse
+    original = PlanFile(
+        account_id=None,
+        mode="live",
+        stripe_account="acct_9",
+        api_version="2026-09-30.endive",
+        desired=Manifest.model_validate(desired),
+        plan=plan,
+    )
+    loaded = load_plan_file(dump_plan_file(original).encode())
+    assert loaded == original
+    assert loaded.plan.warnings == plan.warnings and loaded.plan.unchanged == 1
 
 
 @pytest.mark.parametrize(

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import re
+from typing import Any
 
 from markdown_structure import (
     HOSTILE,
@@ -292,3 +294,189 @@ def test_markdown_structure_survives_hostile_values() -> None:
         f"webhook_endpoints[we_hand]: unmanaged: {one_line(HOSTILE_URL)} (enabled) "
         "(policy.unmanaged: report)"
     ]
+
+
+FULL_DESIRED: dict[str, Any] = {
+    "version": 1,
+    "webhook_endpoints": {
+        "orders": {"url": "https://example.com/hooks", "enabled_events": ["invoice.paid"]}
+    },
+    "tax_registrations": {
+        "us-ca": {
+            "country": "US",
+            "country_options": {"us": {"type": "state_sales_tax", "state": "CA"}},
+            "active_from": 1900000000,
+        }
+    },
+}
+FULL_LIVE: dict[str, Any] = {
+    "webhook_endpoints": [
+        {"id": f"we_{x}", "url": "https://example.com/hooks", "enabled_events": ["invoice.paid"]}
+        for x in "ba"
+    ],
+    "tax_registrations": [
+        {
+            "id": "taxreg_1",
+            "country": "US",
+            "country_options": {"us": {"state": "CA", "type": "state_sales_tax"}},
+            "active_from": 1910000000,
+            "expires_at": None,
+            "status": "scheduled",
+        }
+    ],
+    "tax_settings": {"status": "active", "head_office": {"address": {"country": "US"}}},
+}
+UNMANAGED = "unmanaged: https://example.com/hooks (enabled) (policy.unmanaged: report)"
+NOT_ADOPTED = (
+    "webhook_endpoints.orders: 2 untagged endpoints already use https://example.com/hooks "
+    "(we_a, we_b); not adopting either, a new endpoint will be created"
+)
+EXPECTED_FULL_TEXT = f"""\
+  + webhook_endpoints.orders: create
+      # no endpoint is tagged with this name
+      url: (none) → "https://example.com/hooks"
+      enabled_events: (none) → ["invoice.paid"]
+      connect: (none) → false
+      metadata.managed_by: (none) → "stripe-reconciler"
+      metadata.reconciler_connect: (none) → "false"
+      metadata.reconciler_name: (none) → "orders"
+
+  ~ tax_registrations.us-ca: update (taxreg_1)
+      # time window differs
+      active_from: 1910000000 (2030-07-11T11:33:20Z) → 1900000000 (2030-03-17T17:46:40Z)
+
+Reported, no action:
+  ? webhook_endpoints[we_a]: {UNMANAGED}
+  ? webhook_endpoints[we_b]: {UNMANAGED}
+
+Warnings:
+  ! {NOT_ADOPTED}
+
+Plan: 1 to create, 1 to update, 0 to replace, 0 to delete, 0 to expire.
+"""
+
+
+def test_text_with_reports_and_warnings_is_exact_and_painted_on_request() -> None:
+    view = build_view(plan_of(FULL_DESIRED, FULL_LIVE))
+    assert render_text(view) == EXPECTED_FULL_TEXT
+    coloured = render_text(view, color=True)
+    assert "  \x1b[36m?\x1b[0m webhook_endpoints[we_a]: " in coloured
+    assert f"  \x1b[33m!\x1b[0m {NOT_ADOPTED}\n" in coloured
+    assert "  \x1b[33m~ tax_registrations.us-ca\x1b[0m: update (taxreg_1)\n" in coloured
+    assert re.sub("\x1b\\[[0-9]+m", "", coloured) == EXPECTED_FULL_TEXT
+
+
+def test_render_picks_the_format() -> None:
+    view = build_view(plan_of(FULL_DESIRED, FULL_LIVE))
+    assert render(view, "text", color=True) == render_text(view, color=True)
+    assert render(view, "text") == render_text(view)
+    assert render(view, "json") == render_json(view)
+    assert render(view, "markdown") == render_markdown(view)
+
+
+def test_json_is_the_documented_document() -> None:
+    """The JSON plan (README "Plan JSON format"): every key of an action, a change and a report,
+    indented with sorted keys, text as written."""
+    orders = {**FULL_DESIRED["webhook_endpoints"]["orders"], "description": "Büro → Lager"}
+    desired = {**FULL_DESIRED, "webhook_endpoints": {"orders": orders}}
+    text = render_json(build_view(plan_of(desired, FULL_LIVE)))
+    assert text == json.dumps(json.loads(text), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    assert '"after": "Büro → Lager"' in text
+    document = json.loads(text)
+    assert sorted(document) == [
+        "actions",
+        "checksum",
+        "format_version",
+        "reports",
+        "summary",
+        "summary_line",
+        "warnings",
+    ]
+    assert document["actions"][1] == {
+        "action": "update",
+        "kind": "tax_registrations",
+        "address": "tax_registrations.us-ca",
+        "live_id": "taxreg_1",
+        "reason": "time window differs",
+        "changes": [{"path": "active_from", "before": 1910000000, "after": 1900000000}],
+        "requests": [
+            {
+                "step": "update",
+                "method": "POST",
+                "path": "/v1/tax/registrations/taxreg_1",
+                "params": {"active_from": 1900000000},
+            }
+        ],
+        "warnings": [],
+    }
+    assert document["reports"][0] == {
+        "kind": "webhook_endpoints",
+        "address": "webhook_endpoints[we_a]",
+        "live_id": "we_a",
+        "message": UNMANAGED,
+    }
+    assert document["warnings"] == [NOT_ADOPTED]
+
+
+def test_markdown_lists_reports_and_warnings_after_the_resources() -> None:
+    view = build_view(plan_of(FULL_DESIRED, FULL_LIVE))
+    comment = render_markdown(view)
+    assert comment.startswith(
+        "### stripe-reconciler plan\n\n"
+        "**Plan: 1 to create, 1 to update, 0 to replace, 0 to delete, 0 to expire.**\n\n"
+        "| create | update | replace | delete | expire | unchanged |\n"
+        "|---:|---:|---:|---:|---:|---:|\n"
+        "| 1 | 1 | 0 | 0 | 0 | 0 |\n\n"
+    )
+    assert comment.endswith(
+        "</details>\n\n"
+        "**Reported, no action**\n\n"
+        f"- `webhook_endpoints[we_a]`: {UNMANAGED}\n"
+        f"- `webhook_endpoints[we_b]`: {UNMANAGED}\n\n"
+        "**Warnings**\n\n"
+        f"- ⚠️ {NOT_ADOPTED}\n\n"
+        f"<sub>checksum `{view.checksum}`</sub>\n"
+    )
+
+
+def test_markdown_shows_an_actions_warning_and_shortens_long_values() -> None:
+    events = [f"event.number_{i:03}" for i in range(40)]
+    plan = plan_of(
+        {
+            "version": 1,
+            "webhook_endpoints": {
+                "orders": {"url": "https://x.io/h", "enabled_events": events, "api_version": "b"}
+            },
+        },
+        {
+            "webhook_endpoints": [
+                {
+                    "id": "we_1",
+                    "url": "https://x.io/h",
+                    "enabled_events": ["*"],
+                    "api_version": "a",
+                    "metadata": {
+                        "managed_by": "stripe-reconciler",
+                        "reconciler_name": "orders",
+                        "reconciler_connect": "false",
+                    },
+                }
+            ]
+        },
+    )
+    details = render_markdown(build_view(plan))
+    assert (
+        "> ⚠️ webhook_endpoints.orders: replacing creates a new endpoint with a new signing "
+        "secret; consumers must switch to the new secret\n</details>"
+    ) in details
+    row = next(line for line in details.splitlines() if line.startswith("| `enabled_events`"))
+    after = row.split(" | ")[2].removesuffix(" |")
+    assert len(after) == 300 + 2 and after.endswith("…`") and after.startswith('`["event.')
+
+
+def test_a_value_is_shortened_only_past_the_limit() -> None:
+    from reconciler.plan import markdown
+
+    assert markdown.code("x" * 300, limit=300) == "`" + "x" * 300 + "`"
+    assert markdown.code("x" * 301, limit=300) == "`" + "x" * 299 + "…`"
+    assert markdown.code("a|b", table=True) == "`a\\|b`"

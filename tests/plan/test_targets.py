@@ -102,6 +102,23 @@ def test_known_targets_pass(targets: tuple[str, ...]) -> None:
             "'webhook_endpoints.orders'?",
         ),
         (
+            # the kind ends at the first dot or bracket, whatever follows
+            "webhook_endpoints.ord.ers",
+            "unknown --target 'webhook_endpoints.ord.ers': no webhook_endpoints named 'ord.ers' "
+            "is declared; did you mean 'webhook_endpoints.orders'?",
+        ),
+        (
+            "webhook_endpoints[we_left][0]",
+            "unknown --target 'webhook_endpoints[we_left][0]': no live webhook_endpoints object "
+            "has that id; did you mean 'webhook_endpoints[we_left]'?",
+        ),
+        (
+            # a typo in the first letter of the name still finds it
+            "webhook_endpoints.xrders",
+            "unknown --target 'webhook_endpoints.xrders': no webhook_endpoints named 'xrders' is "
+            "declared; did you mean 'webhook_endpoints.orders'?",
+        ),
+        (
             "tax_settings.head_office",
             "unknown --target 'tax_settings.head_office': tax_settings is one object; target it "
             "as 'tax_settings'",

@@ -36,6 +36,33 @@ def test_the_registry_is_the_order() -> None:
     assert [registry.rank(kind) for kind in registry.kind_names()] == [0, 1, 2, 3]
 
 
+def test_the_kind_order_is_a_sequence_of_the_registered_names() -> None:
+    """KIND_ORDER stands where a tuple of names used to (plan files, drift sorting, export):
+    it must answer as that tuple would."""
+    names = registry.kind_names()
+    assert names == KIND_ORDER
+    assert list(names) != KIND_ORDER  # a tuple, as before
+    assert not KIND_ORDER == "tax_settings"  # noqa: SIM201 (the comparison itself is tested)
+    assert KIND_ORDER[0] == "tax_settings"
+    assert KIND_ORDER[-1] == "tax_registrations"
+    assert KIND_ORDER[1:] == names[1:]
+    assert len(KIND_ORDER) == 4
+    assert "webhook_endpoints" in KIND_ORDER
+    assert "customers" not in KIND_ORDER
+    assert [KIND_ORDER.index(kind) for kind in names] == [0, 1, 2, 3]
+    for unknown in ("customers", 1):
+        with pytest.raises(ValueError) as refused:
+            KIND_ORDER.index(unknown)
+        assert str(refused.value) == f"{unknown!r} is not a registered kind"
+    assert repr(KIND_ORDER) == repr(names)
+    assert (
+        repr(HANDLERS)
+        == "KINDS(tax_settings, webhook_endpoints, event_destinations, tax_registrations)"
+    )
+    with pytest.raises(TypeError):
+        hash(KIND_ORDER)
+
+
 def test_every_kind_is_the_manifest_section_of_its_name() -> None:
     """The loader reads sections from the manifest model; each kind is the one of its name."""
     from reconciler.manifest import loader
