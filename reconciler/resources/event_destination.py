@@ -206,7 +206,8 @@ def _create_requests(name: str, want: Mapping[str, Any], desired: Any) -> tuple[
 
 
 def _describe(obj: LiveObject) -> str:
-    return f"{obj.get('name')} ({obj.get('type')}, {obj.get('status', 'enabled')})"
+    # v2 always returns status (required in the SDK's EventDestination), so no default
+    return f"{obj.get('name')} ({obj.get('type')}, {obj.get('status')})"
 
 
 def _missing(
