@@ -60,13 +60,15 @@ def run_cli(base_url: str, *args: str, timeout: str | None = None) -> tuple[int,
     return process.returncode, out, err
 
 
+# The kinds are read concurrently: whichever read the deadline ends first (a v1 list or the v2
+# event destinations) is the one named.
 @pytest.mark.parametrize(
     ("behaviour", "command", "expected"),
     [
-        ("trickle", "plan", "Error: Stopped waiting for GET /v1/"),
-        ("silent", "drift", "Error: Stopped waiting for GET /v1/"),
+        ("trickle", "plan", "Error: Stopped waiting for GET /v"),
+        ("silent", "drift", "Error: Stopped waiting for GET /v"),
         ("endless", "plan", "answered with more than 8 MiB, far more than any Stripe answer"),
-        ("trickle", "export", "Error: Stopped waiting for GET /v1/"),
+        ("trickle", "export", "Error: Stopped waiting for GET /v"),
     ],
 )
 def test_a_hostile_server_ends_in_one_clear_error(
