@@ -20,8 +20,9 @@ those names are this package's subpackages.)
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from reconciler.lazy import lazy_attributes
 
 __version__ = "0.1.0"
 
@@ -51,12 +52,7 @@ if TYPE_CHECKING:
     from reconciler.plan.planfile import PlanFile
 
 
-def __getattr__(name: str) -> Any:
-    if name in _API:
-        value = getattr(importlib.import_module(_API[name]), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'reconciler' has no attribute {name!r}")
+__getattr__ = lazy_attributes(__name__, _API)
 
 
 __all__ = [

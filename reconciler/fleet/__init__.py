@@ -20,8 +20,9 @@ Modules: :mod:`~reconciler.fleet.model` (the fleet file), :mod:`~reconciler.flee
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from reconciler.lazy import lazy_attributes
 
 #: public name → the module that defines it; loaded on first use, so that a command that only
 #: parses ``--shard`` does not load the whole fleet engine
@@ -60,12 +61,7 @@ if TYPE_CHECKING:
     from reconciler.fleet.select import Shard, parse_accounts, parse_shard
 
 
-def __getattr__(name: str) -> Any:
-    if name in _API:
-        value = getattr(importlib.import_module(_API[name]), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'reconciler.fleet' has no attribute {name!r}")
+__getattr__ = lazy_attributes(__name__, _API)
 
 
 __all__ = [

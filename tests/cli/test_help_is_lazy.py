@@ -49,7 +49,10 @@ def test_help_imports_no_command_module() -> None:
     process = subprocess.run(
         [sys.executable, "-c", script], capture_output=True, text=True, check=True
     )
-    assert process.stdout == "['reconciler.cli', 'reconciler.cli.main', 'reconciler.errors']\n"
+    # reconciler.lazy is the package's own lazy-attribute hook (the standard library only)
+    assert process.stdout == (
+        "['reconciler.cli', 'reconciler.cli.main', 'reconciler.errors', 'reconciler.lazy']\n"
+    )
 
 
 def test_help_still_lists_a_command_registered_without_a_summary(
