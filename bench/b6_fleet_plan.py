@@ -38,7 +38,6 @@ from typing import Any
 from bench import fleet_workload, harness, workload
 from reconciler.emulator.auth import account_for_key_body
 from reconciler.resources.registry import specs
-from reconciler.stripe.ratelimit import operation_key
 
 LATENCY_MS = 50.0
 TARGET_RATIO = 1.2
@@ -73,14 +72,9 @@ SCENARIOS = {
 
 def bound_seconds(log: list[dict[str, Any]], scenario: Scenario) -> tuple[float, str]:
     """What Stripe's platform-wide limits allow for the successful reads of ``log``."""
-    done = [r for r in log if r["status"] == 200]
-    per_operation = Counter(operation_key(r["method"], r["path"]) for r in done)
-    busiest, count = per_operation.most_common(1)[0]
-    global_bound = len(done) / scenario.server_limit
-    operation_bound = count / scenario.server_operation_limit
-    if operation_bound > global_bound:
-        return operation_bound, f"{count} x {busiest}"
-    return global_bound, f"{len(done)} reads"
+    return fleet_workload.rate_bound(
+        log, scenario.server_limit, scenario.server_operation_limit, "reads"
+    )
 
 
 def run_scenario(

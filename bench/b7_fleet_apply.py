@@ -25,14 +25,12 @@ from __future__ import annotations
 
 import argparse
 import tempfile
-from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from bench import fleet_workload, harness, workload
 from reconciler.emulator.server import EmulatorServer
-from reconciler.stripe.ratelimit import operation_key
 
 LATENCY_MS = 50.0
 TARGET_RATIO = 1.15
@@ -59,14 +57,9 @@ SCENARIOS = {
 
 
 def bound_seconds(log: list[dict[str, Any]], scenario: Scenario) -> tuple[float, str]:
-    done = [r for r in log if r["status"] == 200]
-    per_operation = Counter(operation_key(r["method"], r["path"]) for r in done)
-    busiest, count = per_operation.most_common(1)[0]
-    global_bound = len(done) / scenario.server_limit
-    operation_bound = count / scenario.server_operation_limit
-    if operation_bound > global_bound:
-        return operation_bound, f"{count} x {busiest}"
-    return global_bound, f"{len(done)} requests"
+    return fleet_workload.rate_bound(
+        log, scenario.server_limit, scenario.server_operation_limit, "requests"
+    )
 
 
 def run_scenario(name: str, count: int) -> dict[str, Any]:

@@ -15,6 +15,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,7 @@ import yaml
 
 from bench import workload
 from reconciler.stripe import encode_form
+from reconciler.stripe.ratelimit import operation_key
 
 ENDPOINTS = 2
 REGISTRATIONS = 3
@@ -138,3 +140,19 @@ def run_cli(args: list[str], env: dict[str, str]) -> ProcessRun:
     rss_mb = usage.ru_maxrss / (1024 * 1024 if sys.platform == "darwin" else 1024)
     cpu = usage.ru_utime + usage.ru_stime
     return ProcessRun(process.returncode, stdout, stderr, wall, rss_mb, cpu)
+
+
+def rate_bound(
+    log: list[dict[str, Any]], server_limit: float, operation_limit: float, noun: str
+) -> tuple[float, str]:
+    """What Stripe's platform-wide limits allow for the successful requests of ``log``: the
+    global limit over all of them, or the per-operation limit over the busiest operation,
+    whichever is longer (and what binds, in words)."""
+    done = [r for r in log if r["status"] == 200]
+    per_operation = Counter(operation_key(r["method"], r["path"]) for r in done)
+    busiest, count = per_operation.most_common(1)[0]
+    global_bound = len(done) / server_limit
+    operation_bound = count / operation_limit
+    if operation_bound > global_bound:
+        return operation_bound, f"{count} x {busiest}"
+    return global_bound, f"{len(done)} {noun}"
