@@ -19,7 +19,7 @@ the tax settings update that sets the head office they need.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from reconciler.errors import RegistrationRefusedError
@@ -117,10 +117,21 @@ def _window_problems(actions: Sequence[Action], live: LiveState, now: int) -> li
             if start is not None and end is not None and end < start:
                 problems.append(
                     f"{action.address}: it would end ({iso(end)}) before it starts "
-                    f"({iso(start)}), which Stripe refuses; declare an expires_at after "
-                    "active_from, or stop ignoring active_from (lifecycle.ignore_changes)"
+                    f"({iso(start)}), which Stripe refuses; {_window_hint(request.params)}"
                 )
     return problems
+
+
+def _window_hint(params: Mapping[str, Any]) -> str:
+    """What to change: the side the request leaves as it is live (an ignored field) or, when it
+    sends both, the declared end."""
+    if "active_from" not in params:
+        change, kept = "an expires_at after active_from", "active_from"
+    elif "expires_at" not in params:
+        change, kept = "an active_from before expires_at", "expires_at"
+    else:
+        return "declare an expires_at after active_from"
+    return f"declare {change}, or stop ignoring {kept} (lifecycle.ignore_changes)"
 
 
 def _moment(value: Any, now: int) -> int | None:
