@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import ast
 import json
+import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -161,6 +162,11 @@ def scores_command(mutants: Path, min_module: float, min_total: float) -> None:
     click.echo("|---|---:|---:|---:|---:|---:|---:|")
     for line in [*(s.row() for s in table), total.row("**total**")]:
         click.echo(line)
+    accepted = total.mutants - total.mypy
+    click.echo(
+        f"\nOf the {accepted} mutants mypy accepts, the tests kill {total.killed} "
+        f"({100.0 * total.killed / accepted if accepted else 100.0:.1f}%)."
+    )
     low = [s.module for s in table if s.percent < min_module]
     if low or total.percent < min_total:
         raise click.ClickException(
@@ -170,6 +176,8 @@ def scores_command(mutants: Path, min_module: float, min_total: float) -> None:
 
 
 def main() -> None:
+    # `type_check_command` names mypy: this environment's, also when its bin is not on PATH
+    os.environ["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), os.environ["PATH"]])
     if getattr(mutmut_main, "filter_mutants_with_type_checker", None) is not getattr(
         file_mutation, "filter_mutants_with_type_checker", object()
     ):
