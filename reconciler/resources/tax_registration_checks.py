@@ -111,7 +111,8 @@ def _window_problems(actions: Sequence[Action], live: LiveState, now: int) -> li
             if request.step not in ("create", "update"):
                 continue
             # an update keeps what it does not send; a create has nothing before it
-            before = by_id.get(action.live_id or "", {}) if request.step == "update" else {}
+            live_id = action.live_id if request.step == "update" else None
+            before = by_id.get(live_id, {}) if live_id else {}
             start = _moment(request.params.get("active_from", before.get("active_from")), now)
             end = _moment(request.params.get("expires_at", before.get("expires_at")), now)
             if start is not None and end is not None and end < start:

@@ -148,6 +148,34 @@ WINDOW_CASES = [
         None,
     ),
     (
+        "a refusal after another kind's action",
+        [settings_update(HEAD_OFFICE), registration("update", {"expires_at": NOW})],
+        live(),
+        ends_before(NOW, NOW + 10 * DAY, KEEPS_START),
+    ),
+    (
+        "a refusal after a request that is not judged",
+        [
+            Action(
+                kind="tax_registrations",
+                address="tax_registrations.us-ca",
+                action=ActionType.UPDATE,
+                reason="test",
+                live_id="taxreg_ca",
+                requests=(
+                    Request(
+                        "expire", "POST", "/v1/tax/registrations/taxreg_ca", {"expires_at": "now"}
+                    ),
+                    Request(
+                        "update", "POST", "/v1/tax/registrations/taxreg_ca", {"expires_at": NOW}
+                    ),
+                ),
+            )
+        ],
+        live(),
+        ends_before(NOW, NOW + 10 * DAY, KEEPS_START),
+    ),
+    (
         "an unknown object keeps nothing",
         [registration("update", {"expires_at": NOW}, live_id="taxreg_gone")],
         live(),
@@ -233,6 +261,23 @@ HEAD_OFFICE_CASES = [
         [settings_update({"defaults": {"tax_code": "txcd_1"}}), create(FUTURE)],
         live(settings={}),
         NO_HEAD_OFFICE,
+    ),
+    (
+        "every create is named",
+        [
+            create(FUTURE),
+            Action(
+                kind="tax_registrations",
+                address="tax_registrations.us-ny",
+                action=ActionType.CREATE,
+                reason="test",
+                requests=(Request("create", "POST", "/v1/tax/registrations", FUTURE),),
+            ),
+        ],
+        live(settings={}),
+        NO_HEAD_OFFICE.replace(
+            "tax_registrations.us-ca:", "tax_registrations.us-ca, tax_registrations.us-ny:"
+        ),
     ),
     # live state read without the settings (registrations alone) cannot say there is none
     ("live state without settings", [create(FUTURE)], live(settings=None), None),
