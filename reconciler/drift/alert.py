@@ -121,10 +121,20 @@ def alert_text(report: DriftReport) -> str:
     return "\n".join(lines)
 
 
+def slack_escape(text: str) -> str:
+    """``text`` as Slack shows it literally: Slack reads ``<…>`` as a link or a mention
+    (``<!channel>``) and wants ``&``, ``<`` and ``>`` escaped as HTML entities
+    (api.slack.com/reference/surfaces/formatting#escaping). A drifted value is live data."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
 def build_payload(report: DriftReport, alert_format: str = "slack") -> dict[str, Any]:
     """The JSON body to POST for ``report`` in one of :data:`ALERT_FORMATS`."""
     if alert_format == "slack":
-        return {"text": alert_text(report), "drift": [drift_entry(d) for d in report.drift]}
+        return {
+            "text": slack_escape(alert_text(report)),
+            "drift": [drift_entry(d) for d in report.drift],
+        }
     if alert_format == "json":
         return {"text": alert_text(report), **report_document(report)}
     raise UsageError(f"unknown alert format {alert_format!r}; choose slack or json.")

@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from reconciler.drift.alert import slack_escape
 from reconciler.drift.model import FORMAT_VERSION, DriftReport, summary_line
 from reconciler.drift.render import (
     MARKDOWN_LIMIT,
@@ -180,7 +181,7 @@ def build_fleet_payload(fleet: FleetDrift, alert_format: str = "slack") -> dict[
     text = fleet_alert_text(fleet)
     if alert_format == "slack":
         return {
-            "text": text,
+            "text": slack_escape(text),
             "accounts": [
                 {
                     "stripe_account": run.stripe_account,

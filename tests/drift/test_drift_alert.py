@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 
@@ -88,6 +89,23 @@ def test_payload_never_carries_a_key_or_secret(alert_format: str) -> None:
     assert SECRET not in body
     assert KEY not in body
     assert "whsec_" not in body and "sk_test_" not in body
+
+
+def test_slack_text_shows_live_values_literally_and_json_text_as_they_are() -> None:
+    drift = ResourceDrift(
+        "webhook_endpoints.orders",
+        "webhook_endpoints",
+        DriftKind.CHANGED,
+        "fields differ",
+        live_id="we_1",
+        changes=(FieldDrift("metadata.team", "<!channel> R&D", "<https://evil.example|ok>"),),
+    )
+    report = dataclasses.replace(_report(), drift=(drift,))
+    slack = build_payload(report, "slack")["text"].splitlines()[-1]
+    assert "&lt;!channel&gt; R&amp;D" in slack and "&lt;https://evil.example|ok&gt;" in slack
+    assert "<" not in slack and ">" not in slack.replace("&gt;", "")
+    text = build_payload(report, "json")["text"].splitlines()[-1]
+    assert "<!channel> R&D" in text and "<https://evil.example|ok>" in text
 
 
 def test_unknown_alert_format() -> None:
