@@ -295,6 +295,10 @@ class StripeClient:
             return self._deadline_at + self._clock() - self._paused_at
         return self._deadline_at
 
+    def time_left(self) -> float:
+        """Seconds until the deadline (pauses left out), never negative."""
+        return max(0.0, self._deadline() - self._clock())
+
     @contextlib.contextmanager
     def deadline_paused(self) -> Iterator[None]:
         """Leave the time spent inside out of the deadline (a person answering a prompt, a

@@ -197,6 +197,18 @@ class FlakyListing(FakeStripe):
         return super().paginate(path, params)
 
 
+class FlakyListingWithDeadline(FlakyListing):
+    """As the real client, it says how long its deadline leaves; each pause uses some up."""
+
+    def __init__(self, failures: int, seconds: float, pauses: list[float]) -> None:
+        super().__init__(failures)
+        self.seconds = seconds
+        self.pauses = pauses
+
+    def time_left(self) -> float:
+        return max(0.0, self.seconds - sum(self.pauses))
+
+
 @pytest.fixture
 def no_pauses(monkeypatch: pytest.MonkeyPatch) -> list[float]:
     pauses: list[float] = []
@@ -222,6 +234,18 @@ def test_a_failed_listing_after_a_create_is_retried_and_the_secret_kept(
     assert FileSink(tmp_path / "s.env").read() == {
         "STRIPE_WEBHOOK_SECRET_ORDERS": f"whsec_fake{endpoint['id']}"
     }
+
+
+def test_no_pause_outlasts_the_deadline(tmp_path: Path, no_pauses: list[float]) -> None:
+    """With 2.5 s left, pauses of 0.5 and 1.0 s fit; the 2.0 s one would end after the deadline
+    (1 s left), so the listing's failure is the action's at once instead of after a wait."""
+    fake = FlakyListingWithDeadline(failures=100, seconds=2.5, pauses=no_pauses)
+    _, result = apply_at_the_limit(fake, declared("orders"), tmp_path / "s.env")
+    assert [r.status for r in result.results] == [Status.FAILED]
+    assert "connection reset" in str(result.error())
+    assert no_pauses == [0.5, 1.0]
+    (endpoint,) = fake.endpoints.values()
+    assert endpoint["metadata"]["reconciler_secret_pending"] == "true"
 
 
 def test_a_listing_that_never_works_fails_the_action_before_any_sink(

@@ -129,6 +129,27 @@ def test_a_paused_deadline_leaves_a_prompt_out() -> None:
     assert asyncio.run(go()) == "acct_1"
 
 
+def test_time_left_counts_down_to_zero_and_leaves_pauses_out() -> None:
+    clock = FakeClock()
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, json={})
+
+    async def go() -> list[float]:
+        async with make_client(handler, clock, deadline=10.0) as client:
+            seen = [client.time_left()]
+            clock.now += 4.0
+            seen.append(client.time_left())
+            with client.deadline_paused():
+                clock.now += 100.0
+                seen.append(client.time_left())
+            clock.now += 7.0
+            seen.append(client.time_left())
+            return seen
+
+    assert asyncio.run(go()) == [10.0, 6.0, 6.0, 0.0]
+
+
 def test_overlapping_pauses_leave_their_union_out() -> None:
     # Two signing secrets of one account handed to the sinks at the same time: 30 s of the
     # deadline are paused, not 60 (each pause adding its own time would count them twice).
