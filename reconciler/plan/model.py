@@ -134,11 +134,13 @@ class Plan:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Plan:
+        """The plan :meth:`to_dict` gave: every key is there (the plan file's shape requires
+        them all), so a missing one is a ``KeyError``, never a silently empty plan."""
         return cls(
-            actions=tuple(Action.from_dict(a) for a in data.get("actions", ())),
-            reports=tuple(Report.from_dict(r) for r in data.get("reports", ())),
-            warnings=tuple(str(w) for w in data.get("warnings", ())),
-            unchanged=int(data.get("unchanged", 0)),
+            actions=tuple(Action.from_dict(a) for a in data["actions"]),
+            reports=tuple(Report.from_dict(r) for r in data["reports"]),
+            warnings=tuple(str(w) for w in data["warnings"]),
+            unchanged=int(data["unchanged"]),
         )
 
     @property
