@@ -19,6 +19,7 @@ the plan is applied, which is its purpose).
 from __future__ import annotations
 
 import difflib
+import re
 
 from reconciler.errors import UsageError
 from reconciler.manifest.model import Manifest
@@ -63,8 +64,8 @@ def check_targets(targets: tuple[str, ...], manifest: Manifest, live: LiveState)
 
 def _unknown(target: str, known: frozenset[str]) -> tuple[str, bool]:
     """Why ``target`` names nothing, and whether that already says what to write instead."""
-    cut = min((i for i in (target.find("."), target.find("[")) if i != -1), default=len(target))
-    kind, rest = target[:cut], target[cut:]
+    kind = re.split(r"[.\[]", target)[0]  # the kind ends at the first dot or bracket
+    rest = target[len(kind) :]
     head = f"unknown --target '{target}'"
     # a singleton's address is its kind, whatever the name
     if kind in KINDS and KINDS[kind].address("") == kind:  # pragma: no mutate
