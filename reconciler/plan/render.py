@@ -200,8 +200,10 @@ def render_markdown(view: PlanView, *, limit: int = MARKDOWN_LIMIT) -> str:
     tail = "\n".join(tail_lines)
     note_reserve = 300
     budget = limit - 1 - len(head) - note_reserve
-    if len(tail) > budget // 2:
-        cut = tail[: budget // 2].rsplit("\n", 1)[0]
+    # reports and warnings take at most half the room, cut after the last line that fits whole
+    half = budget // 2
+    if len(tail) > half:
+        cut = tail[:half].rsplit("\n", 1)[0]
         tail = f"{cut}\n- … (list truncated)\n\n<sub>checksum `{view.checksum}`</sub>\n"
     body: list[str] = []
     used = 0
