@@ -146,6 +146,14 @@ def test_plan_file_round_trips() -> None:
     assert all(len(f) == 64 for f in fingerprints[1:])
 
 
+def test_the_writers_version_is_kept() -> None:
+    """A file written by another version loads as that version wrote it (its checksum too)."""
+    original = replace(_plan_file(DESIRED, LIVE), tool_version="0.0.1")
+    loaded = load_plan_file(dump_plan_file(original))
+    assert loaded.tool_version == "0.0.1"
+    assert loaded.checksum == original.checksum
+
+
 def test_plan_file_is_byte_identical_across_runs() -> None:
     assert dump_plan_file(_plan_file(DESIRED, LIVE)) == dump_plan_file(_plan_file(DESIRED, LIVE))
 
