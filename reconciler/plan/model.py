@@ -134,11 +134,13 @@ class Plan:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Plan:
+        """The plan :meth:`to_dict` gave: every key is there (the plan file's shape requires
+        them all), so a missing one is a ``KeyError``, never a silently empty plan."""
         return cls(
-            actions=tuple(Action.from_dict(a) for a in data.get("actions", ())),
-            reports=tuple(Report.from_dict(r) for r in data.get("reports", ())),
-            warnings=tuple(str(w) for w in data.get("warnings", ())),
-            unchanged=int(data.get("unchanged", 0)),
+            actions=tuple(Action.from_dict(a) for a in data["actions"]),
+            reports=tuple(Report.from_dict(r) for r in data["reports"]),
+            warnings=tuple(str(w) for w in data["warnings"]),
+            unchanged=int(data["unchanged"]),
         )
 
     @property
@@ -158,25 +160,13 @@ class Plan:
         if not targets:
             return self
 
-        def by_object(target: str, kind: str, address: str, live_id: str | None) -> bool:
-            head, bracket, rest = target.partition("[")
-            if not bracket or live_id is None or rest != f"{live_id}]":
-                return False
-            return head in (kind, address) or address == target
-
         def wanted(kind: str, address: str, live_id: str | None) -> bool:
-            return any(
-                t in (address, kind)
-                or address.startswith(t + ".")
-                or address.startswith(t + "[")
-                or by_object(t, kind, address, live_id)
-                for t in targets
-            )
+            return not target_forms(kind, address, live_id).isdisjoint(targets)
 
         chosen = {a.address for a in self.actions if wanted(a.kind, a.address, a.live_id)}
-        # names selected through one of their objects: their cleanup comes too
-        names = {address for address in chosen if "." in address and "[" not in address}
-        targets = (*targets, *names)
+        # Every chosen address is a target too, so a name chosen through one of its objects
+        # brings its cleanup along; any other address selects only what was already chosen.
+        targets = (*targets, *chosen)
 
         return Plan(
             actions=tuple(a for a in self.actions if wanted(a.kind, a.address, a.live_id)),
@@ -184,3 +174,18 @@ class Plan:
             warnings=self.warnings,
             unchanged=self.unchanged,
         )
+
+
+def target_forms(kind: str, address: str, live_id: str | None) -> frozenset[str]:
+    """Every ``--target`` that selects what sits at ``address`` (:meth:`Plan.only`).
+
+    The kind and the address; for a live object also ``kind[id]``, its name (the address
+    without its ``[id]``: a name covers its duplicates' cleanup) and the name with the id. The
+    name is cut at the object's id, never at the first dot or bracket, because a name tagged in
+    the Dashboard may hold either, and ``webhook_endpoints.a`` must not select the object tagged
+    ``a.b`` or ``a[b``.
+    """
+    if live_id is None:
+        return frozenset((kind, address))
+    name = address.removesuffix(f"[{live_id}]")
+    return frozenset((kind, address, name, f"{kind}[{live_id}]", f"{name}[{live_id}]"))

@@ -60,7 +60,10 @@ class PlanFile:
                 "stripe_account": self.stripe_account,
             },
             "api_version": self.api_version,
-            "desired": self.desired.model_dump(mode="json"),
+            "desired": self.desired.model_dump(
+                # another mode gives tuples where JSON has lists, which serialise the same
+                mode="json",  # pragma: no mutate
+            ),
             "plan": self.plan.to_dict(),
             "targets": list(self.targets),
             "seen": None if self.seen is None else sorted(self.seen),
@@ -164,9 +167,12 @@ class _PlanFileShape(_Shape):
 
 def _malformed(error: ValidationError, model: type[BaseModel], raw: Any, base: str = "") -> str:
     """The first problem, located and phrased as validate phrases manifest problems."""
-    found = model_diagnostics(error, model, raw, SourceMap("plan file"), ())
+    # a plan file has no line numbers: only the path and the text of a problem are shown
+    nowhere = SourceMap("plan file")  # pragma: no mutate
+    found = model_diagnostics(error, model, raw, nowhere, ())
     first = found[0]
-    where = f"{first.path}: " if first.path else ""
+    # both models validate a mapping, and every problem of a mapping sits at a key
+    where = f"{first.path}: "
     more = f" (and {len(found) - 1} more)" if len(found) > 1 else ""
     return f"plan file is malformed (edited by hand?): {base}{where}{first.message}{more}"
 
@@ -180,7 +186,7 @@ def load_plan_file(text: str | bytes) -> PlanFile:
     """
     if isinstance(text, bytes):
         try:
-            text = text.decode("utf-8")
+            text = text.decode()  # UTF-8, as bytes.decode always is unless told otherwise
         except UnicodeDecodeError as error:
             raise PlanFileError(
                 f"plan file is not UTF-8 text (byte 0x{text[error.start]:02x} at offset "
@@ -188,14 +194,14 @@ def load_plan_file(text: str | bytes) -> PlanFile:
             ) from None
     try:
         data = json.loads(text)
-        claimed = data.pop("checksum", None) if isinstance(data, dict) else None
-        actual = sha256_of(data) if isinstance(data, dict) else None
+        if not isinstance(data, dict):
+            raise PlanFileError("plan file is not a JSON object")
+        claimed = data.pop("checksum", None)
+        actual = sha256_of(data)
     except json.JSONDecodeError as error:
         raise PlanFileError(f"plan file is not valid JSON: {error}") from None
     except RecursionError:
         raise PlanFileError("plan file is nested too deeply to be a plan file") from None
-    if not isinstance(data, dict):
-        raise PlanFileError("plan file is not a JSON object")
     version = data.get("format_version")
     if version != PLAN_FILE_VERSION:
         raise PlanFileError(

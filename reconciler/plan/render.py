@@ -92,7 +92,8 @@ def build_view(plan: Plan, *, secrets: tuple[str, ...] = ()) -> PlanView:
 _TIMESTAMP_FIELDS = ("active_from", "expires_at")
 
 
-def format_value(value: Any, path: str = "") -> str:
+# a value of no field (drift's list items) is never read as a date, whatever the default path
+def format_value(value: Any, path: str = "") -> str:  # pragma: no mutate
     """JSON for the value; unix timestamps also as UTC date-times so reviewers can read them.
 
     The one rendering of a field value for people: drift's renderers use it too.
@@ -199,8 +200,10 @@ def render_markdown(view: PlanView, *, limit: int = MARKDOWN_LIMIT) -> str:
     tail = "\n".join(tail_lines)
     note_reserve = 300
     budget = limit - 1 - len(head) - note_reserve
-    if len(tail) > budget // 2:
-        cut = tail[: budget // 2].rsplit("\n", 1)[0]
+    # reports and warnings take at most half the room, cut after the last line that fits whole
+    half = budget // 2
+    if len(tail) > half:
+        cut = tail[:half].rsplit("\n", 1)[0]
         tail = f"{cut}\n- … (list truncated)\n\n<sub>checksum `{view.checksum}`</sub>\n"
     body: list[str] = []
     used = 0

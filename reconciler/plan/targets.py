@@ -19,10 +19,12 @@ the plan is applied, which is its purpose).
 from __future__ import annotations
 
 import difflib
+import re
 
 from reconciler.errors import UsageError
 from reconciler.manifest.model import Manifest
 from reconciler.manifest.suggest import did_you_mean
+from reconciler.plan.model import target_forms
 from reconciler.resources.base import LiveState
 from reconciler.resources.registry import KINDS
 
@@ -37,14 +39,12 @@ def known_targets(manifest: Manifest, live: LiveState) -> frozenset[str]:
     known = set(KINDS)
     for kind, spec in KINDS.items():
         known.update(spec.address(name) for name in spec.declared(manifest))
-        # objects without an id (the tax settings singleton) are addressed by their kind
         for obj in live.of(kind):
-            if not obj.get("id"):
-                continue
-            address = spec.live_address(obj)
-            # kind[id] always works; a tagged endpoint is also webhook_endpoints.<name>[id],
-            # and its name alone covers it (a name no longer declared, or a duplicate)
-            known.update({address, f"{kind}[{spec.live_id(obj)}]", address.split("[", 1)[0]})
+            # objects without an id (the tax settings singleton) are addressed by their kind
+            if obj.get("id"):
+                # kind[id] always works; a tagged endpoint is also webhook_endpoints.<name>[id],
+                # and its name alone covers it (a name no longer declared, or a duplicate)
+                known.update(target_forms(kind, spec.live_address(obj), spec.live_id(obj)))
     return frozenset(known)
 
 
@@ -64,8 +64,8 @@ def check_targets(targets: tuple[str, ...], manifest: Manifest, live: LiveState)
 
 def _unknown(target: str, known: frozenset[str]) -> tuple[str, bool]:
     """Why ``target`` names nothing, and whether that already says what to write instead."""
-    cut = min((i for i in (target.find("."), target.find("[")) if i != -1), default=len(target))
-    kind, rest = target[:cut], target[cut:]
+    kind = re.split(r"[.\[]", target)[0]  # the kind ends at the first dot or bracket
+    rest = target[len(kind) :]
     head = f"unknown --target '{target}'"
     # a singleton's address is its kind, whatever the name
     if kind in KINDS and KINDS[kind].address("") == kind:  # pragma: no mutate

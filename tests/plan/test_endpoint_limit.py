@@ -13,8 +13,10 @@ from plan_helpers import live_state
 
 from reconciler.errors import EndpointLimitError, PlanError
 from reconciler.manifest.model import Manifest
-from reconciler.plan.builder import build_plan
+from reconciler.plan import builder
+from reconciler.plan.builder import _and, build_plan
 from reconciler.resources.changes import DUPLICATE_STEP
+from reconciler.resources.registry import spec_of
 
 NEW_VERSION = "2026-09-30.endive"
 
@@ -261,3 +263,96 @@ def test_event_destinations_count_against_the_endpoint_limit(
         "event_destinations.<name> or event_destinations[<id>]), or create fewer at a time "
         "with --target"
     )
+
+
+def test_a_finishing_delete_that_frees_too_little_is_counted_once_and_named() -> None:
+    """16 exist, one of them the old twin of a replace that stopped: its delete frees one
+    place, two creates need two."""
+    manifest, live = scenario(
+        kept=15, untagged=0, creates=2, replaces=0, deletes=0, unmanaged="report"
+    )
+    live["webhook_endpoints"].append({**endpoint("k0"), "id": "we_k0_old"})
+    with pytest.raises(EndpointLimitError) as caught:
+        build_plan(manifest, live_state(live))
+    assert str(caught.value) == (
+        "16 webhook endpoints exist (all managed by stripe-reconciler; 1 of them duplicates that "
+        "apply deletes first) and this plan creates 2 before it deletes any, so 17 would exist "
+        f"at once; {ADVICE}"
+    )
+
+
+def test_creates_alone_past_the_limit_on_an_empty_account() -> None:
+    manifest, live = scenario(
+        kept=0, untagged=0, creates=17, replaces=0, deletes=0, unmanaged="report"
+    )
+    with pytest.raises(EndpointLimitError) as caught:
+        build_plan(manifest, live_state(live))
+    assert str(caught.value) == (
+        "0 webhook endpoints exist (all managed by stripe-reconciler) and this plan creates 17 "
+        f"before it deletes any, so 17 would exist at once; {ADVICE}"
+    )
+
+
+def test_a_kind_with_a_limit_of_its_own_is_a_pool_of_one(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A kind whose spec names no ``limit_pool`` counts against its own limit alone."""
+    monkeypatch.setattr(
+        builder, "pools", lambda: {"webhook_endpoints": (spec_of("webhook_endpoints"),)}
+    )
+    manifest, live = scenario(
+        kept=16, untagged=0, creates=1, replaces=0, deletes=0, unmanaged="report"
+    )
+    with pytest.raises(EndpointLimitError) as caught:
+        build_plan(manifest, live_state(live))
+    assert str(caught.value) == (
+        "16 webhook endpoints exist (all managed by stripe-reconciler) and this plan creates 1 "
+        f"before it deletes any, so 17 would exist at once; {ADVICE}"
+    )
+
+
+def untagged_destination(index: int) -> dict[str, Any]:
+    return {
+        "id": f"ed_{index}",
+        "object": "v2.core.event_destination",
+        "name": f"hand {index}",
+        "type": "webhook_endpoint",
+        "event_payload": "thin",
+        "enabled_events": ["v1.billing.meter.error_report_triggered"],
+        "events_from": ["@self"],
+        "snapshot_api_version": None,
+        "status": "enabled",
+        "status_details": None,
+        "description": "",
+        "webhook_endpoint": {"url": f"https://example.com/hand{index}", "signing_secret": None},
+        "amazon_eventbridge": None,
+        "azure_event_grid": None,
+        "metadata": {},
+    }
+
+
+def test_both_kinds_of_the_pool_are_counted_and_named() -> None:
+    manifest, live = scenario(
+        kept=11, untagged=0, creates=1, replaces=1, deletes=0, unmanaged="report"
+    )
+    live["event_destinations"] = [untagged_destination(i) for i in range(3)]
+    with pytest.raises(EndpointLimitError) as caught:
+        build_plan(manifest, live_state(live))
+    assert str(caught.value) == (
+        "12 webhook endpoints and 3 event destinations exist (3 not managed by "
+        "stripe-reconciler) and this plan creates 1 and replaces 1 (a replace creates the new "
+        "endpoint or destination before it deletes the old one, one at a time at the limit) "
+        "before it deletes any, so 17 would exist at once; Stripe allows at most 16 per account "
+        "and mode (together: Stripe documents the limit for webhook endpoints, and "
+        "stripe-reconciler counts event destinations against it too). Delete endpoints or "
+        "destinations you no longer need first (in the Dashboard, or apply only their "
+        "deletion with --target webhook_endpoints.<name>, webhook_endpoints[<id>], "
+        "event_destinations.<name> or event_destinations[<id>]), or create fewer at a time "
+        "with --target"
+    )
+
+
+@pytest.mark.parametrize(
+    ("items", "text"),
+    [(["a"], "a"), (["a", "b"], "a and b"), (["a", "b", "c"], "a, b and c")],
+)
+def test_counts_are_listed_as_prose(items: list[str], text: str) -> None:
+    assert _and(items) == text

@@ -146,6 +146,14 @@ def test_plan_file_round_trips() -> None:
     assert all(len(f) == 64 for f in fingerprints[1:])
 
 
+def test_the_writers_version_is_kept() -> None:
+    """A file written by another version loads as that version wrote it (its checksum too)."""
+    original = replace(_plan_file(DESIRED, LIVE), tool_version="0.0.1")
+    loaded = load_plan_file(dump_plan_file(original))
+    assert loaded.tool_version == "0.0.1"
+    assert loaded.checksum == original.checksum
+
+
 def test_plan_file_is_byte_identical_across_runs() -> None:
     assert dump_plan_file(_plan_file(DESIRED, LIVE)) == dump_plan_file(_plan_file(DESIRED, LIVE))
 
@@ -210,7 +218,8 @@ def test_a_signing_secret_is_refused_without_being_told_it() -> None:
 
 def test_a_given_secret_is_masked_inside_lists_and_maps() -> None:
     """Exact secrets handed to the view (the API key the run uses) are masked wherever they
-    sit in a value, however deep, as the key patterns are."""
+    sit in a value, however deep, as the key patterns are; in a map's keys too (the request
+    that removes a metadata key names it)."""
     token = "opaque-token-" + "q" * 12
     live = {
         "webhook_endpoints": [
@@ -224,6 +233,7 @@ def test_a_given_secret_is_masked_inside_lists_and_maps() -> None:
                     "reconciler_name": "orders",
                     "reconciler_connect": "false",
                     "note": token,
+                    token: "x",
                 },
             }
         ]
@@ -235,4 +245,44 @@ def test_a_given_secret_is_masked_inside_lists_and_maps() -> None:
     assert changes == {
         "enabled_events": ["invoice.paid", "(sensitive)"],
         "metadata.note": "(sensitive)",
+        "metadata.(sensitive)": "x",
     }
+    assert view.actions[0].requests[0]["params"]["metadata"] == {"note": "", "(sensitive)": ""}
+
+
+def test_reasons_and_warnings_that_quote_a_live_id_are_masked_in_the_plan_itself() -> None:
+    """The plan file is written from the plan, not from a rendered view, so the builder masks
+    every text that quotes live state once: here ids that carry a key, which a reason ("the
+    duplicate of which object") and an adoption warning name."""
+    kept, adopted = f"we_{API_KEY}", f"we_x{API_KEY}"
+    tags = {"managed_by": "stripe-reconciler", "reconciler_connect": "false"}
+    orders = {"url": "https://example.com/orders", "enabled_events": ["invoice.paid"]}
+    billing = {"url": "https://example.com/billing", "enabled_events": ["invoice.paid"]}
+    live = {
+        "webhook_endpoints": [
+            # the kept twin matches the manifest, so no action names its id
+            {**orders, "id": kept, "created": 2, "metadata": {**tags, "reconciler_name": "orders"}},
+            {
+                **orders,
+                "id": "we_old",
+                "created": 1,
+                "metadata": {**tags, "reconciler_name": "orders"},
+            },
+            {**billing, "id": adopted, "metadata": {}},
+        ]
+    }
+    desired = {"version": 1, "webhook_endpoints": {"orders": orders, "billing": billing}}
+    plan = plan_of(desired, live)
+    assert [(a.address, a.reason, a.warnings) for a in plan.actions] == [
+        (
+            "webhook_endpoints.billing",
+            "exactly one untagged endpoint has the declared URL",
+            (
+                "webhook_endpoints.billing: adopting we_x(sensitive); its signing secret stays "
+                "unknown to stripe-reconciler (roll it in the Dashboard to get one)",
+            ),
+        ),
+        ("webhook_endpoints.orders[we_old]", "duplicate of we_(sensitive) (orders)", ()),
+    ]
+    # the kept twin's id is quoted only by texts: the file holds it nowhere
+    assert kept not in dump_plan_file(_plan_file(desired, live))

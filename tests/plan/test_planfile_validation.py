@@ -163,8 +163,12 @@ def test_a_resealed_edit_is_refused_with_its_place(
             _sealed_only_outside({**DOCUMENT, "plan_checksum": "0" * 64}),
             "plan file actions do not match their checksum",
         ),
+        (
+            json.dumps({k: v for k, v in DOCUMENT.items() if k != "checksum"}),
+            "plan file checksum does not match its content: it was modified",
+        ),
     ],
-    ids=["not-an-object", "edited", "actions-resealed-without-their-checksum"],
+    ids=["not-an-object", "edited", "actions-resealed-without-their-checksum", "no-checksum"],
 )
 def test_documents_that_are_no_plan_file(text: str, message: str) -> None:
     with pytest.raises(PlanFileError) as caught:

@@ -6,6 +6,7 @@ import json
 import re
 from typing import Any
 
+import pytest
 from markdown_structure import (
     HOSTILE,
     HOSTILE_DESIRED,
@@ -222,6 +223,28 @@ def test_timestamps_are_shown_with_their_utc_date() -> None:
     assert "      expires_at: (none) → 1830211200 (2027-12-31T00:00:00Z)\n" in render_text(view)
     assert "| `expires_at` | `—` | `1830211200 (2027-12-31T00:00:00Z)` |" in render_markdown(view)
     assert json.loads(render_json(view))["actions"][0]["changes"][0]["after"] == 1830211200
+
+
+@pytest.mark.parametrize(
+    ("value", "path", "shown"),
+    [
+        (None, "description", "(none)"),
+        ("Büro → Lager", "description", '"Büro → Lager"'),  # text as written
+        # maps with their keys sorted, however Stripe ordered them
+        (
+            {"line1": "Main St 1", "country": "US", "state": {"z": 1, "a": 2}},
+            "head_office.address",
+            '{"country": "US", "line1": "Main St 1", "state": {"a": 2, "z": 1}}',
+        ),
+        (1830211200, "expires_at", "1830211200 (2027-12-31T00:00:00Z)"),
+        (1830211200, "country_options.us.active_from", "1830211200 (2027-12-31T00:00:00Z)"),
+        # only the timestamp fields are read as dates
+        (1830211200, "", "1830211200"),
+        (True, "disabled", "true"),
+    ],
+)
+def test_format_value(value: object, path: str, shown: str) -> None:
+    assert format_value(value, path) == shown
 
 
 def test_a_timestamp_no_date_can_show_is_shown_as_a_number() -> None:

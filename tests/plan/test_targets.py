@@ -219,3 +219,36 @@ def test_every_form_of_a_target_selects_the_object_and_its_names_cleanup(target:
         ("webhook_endpoints.x", "update"),
         ("webhook_endpoints.x[we_dup]", "delete"),
     ]
+
+
+A = Manifest.model_validate(
+    {
+        "version": 1,
+        "webhook_endpoints": {
+            "a": {"url": "https://example.com/a", "enabled_events": ["charge.failed"]}
+        },
+    }
+)
+
+
+@pytest.mark.parametrize(
+    ("weird", "target", "planned"),
+    [
+        # a name tagged in the Dashboard may hold a dot or a bracket; the declared name it
+        # starts with is another name, and targeting that one must not delete this object
+        ("a.b", "webhook_endpoints.a", [("webhook_endpoints.a", "update")]),
+        ("a[b", "webhook_endpoints.a", [("webhook_endpoints.a", "update")]),
+        ("a.b", "webhook_endpoints.a.b", [("webhook_endpoints.a.b[we_w]", "delete")]),
+        ("a[b", "webhook_endpoints.a[b", [("webhook_endpoints.a[b[we_w]", "delete")]),
+        ("a[b", "webhook_endpoints[we_w]", [("webhook_endpoints.a[b[we_w]", "delete")]),
+    ],
+)
+def test_a_tagged_name_is_cut_at_the_objects_id_not_at_its_first_bracket(
+    weird: str, target: str, planned: list[tuple[str, str]]
+) -> None:
+    """Its address is webhook_endpoints.<name>[<id>], whatever the name holds: the name alone is
+    a known target (README's advice for the endpoint limit), and it selects only that name."""
+    live = live_state({"webhook_endpoints": [tagged("we_a", "a"), tagged("we_w", weird)]})
+    check_targets((target,), A, live)
+    plan = build_plan(A, live, targets=(target,))
+    assert [(a.address, a.action.value) for a in plan.actions] == planned
