@@ -170,6 +170,24 @@ def test_whole_map_is_sent_whole_without_absent_parts() -> None:
     assert params == {"address": {"city": "Berlin", "line1": "B 2"}}
 
 
+def test_whole_map_leaves_empty_parts_out_and_the_fields_after_it_are_sent_too() -> None:
+    fields = (
+        Field("address", map_valued=True, whole=True, absence=Absence.NEVER_UNSET),
+        Field("name"),
+    )
+    changes, _, params = plan(
+        fields,
+        {"address": {"city": "Berlin", "line2": ""}, "name": "HQ"},
+        {"address": {"city": "Munich", "line2": "Hof"}, "name": "Office"},
+    )
+    assert changes == [
+        ("address.city", "Munich", "Berlin"),
+        ("address.line2", "Hof", ""),
+        ("name", "Office", "HQ"),
+    ]
+    assert params == {"address": {"city": "Berlin"}, "name": "HQ"}
+
+
 # -- absence: default | clear | unmanaged | never_unset ----------------------------------------
 
 
