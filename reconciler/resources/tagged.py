@@ -268,7 +268,7 @@ class Tagged(Identity):
                 adopted_ids.add(str(same[0]["id"]))
                 pairs.append(Pair(name, desired, same[0], adopted=True))
                 continue
-            if len(same) > 1:
+            if same:  # several: the one match was adopted above
                 ids = ", ".join(str(o["id"]) for o in same)
                 warnings.append(
                     f"{spec.address(name)}: {len(same)} untagged {what}s already use "
