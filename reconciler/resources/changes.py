@@ -169,6 +169,7 @@ class Action:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Action:
+        """The action :meth:`to_dict` wrote (the plan file's shape requires every key)."""
         return cls(
             kind=str(data["kind"]),
             address=str(data["address"]),
@@ -177,12 +178,12 @@ class Action:
             live_id=data.get("live_id"),
             changes=tuple(
                 FieldChange(str(c["path"]), c.get("before"), c.get("after"))
-                for c in data.get("changes", ())
+                for c in data["changes"]
             ),
-            requests=tuple(Request.from_dict(r) for r in data.get("requests", ())),
-            warnings=tuple(str(w) for w in data.get("warnings", ())),
+            requests=tuple(Request.from_dict(r) for r in data["requests"]),
+            warnings=tuple(str(w) for w in data["warnings"]),
             fingerprint=data.get("fingerprint"),
-            protected=bool(data.get("protected", False)),
+            protected=bool(data["protected"]),
         )
 
 

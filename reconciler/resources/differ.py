@@ -14,10 +14,11 @@ the declared model. Comparing them takes three steps:
    stops here (B3: 10,000 unchanged resources).
 3. **Explain**: ``DeepDiff(have, want, view="tree", threshold_to_diff_deeper=0)`` (without the
    threshold deepdiff ≥ 8 reports a whole changed map as one change) and each reported level's
-   ``path(output_format="list")`` is mapped to the longest declared field prefix. A map field
-   gives one change per key (``metadata.owner``), any other field one change of its whole
-   value. Changes of ``replace`` fields come first (they are why a replace happens), then the
-   rest, each group in declaration order, map keys sorted.
+   ``path(output_format="list")`` is mapped to its field: the documents are flat, so a path's
+   first part is a field's path, dots and all. A map field gives one change per key
+   (``metadata.owner``), any other field one change of its whole value. Changes of ``replace``
+   fields come first (they are why a replace happens), then the rest, each group in
+   declaration order, map keys sorted.
 
 A replace follows from the changes (:attr:`Diff.replaced`: the replace fields that changed,
 sorted). Update params are the changed fields' new values, or the field's ``clear`` value when
@@ -105,7 +106,7 @@ def settle(
     patterns: Sequence[str] = (),
     *,
     obj: Mapping[str, Any] | None = None,
-    now: int = 0,
+    now: int,
 ) -> dict[str, Any]:
     """``want`` with live values copied in where no change may be planned (step 1 above);
     ``obj`` is the raw live object and ``now`` the plan's clock, for ``equivalent``."""
@@ -166,7 +167,8 @@ def diff(
     patterns: Sequence[str] = (),
     *,
     obj: Mapping[str, Any] | None = None,
-    now: int = 0,
+    # only `equivalent` fields read the clock, and every plan passes its own
+    now: int = 0,  # pragma: no mutate
 ) -> Diff:
     """The changes that take ``have`` to ``want`` (see the module docstring)."""
     settled = settle(fields, have, want, patterns, obj=obj, now=now)
@@ -215,12 +217,9 @@ def explain(fields: Sequence[Field], have: Mapping[str, Any], want: Mapping[str,
 
 
 def _owner(by_path: Mapping[str, Field], parts: Sequence[Any]) -> tuple[Field, list[Any]]:
-    """The field a deepdiff path belongs to (the longest declared prefix) and the rest of it."""
-    for end in range(len(parts), 0, -1):
-        f = by_path.get(".".join(str(part) for part in parts[:end]))
-        if f is not None:
-            return f, list(parts[end:])
-    raise ValueError(f"deepdiff reported a path no field declares: {list(parts)}")
+    """The field a deepdiff path belongs to, and the rest of the path: deepdiff compares the
+    documents of the differing fields, keyed by field path, so the first part is one."""
+    return by_path[parts[0]], list(parts[1:])
 
 
 def field_of(fields: Sequence[Field], path: str) -> tuple[Field, str | None]:

@@ -53,7 +53,7 @@ def want_of(spec: KindSpec, name: str, desired: Any) -> dict[str, Any]:
     """The declared document of ``name``, with the tags its identity writes and the values it
     gives fields the manifest leaves out (an event destination's ``name``)."""
     want = want_document(spec.fields, desired, spec.identity.tags(name, desired))
-    for path, value in spec.identity.defaults(name, desired).items():
+    for path, value in spec.identity.defaults(name).items():
         if want.get(path) is None:
             want[path] = value
     return want
@@ -108,19 +108,18 @@ def requests_for(
     action: ActionType,
     name: str,
     want: Mapping[str, Any],
-    desired: Any,
     live: LiveObject | None,
     changes: tuple[FieldChange, ...] = (),
 ) -> tuple[Request, ...]:
     """The API calls of ``action`` on a declared resource: create (and its follow-ups),
     replace, update, or destroy (a declared registration whose end has passed expires)."""
     if action is ActionType.CREATE:
-        return _create_requests(spec, name, want, desired)  # pragma: no mutate (hooks read want)
+        return _create_requests(spec, name, want)
     assert live is not None
     if action in (ActionType.DELETE, ActionType.EXPIRE):
         return _destroy_requests(spec, live)
     if action is ActionType.REPLACE:
-        return (*_create_requests(spec, name, want, desired), *_destroy_requests(spec, live))
+        return (*_create_requests(spec, name, want), *_destroy_requests(spec, live))
     path = spec.identity.object_path(spec, live)
     params = update_params(spec.fields, changes, want)
     own = field_requests(spec.fields, changes, path)  # e.g. POST …/{id}/disable
@@ -128,11 +127,9 @@ def requests_for(
     return (*update, *own)
 
 
-def _create_requests(
-    spec: KindSpec, name: str, want: Mapping[str, Any], desired: Any
-) -> tuple[Request, ...]:
+def _create_requests(spec: KindSpec, name: str, want: Mapping[str, Any]) -> tuple[Request, ...]:
     if spec.create_requests is not None:
-        return spec.create_requests(name, want, desired)
+        return spec.create_requests(name, want)
     return (
         Request("create", "POST", spec.path, create_params(spec.fields, want)),
         *create_follow_ups(spec.fields, want, spec.path),
@@ -186,12 +183,15 @@ def plan_kind(
                     decision.action,
                     pair.name,
                     want,
-                    pair.desired,
                     live_obj,
                     decision.changes,
                 ),
                 warnings=decision.warnings,
-                fingerprint=spec.fingerprint(live_obj, have),
+                fingerprint=spec.fingerprint(
+                    live_obj,
+                    # it only spares reading that document again (KindSpec.normalize_live)
+                    have,  # pragma: no mutate
+                ),
                 protected=bool(lifecycle and lifecycle.protect),
             )
         )

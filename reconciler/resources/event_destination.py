@@ -196,7 +196,7 @@ def _refine(pair: Pair, proposal: Decision, diff: Diff, now: int) -> Decision:
     return proposal
 
 
-def _create_requests(name: str, want: Mapping[str, Any], desired: Any) -> tuple[Request, ...]:
+def _create_requests(name: str, want: Mapping[str, Any]) -> tuple[Request, ...]:
     """The create (asking for the signing secret and URL of a webhook destination, which v2
     returns only when asked), then ``…/{new_id}/disable`` for a disabled one."""
     params = create_params(FIELDS, want)

@@ -61,7 +61,8 @@ class Field:
     ``map_valued``  a string map compared key by key: one change per key (``metadata.owner``)
     ``whole``       (map) an update sends the whole declared map, not the changed keys
                     (the head office address is one value)
-    ``absence``     :class:`Absence`; ``default`` and ``clear`` go with it
+    ``absence``     :class:`Absence`; ``default`` (only with ``DEFAULT``) and ``clear`` go
+                    with it
     ``reserved``    (map) keys the tool writes itself: never ignored, never the user's
     ``desired``     reads the declared value from the model (default: the attribute at ``path``)
     ``live``        reads the live value from the raw object (default: the key at ``path``);
@@ -99,16 +100,17 @@ class Field:
     on_create: bool = True
     request: Callable[[Any], tuple[str, str]] | None = field(default=None, repr=False)
     _parts: tuple[str, ...] = field(init=False, repr=False, compare=False, default=())
-    _absent: bool = field(init=False, repr=False, compare=False, default=False)
 
     def __post_init__(self) -> None:
         if self.absence is Absence.NEVER_UNSET and self.clear is not None:
             raise ValueError(f"{self.path}: a field that is never unset has no clear value")
         if (self.reserved or self.whole) and not self.map_valued:
             raise ValueError(f"{self.path}: reserved keys and whole apply to map fields only")
+        # so that a missing value reads as `default` whatever the absence: None unless DEFAULT
+        if self.default is not None and self.absence is not Absence.DEFAULT:
+            raise ValueError(f"{self.path}: only a field whose absence is DEFAULT has a default")
         # read once per resource on every plan (B3): keep the per-read work to lookups
         object.__setattr__(self, "_parts", tuple(self.path.split(".")))
-        object.__setattr__(self, "_absent", self.absence is Absence.DEFAULT)
 
     @property
     def replaces(self) -> bool:
@@ -122,7 +124,7 @@ class Field:
     def read(self, value: Any) -> Any:
         """A raw value (either side) in the field's normal form."""
         if value is None:
-            return self.default if self._absent else None
+            return self.default
         if self.set_valued:
             return sorted(set(value))
         if self.map_valued:
@@ -159,7 +161,7 @@ class Field:
         if value is None:
             if self.map_valued and self.managed_when_absent:
                 return {}
-            return self.default if self._absent else None
+            return self.default
         return self.read(value)
 
 

@@ -28,7 +28,7 @@ Hooks (all optional; each is small and named for what is special about the kind)
 ``refine(pair, proposal, diff, now)``  the final :class:`~reconciler.resources.base.Decision`
                                  after the generic one (webhook secret-pending → replace;
                                  registration ``now`` handling and expire)
-``create_requests(name, want, desired)``  the create and its follow-ups (create, then disable)
+``create_requests(name, want)``  the create and its follow-ups (create, then disable)
 ``destroy_requests(obj)``        what removing a live object sends (default ``DELETE path/id``)
 ``normalize(obj)``               the normal form fingerprints are taken of (default: id, the
                                  fields' live values and ``extra_live`` keys)
@@ -114,7 +114,7 @@ class Identity:
         """``(map field, key) → value`` the tool writes on the object to recognise it."""
         return {}
 
-    def defaults(self, name: str, desired: Any) -> Mapping[str, Any]:
+    def defaults(self, name: str) -> Mapping[str, Any]:
         """Field path → value for fields the manifest may leave out whose value follows from
         the logical name (an event destination's ``name`` defaults to it)."""
         return {}
@@ -222,7 +222,7 @@ class KindSpec:
     extra_live: tuple[str, ...] = ()
     # -- hooks ----------------------------------------------------------------------------------
     refine: Refine | None = None
-    create_requests: Callable[[str, Mapping[str, Any], Any], tuple[Request, ...]] | None = None
+    create_requests: Callable[[str, Mapping[str, Any]], tuple[Request, ...]] | None = None
     destroy_requests: Callable[[LiveObject], tuple[Request, ...]] | None = None
     normalize: Callable[[LiveObject], dict[str, Any]] | None = None
     describe_live: Callable[[LiveObject], str] | None = None

@@ -109,7 +109,13 @@ class _KindOrder(Sequence[str]):
     def __contains__(self, kind: object) -> bool:
         return kind in _SPECS
 
-    def index(self, kind: object, start: int = 0, stop: int | None = None) -> int:
+    def index(
+        self,
+        kind: object,
+        # Sequence.index's signature; a kind has one place, so the range is never read
+        start: int = 0,  # pragma: no mutate
+        stop: int | None = None,
+    ) -> int:
         if not isinstance(kind, str) or kind not in _RANKS:
             raise ValueError(f"{kind!r} is not a registered kind")
         return _RANKS[kind]
@@ -118,7 +124,8 @@ class _KindOrder(Sequence[str]):
         return repr(tuple(_SPECS))
 
     def __eq__(self, other: object) -> bool:
-        return tuple(self) == other if isinstance(other, tuple) else NotImplemented
+        """Answers as the tuple of the names would (equal to it, not to a list or a name)."""
+        return tuple(self) == other
 
     __hash__ = None  # type: ignore[assignment]
 

@@ -156,13 +156,13 @@ class Tagged(Identity):
     def owner(self, obj: LiveObject) -> str | None:
         return tagged_name(obj)
 
-    def defaults(self, name: str, desired: Any) -> Mapping[str, Any]:
+    def defaults(self, name: str) -> Mapping[str, Any]:
         return {} if self.named_by is None else {self.named_by: name}
 
     def adopt_key(self, name: str, desired: Any) -> Any:
         """The declared value an untagged twin must have (or the logical name it defaults to)."""
         key = read_path(desired, self.adopt_by)
-        return self.defaults(name, desired).get(self.adopt_by) if key is None else key
+        return self.defaults(name).get(self.adopt_by) if key is None else key
 
     def label(self, obj: LiveObject) -> str:
         return str(read_path(obj, self.adopt_by))
@@ -268,7 +268,7 @@ class Tagged(Identity):
                 adopted_ids.add(str(same[0]["id"]))
                 pairs.append(Pair(name, desired, same[0], adopted=True))
                 continue
-            if len(same) > 1:
+            if same:  # several: the one match was adopted above
                 ids = ", ".join(str(o["id"]) for o in same)
                 warnings.append(
                     f"{spec.address(name)}: {len(same)} untagged {what}s already use "

@@ -45,6 +45,7 @@ from reconciler.resources.tax_registration_windows import (
     PATH,
     NaturalKeyWindows,
     WindowLookup,
+    country_of,
     drop_none,
     end_request,
     iso,
@@ -70,7 +71,7 @@ __all__ = [
 
 def _live_options(obj: Mapping[str, Any]) -> dict[str, Any]:
     """Only the options of the registration's own country, without nulls."""
-    country = str(obj.get("country") or "").lower()
+    country = country_of(obj).lower()
     options = obj.get("country_options") or {}
     return dict(drop_none({country: options.get(country) or {}}))
 
@@ -78,8 +79,7 @@ def _live_options(obj: Mapping[str, Any]) -> dict[str, Any]:
 def _options_carried(declared: Any, obj: Mapping[str, Any], now: int) -> bool:
     """Stripe accepts options it never returns: compare only what the response can carry
     (the live twin has the declared country: it is part of the natural key)."""
-    country = str(obj.get("country") or "")  # pragma: no mutate (the twin has a country)
-    return bool(drop_none(response_view(country, declared)) == _live_options(obj))
+    return bool(drop_none(response_view(country_of(obj), declared)) == _live_options(obj))
 
 
 def _started(declared: Any, obj: Mapping[str, Any], now: int) -> bool:
@@ -95,7 +95,7 @@ def _started(declared: Any, obj: Mapping[str, Any], now: int) -> bool:
 
 
 FIELDS = (
-    Field("country", on_change=OnChange.REPLACE, live=lambda obj: str(obj.get("country") or "")),
+    Field("country", on_change=OnChange.REPLACE, live=country_of),
     Field(
         "country_options",
         on_change=OnChange.REPLACE,
@@ -128,11 +128,15 @@ def schedules_end(action: Action) -> bool:
 
 
 def _scheduled_end(action: Action) -> str | None:
-    """What a scheduled end is called in a refusal (``protect`` blocks it like an expire)."""
+    """What a scheduled end is called in a refusal (``protect`` blocks it like an expire).
+
+    Refusals judge the plan just built, where the end an update sets is always a timestamp:
+    ``now`` or a past one is an expire, and removing the end is not a scheduled end.
+    """
     if not schedules_end(action):
         return None
     end = next(c.after for c in action.changes if c.path == "expires_at")
-    return f"scheduled end at {iso(end)}" if isinstance(end, int) else "scheduled end"
+    return f"scheduled end at {iso(end)}"
 
 
 def _create_request(desired: TaxRegistration, now: int | None) -> Request:
@@ -223,8 +227,15 @@ def _destroy_requests(obj: LiveObject) -> tuple[Request, ...]:
 
 
 def _describe(obj: LiveObject) -> str:
-    key = natural_key(str(obj.get("country") or ""), _live_options(obj))
-    return f"{key} ({obj.get('status')})"
+    return f"{key_of(obj)} ({obj.get('status')})"
+
+
+def _ended_at(obj: LiveObject) -> int:
+    """When an expired registration ended."""
+    ended = obj.get("expires_at")
+    if ended is None:
+        return 0  # pragma: no mutate (an expired registration has ended: it has an expires_at)
+    return int(ended)
 
 
 def _missing(
@@ -236,7 +247,7 @@ def _missing(
     key = natural_key(desired.country, desired.country_options)
     expired = sorted(
         (o for o in live if o.get("status") == "expired" and key_of(o) == key),
-        key=lambda o: int(o.get("expires_at") or 0),
+        key=_ended_at,
     )
     if not expired:
         return f"declared {key} has no active or scheduled registration in Stripe"

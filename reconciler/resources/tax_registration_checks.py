@@ -25,7 +25,7 @@ from typing import Any
 from reconciler.errors import RegistrationRefusedError
 from reconciler.manifest.model import Manifest
 from reconciler.resources import tax_settings
-from reconciler.resources.base import LiveState
+from reconciler.resources.base import LiveObject, LiveState
 from reconciler.resources.changes import Action, ActionType
 from reconciler.resources.tax_registration_windows import iso
 
@@ -102,7 +102,10 @@ def sets_head_office(actions: Sequence[Action]) -> bool:
 
 
 def _window_problems(actions: Sequence[Action], live: LiveState, now: int) -> list[str]:
-    by_id = {str(obj.get("id")): obj for obj in live.of(REGISTRATIONS)}
+    # keyed so that an action's live_id looks itself up (None, which no object has, finds none)
+    by_id: dict[str | None, LiveObject] = {
+        str(obj.get("id")): obj for obj in live.of(REGISTRATIONS)
+    }
     problems = []
     for action in actions:
         if action.kind != REGISTRATIONS:
@@ -111,8 +114,7 @@ def _window_problems(actions: Sequence[Action], live: LiveState, now: int) -> li
             if request.step not in ("create", "update"):
                 continue
             # an update keeps what it does not send; a create has nothing before it
-            live_id = action.live_id if request.step == "update" else None
-            before = by_id.get(live_id, {}) if live_id else {}
+            before = by_id.get(action.live_id, {}) if request.step == "update" else {}
             start = _moment(request.params.get("active_from", before.get("active_from")), now)
             end = _moment(request.params.get("expires_at", before.get("expires_at")), now)
             if start is not None and end is not None and end < start:

@@ -32,6 +32,7 @@ __all__ = [
     "PATH",
     "NaturalKeyWindows",
     "WindowLookup",
+    "country_of",
     "drop_none",
     "iso",
     "key_of",
@@ -64,9 +65,17 @@ def iso(timestamp: int) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def country_of(obj: LiveObject) -> str:
+    """A live registration's country."""
+    country = obj.get("country")
+    if country is None:
+        return ""  # pragma: no mutate (Stripe's schema requires a registration's country)
+    return str(country)
+
+
 def key_of(obj: LiveObject) -> str:
     """The natural key of a live registration."""
-    return natural_key(str(obj.get("country") or ""), obj.get("country_options") or {})
+    return natural_key(country_of(obj), obj.get("country_options") or {})
 
 
 def past_start(active_from: Any, now: int) -> int | None:

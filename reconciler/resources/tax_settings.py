@@ -113,7 +113,8 @@ def _reports(manifest: Manifest, live: tuple[LiveObject, ...]) -> tuple[Report, 
         f"status: pending (missing fields: {', '.join(missing)}); Stripe Tax calculates no "
         f"tax until they are set: {hint}"
     )
-    return (Report(kind=SPEC.name, address=SPEC.name, live_id=None, message=message),)
+    # a status note of the kind itself: no live_id (drift tells it from an unmanaged object so)
+    return (Report(kind=SPEC.name, address=SPEC.name, message=message),)
 
 
 def _status(live: tuple[LiveObject, ...]) -> str | None:

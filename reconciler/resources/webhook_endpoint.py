@@ -151,7 +151,7 @@ def _refine(pair: Pair, proposal: Decision, diff: Diff, now: int) -> Decision:
     return proposal
 
 
-def _create_requests(name: str, want: Mapping[str, Any], desired: Any) -> tuple[Request, ...]:
+def _create_requests(name: str, want: Mapping[str, Any]) -> tuple[Request, ...]:
     create = Request("create", "POST", PATH, create_params(FIELDS, want))
     if not want["disabled"]:
         return (create,)

@@ -17,7 +17,7 @@ from reconciler.apply.executor import (
     phase_of,
 )
 from reconciler.apply.progress import ProgressEvent, Status
-from reconciler.apply.secrets import FileSink, SecretSinks
+from reconciler.apply.secrets import FileSink, NewSecret, SecretSinks
 from reconciler.errors import (
     APIError,
     ProtectedResourceError,
@@ -442,6 +442,54 @@ def test_a_create_answer_without_an_id_is_a_reported_failure(
     assert [(r.status, r.error) for r in result.results] == [
         (Status.FAILED, "POST /v1/tax/registrations returned no object id")
     ]
+
+
+class Recorder:
+    """A sink that keeps what it is handed."""
+
+    def __init__(self) -> None:
+        self.delivered: list[NewSecret] = []
+
+    def describe(self) -> str:
+        return "recorder"
+
+    def check(self) -> None:
+        return None
+
+    def deliver(self, secret: NewSecret) -> None:
+        self.delivered.append(secret)
+
+
+def test_the_sinks_get_the_new_endpoints_url_with_its_secret() -> None:
+    fake = FakeStripe()
+    recorder = Recorder()
+    plan = plan_for(fake, manifest(webhook_endpoints={"orders": ENDPOINT}))
+    assert asyncio.run(execute_plan(plan, fake, TARGET, SecretSinks([recorder]))).ok
+    assert [(s.address, s.webhook_endpoint_id, s.url) for s in recorder.delivered] == [
+        ("webhook_endpoints.orders", "we_0001", "https://example.com/a")
+    ]
+    assert recorder.delivered[0].secret == "whsec_fakewe_0001"
+
+
+@pytest.mark.parametrize("secret", ["", None], ids=["empty", "null"])
+def test_a_create_answered_without_a_secret_fails_before_any_sink(
+    monkeypatch: pytest.MonkeyPatch, secret: str | None
+) -> None:
+    fake = FakeStripe()
+    original = fake.request
+
+    async def no_secret(*args: Any, **kwargs: Any) -> dict[str, Any]:
+        answer = await original(*args, **kwargs)
+        return {**answer, "secret": secret} if "secret" in answer else answer
+
+    monkeypatch.setattr(fake, "request", no_secret)
+    recorder = Recorder()
+    plan = plan_for(fake, manifest(webhook_endpoints={"orders": ENDPOINT}))
+    result = asyncio.run(execute_plan(plan, fake, TARGET, SecretSinks([recorder])))
+    assert [(r.status, r.error) for r in result.results] == [
+        (Status.FAILED, "Stripe returned no signing secret for the new endpoint we_0001")
+    ]
+    assert recorder.delivered == []
 
 
 @pytest.mark.parametrize(

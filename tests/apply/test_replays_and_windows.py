@@ -145,6 +145,27 @@ def test_a_replayed_create_of_an_expired_registration_creates_it_again(tmp_path:
     ]
 
 
+def test_a_replayed_create_of_a_registration_still_running_is_trusted(tmp_path: Path) -> None:
+    """Its end was scheduled in the Dashboard since, so the lookup before the create no longer
+    finds it (another window) and the create is sent again: the replay names a registration
+    that is still active, which is the one the plan made, not one to create again."""
+    fake = FakeStripe()
+    desired = manifest(tax_registrations={"us-ca": {"country": "US", "country_options": CA}})
+    plan = plan_for(fake, desired)
+    assert apply(fake, plan, tmp_path / "s.env", []).ok
+    (first,) = fake.registrations
+    asyncio.run(fake.request("POST", f"/v1/tax/registrations/{first}", {"expires_at": SWITCH}))
+    events: list[ProgressEvent] = []
+    result = apply(fake, plan, tmp_path / "s.env", events)
+    assert result.ok
+    assert [(r.status, r.stripe_id) for r in result.results] == [(Status.DONE, first)]
+    assert list(fake.registrations) == [first]
+    key, same_key = creates(fake, "/v1/tax/registrations")
+    assert same_key == key
+    assert f"/v1/tax/registrations/{first}" in gets(fake)  # the replay was looked up
+    assert notes(events) == []
+
+
 SEQUENCE = {
     "b-current": {"country": "US", "country_options": CA, "expires_at": SWITCH},
     "a-next": {"country": "US", "country_options": CA, "active_from": SWITCH},

@@ -209,6 +209,13 @@ EXPIRE = Action(
     live_id="taxreg_1",
     requests=(Request("expire", "POST", "/v1/tax/registrations/taxreg_1", {}),),
 )
+CREATE_ALERTS = Action(
+    kind="webhook_endpoints",
+    address="webhook_endpoints.alerts",
+    action=ActionType.CREATE,
+    reason="missing",
+    requests=(NEW_ENDPOINT,),
+)
 
 DONE_CASES = [
     # (label, saved action, live state, seen ids, unexplained?)
@@ -246,6 +253,20 @@ DONE_CASES = [
         True,
     ),
     ("create, nothing made", replace(CREATE, requests=(US_CA,)), live(), (), True),
+    (
+        "create of an endpoint, one tagged with its name made after the plan",
+        CREATE_ALERTS,
+        live((tagged("we_new", "alerts"),)),
+        ("we_other",),
+        False,
+    ),
+    (
+        "create of an endpoint, only one tagged with another name made",
+        CREATE_ALERTS,
+        live((tagged("we_new", "orders"),)),
+        ("we_other",),
+        True,
+    ),
     ("create, file without seen ids", replace(CREATE, requests=(US_CA,)), live(), None, False),
 ]
 

@@ -394,6 +394,14 @@ def destination(**overrides: Any) -> dict[str, Any]:
             "('billing'); apply would create one for this name",
         ),
         (
+            [
+                destination(id="ed_8", metadata={**TAGS, "reconciler_name": "usage"}),
+                destination(id="ed_9", metadata={**TAGS, "reconciler_name": "billing"}),
+            ],
+            "declared, but the destination named 'meters' (ed_8, ed_9) is tagged with another "
+            "name ('billing', 'usage'); apply would create one for this name",
+        ),
+        (
             [destination(id="ed_8", metadata={}), destination(id="ed_9", metadata={})],
             "declared, but 2 untagged destinations are named 'meters' (ed_8, ed_9), so none is "
             "adopted; apply would create one for this name",
@@ -403,7 +411,7 @@ def destination(**overrides: Any) -> dict[str, Any]:
             "the destination is disabled in Stripe",
         ),
     ],
-    ids=["nothing", "tagged-elsewhere", "two-untagged", "disabled"],
+    ids=["nothing", "tagged-elsewhere", "tagged-twice-elsewhere", "two-untagged", "disabled"],
 )
 def test_a_destination_drifts_with_what_has_its_name(live: list[Any], message: str) -> None:
     desired = Manifest.model_validate(

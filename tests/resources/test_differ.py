@@ -1,5 +1,5 @@
 """The generic differ: an equality fast path, and deepdiff only to explain documents that differ,
-each reported path mapped to the longest declared field prefix."""
+each reported path mapped to its field (the documents are flat, keyed by field path)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import deepdiff
 import pytest
 
 from reconciler.resources.changes import FieldChange
-from reconciler.resources.differ import Diff, diff, explain
+from reconciler.resources.differ import Diff, diff, explain, field_of
 from reconciler.resources.fields import Field, OnChange
 
 FIELDS = (
@@ -88,13 +88,38 @@ def test_a_map_that_appears_is_explained_key_by_key() -> None:
     )
 
 
+def test_a_map_that_goes_away_is_explained_key_by_key() -> None:
+    fields = (Field("metadata", map_valued=True),)
+    assert diff(fields, {"metadata": {"b": "2", "a": "1"}}, {"metadata": None}).changes == (
+        FieldChange("metadata.a", "1", None),
+        FieldChange("metadata.b", "2", None),
+    )
+
+
+def test_a_change_path_belongs_to_its_own_field_whatever_is_declared_before_it() -> None:
+    """Kinds list fields in plan order, so a map field may come before the others."""
+    fields = (
+        Field("metadata", map_valued=True),
+        Field("a"),
+        Field("a.b", map_valued=True),
+        Field("url"),
+    )
+    assert field_of(fields, "url") == (fields[3], None)
+    assert field_of(fields, "a") == (fields[1], None)
+    assert field_of(fields, "a.b.k") == (fields[2], "k")
+    assert field_of(fields, "metadata.team.owner") == (fields[0], "team.owner")
+    with pytest.raises(KeyError) as unknown:
+        field_of(fields, "urls")
+    assert unknown.value.args == ("urls",)
+
+
 def test_sets_are_compared_sorted() -> None:
     fields = (Field("events", set_valued=True),)
     have = {"events": fields[0].read(["b", "a"])}
     assert diff(fields, have, {"events": fields[0].read(["a", "b", "a"])}) == Diff()
 
 
-def test_deepdiff_reports_below_the_field_and_maps_to_the_longest_prefix() -> None:
+def test_deepdiff_reports_below_the_field_and_maps_to_its_first_part() -> None:
     fields = (Field("a"), Field("a.b", map_valued=True))
     have = {"a": 1, "a.b": {"k": {"deep": 1}}}
     want = {"a": 1, "a.b": {"k": {"deep": 2}}}

@@ -20,7 +20,7 @@ from reconciler.resources.differ import (
     update_params,
     want_document,
 )
-from reconciler.resources.fields import Absence, Field, OnChange
+from reconciler.resources.fields import Absence, Field, OnChange, read_path, shadow_value
 
 
 class Declared(BaseModel):
@@ -116,6 +116,13 @@ def test_set_valued(declared: list[str], live: list[str], changes: list[Any]) ->
     assert params == ({"events": ["a", "c"]} if changes else {})
 
 
+def test_a_desired_reader_may_hand_back_a_set() -> None:
+    """Only models are dumped: any other value a reader returns is read as the field reads."""
+    fields = (Field("events", set_valued=True, desired=lambda d: set(d.events)),)
+    want = want_document(fields, Declared(events=["b", "a", "b"]))
+    assert want == {"events": ["a", "b"]}
+
+
 # -- map_valued: one change per key; a removed key is cleared ---------------------------------
 
 MAPS = (Field("metadata", map_valued=True, clear=""),)
@@ -161,6 +168,24 @@ def test_whole_map_is_sent_whole_without_absent_parts() -> None:
     )
     assert changes == [("address.line1", "A 1", "B 2"), ("address.state", "CA", None)]
     assert params == {"address": {"city": "Berlin", "line1": "B 2"}}
+
+
+def test_whole_map_leaves_empty_parts_out_and_the_fields_after_it_are_sent_too() -> None:
+    fields = (
+        Field("address", map_valued=True, whole=True, absence=Absence.NEVER_UNSET),
+        Field("name"),
+    )
+    changes, _, params = plan(
+        fields,
+        {"address": {"city": "Berlin", "line2": ""}, "name": "HQ"},
+        {"address": {"city": "Munich", "line2": "Hof"}, "name": "Office"},
+    )
+    assert changes == [
+        ("address.city", "Munich", "Berlin"),
+        ("address.line2", "Hof", ""),
+        ("name", "Office", "HQ"),
+    ]
+    assert params == {"address": {"city": "Berlin"}, "name": "HQ"}
 
 
 # -- absence: default | clear | unmanaged | never_unset ----------------------------------------
@@ -220,9 +245,43 @@ def test_a_never_unset_field_has_no_clear_value() -> None:
         Field("n", absence=Absence.NEVER_UNSET, clear="")
 
 
+def test_only_a_default_absence_has_a_default() -> None:
+    """Anything else reads as absent, so a default there would never be what it reads."""
+    with pytest.raises(ValueError) as refused:
+        Field("c", default="x")
+    assert str(refused.value) == "c: only a field whose absence is DEFAULT has a default"
+
+
 def test_reserved_and_whole_are_for_maps() -> None:
     with pytest.raises(ValueError, match="map fields only"):
         Field("name", reserved=frozenset({"x"}))
+
+
+@pytest.mark.parametrize(
+    ("source", "path", "value"),
+    [
+        ({"webhook_endpoint": {"url": "https://x"}}, "webhook_endpoint.url", "https://x"),
+        (Declared(webhook_endpoint=Declared(url="https://x")), "webhook_endpoint.url", "https://x"),
+        ({"webhook_endpoint": None}, "webhook_endpoint.url", None),
+        ({}, "webhook_endpoint.url", None),
+        (Declared(), "webhook_endpoint.url", None),
+        ({"webhook_endpoint": "https://x"}, "webhook_endpoint.url", None),
+    ],
+    ids=["mapping", "model", "null-part", "missing-key", "missing-attribute", "a-text-part"],
+)
+def test_read_path(source: Any, path: str, value: Any) -> None:
+    """Dotted paths into a mapping or a model (a create's answer, a declared model): a part
+    that is missing, null or neither reads as None."""
+    assert read_path(source, path) == value
+
+
+@pytest.mark.parametrize(
+    ("value", "recorded"),
+    [(True, "true"), (False, "false"), ("EU-Central-1", "EU-Central-1"), (7, "7")],
+)
+def test_shadow_value(value: Any, recorded: str) -> None:
+    """Flags are recorded as Stripe's metadata spells them; a text exactly as declared."""
+    assert shadow_value(value) == recorded
 
 
 # -- reserved keys are never ignored ----------------------------------------------------------

@@ -7,6 +7,7 @@ already past, a bool where a time belongs), so the table drives the checks direc
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -147,6 +148,30 @@ WINDOW_CASES = [
         live(),
         None,
     ),
+    # a replace's create follows its expire: the expire is passed over, the create still judged
+    (
+        "a replace whose create ends before it starts",
+        [
+            Action(
+                kind="tax_registrations",
+                address="tax_registrations.us-ca",
+                action=ActionType.REPLACE,
+                reason="test",
+                live_id="taxreg_ca",
+                requests=(
+                    Request("expire", "POST", "/v1/tax/registrations/taxreg_ca", {"expires_at": 1}),
+                    Request(
+                        "create",
+                        "POST",
+                        "/v1/tax/registrations",
+                        {"active_from": "now", "expires_at": NOW - DAY},
+                    ),
+                ),
+            )
+        ],
+        live(),
+        ends_before(NOW - DAY, NOW, SENDS_BOTH),
+    ),
     (
         "a refusal after another kind's action",
         [settings_update(HEAD_OFFICE), registration("update", {"expires_at": NOW})],
@@ -253,6 +278,17 @@ HEAD_OFFICE_CASES = [
         [registration("update", {"expires_at": NOW + 20 * DAY})],
         live(settings={}),
         None,
+    ),
+    (
+        "every create is named",
+        [
+            create(FUTURE),
+            replace(create(FUTURE), address="tax_registrations.us-ny"),
+        ],
+        live(settings={}),
+        NO_HEAD_OFFICE.replace(
+            "tax_registrations.us-ca:", "tax_registrations.us-ca, tax_registrations.us-ny:"
+        ),
     ),
     ("the account has one", [create(FUTURE)], live(), None),
     ("the plan sets one", [settings_update(HEAD_OFFICE), create(FUTURE)], live(settings={}), None),

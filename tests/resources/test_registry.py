@@ -134,6 +134,15 @@ TOY = KindSpec(
 )
 
 
+def test_what_a_new_kinds_identity_says_unless_it_says_otherwise() -> None:
+    """Messages name a live object by its id, and say an untagged one is adopted by its key;
+    the tagged kinds say URL and name instead (README "Adding a kind")."""
+    identity = TOY.identity
+    assert identity.label({"id": "w_1", "name": "large"}) == "w_1"
+    assert identity.adoption() == "key"
+    assert identity.defaults("large") == {}
+
+
 @pytest.fixture
 def toy() -> Iterator[KindSpec]:
     registry.register(TOY)
