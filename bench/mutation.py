@@ -1,6 +1,6 @@
 """mutmut, as README's "Mutation testing" runs it, and the score per module.
 
-    python -m bench.mutation run --max-children 2   # mutmut run (any mutmut command works)
+    python -m bench.mutation run --max-children 3   # mutmut run (any mutmut command works)
     python -m bench.mutation scores                 # the per-module table; exit 1 under 90/95%
 
 **One thing differs from plain ``mutmut``: how mypy's verdicts are matched to mutants.** mutmut
