@@ -12,7 +12,7 @@ import pytest
 from reconciler.api import Planned
 from reconciler.drift.model import DriftReport
 from reconciler.errors import AuthenticationError, MaxDestroyExceededError, PlanFileError
-from reconciler.fleet.drift_report import render_drift
+from reconciler.fleet.drift_report import build_fleet_payload, render_drift
 from reconciler.fleet.model import RateLimits
 from reconciler.fleet.planfile import dump_fleet_plan_file, load_any_plan_file
 from reconciler.fleet.render import render_plan
@@ -198,3 +198,14 @@ def test_one_account_in_sync_is_one_account(fmt: str) -> None:
     shown = render_drift(fleet, fmt)
     assert "No drift in 1 account: " in shown
     assert "1 accounts" not in shown
+
+
+def test_the_fleet_slack_alert_shows_an_error_text_literally() -> None:
+    """An account's error may quote what a server answered (``<html>``): Slack would read
+    ``<…>`` as a link or a mention, so the slack text escapes it; the json text keeps it."""
+    error = AuthenticationError("Stripe answered <html> & gave up")
+    fleet = FleetDrift(runs=(AccountRun("acct_1A", None, error),), mode="test")
+    slack = build_fleet_payload(fleet, "slack")["text"].splitlines()[-1]
+    assert slack == "• `acct_1A` could not be read: Stripe answered &lt;html&gt; &amp; gave up"
+    text = build_fleet_payload(fleet, "json")["text"].splitlines()[-1]
+    assert text.endswith("Stripe answered <html> & gave up")

@@ -66,6 +66,15 @@ ADVICE = (
     "(in the Dashboard, or apply only their deletion with --target webhook_endpoints.<name> or "
     "webhook_endpoints[<id>]), or create fewer at a time with --target"
 )
+#: the advice when the pool holds event destinations too
+POOL_ADVICE = (
+    "Stripe allows at most 16 per account and mode (together: Stripe documents the limit for "
+    "webhook endpoints, and stripe-reconciler counts event destinations against it too). "
+    "Delete endpoints or destinations you no longer need first (in the Dashboard, or apply "
+    "only their deletion with --target webhook_endpoints.<name>, webhook_endpoints[<id>], "
+    "event_destinations.<name> or event_destinations[<id>]), or create fewer at a time with "
+    "--target"
+)
 REPLACING = (
     " (a replace creates the new endpoint before it deletes the old one, one at a time at the "
     "limit)"
@@ -255,13 +264,8 @@ def test_event_destinations_count_against_the_endpoint_limit(
         build_plan(manifest, live_state(live))
     assert str(caught.value) == (
         "14 webhook endpoints exist (14 not managed by stripe-reconciler) and this plan creates 3 "
-        "before it deletes any, so 17 would exist at once; Stripe allows at most 16 per account "
-        "and mode (together: Stripe documents the limit for webhook endpoints, and "
-        "stripe-reconciler counts event destinations against it too). Delete endpoints or "
-        "destinations you no longer need first (in the Dashboard, or apply only their "
-        "deletion with --target webhook_endpoints.<name>, webhook_endpoints[<id>], "
-        "event_destinations.<name> or event_destinations[<id>]), or create fewer at a time "
-        "with --target"
+        "before it deletes any, so 17 would exist at once; "
+        f"{POOL_ADVICE}"
     )
 
 
@@ -340,13 +344,8 @@ def test_both_kinds_of_the_pool_are_counted_and_named() -> None:
         "12 webhook endpoints and 3 event destinations exist (3 not managed by "
         "stripe-reconciler) and this plan creates 1 and replaces 1 (a replace creates the new "
         "endpoint or destination before it deletes the old one, one at a time at the limit) "
-        "before it deletes any, so 17 would exist at once; Stripe allows at most 16 per account "
-        "and mode (together: Stripe documents the limit for webhook endpoints, and "
-        "stripe-reconciler counts event destinations against it too). Delete endpoints or "
-        "destinations you no longer need first (in the Dashboard, or apply only their "
-        "deletion with --target webhook_endpoints.<name>, webhook_endpoints[<id>], "
-        "event_destinations.<name> or event_destinations[<id>]), or create fewer at a time "
-        "with --target"
+        "before it deletes any, so 17 would exist at once; "
+        f"{POOL_ADVICE}"
     )
 
 

@@ -89,6 +89,16 @@ def ends_before(end: int, start: int, hint: str) -> str:
     )
 
 
+def assert_checked(actions: list[Action], state: LiveState, refusal: str | None) -> None:
+    """The checks pass the actions (``refusal`` None), or refuse them with exactly ``refusal``."""
+    if refusal is None:
+        check_registration_requests(actions, MANIFEST, state, NOW)
+        return
+    with pytest.raises(RegistrationRefusedError) as raised:
+        check_registration_requests(actions, MANIFEST, state, NOW)
+    assert str(raised.value) == refusal
+
+
 WINDOW_CASES = [
     # (id, actions, live, refusal or None)
     (
@@ -245,12 +255,7 @@ WINDOW_CASES = [
 def test_a_window_that_ends_before_it_starts_is_refused_with_what_to_change(
     actions: list[Action], state: LiveState, refusal: str | None
 ) -> None:
-    if refusal is None:
-        check_registration_requests(actions, MANIFEST, state, NOW)
-        return
-    with pytest.raises(RegistrationRefusedError) as raised:
-        check_registration_requests(actions, MANIFEST, state, NOW)
-    assert str(raised.value) == refusal
+    assert_checked(actions, state, refusal)
 
 
 NO_HEAD_OFFICE = (
@@ -328,12 +333,7 @@ HEAD_OFFICE_CASES = [
 def test_a_registration_create_needs_a_head_office(
     actions: list[Action], state: LiveState, refusal: str | None
 ) -> None:
-    if refusal is None:
-        check_registration_requests(actions, MANIFEST, state, NOW)
-        return
-    with pytest.raises(RegistrationRefusedError) as raised:
-        check_registration_requests(actions, MANIFEST, state, NOW)
-    assert str(raised.value) == refusal
+    assert_checked(actions, state, refusal)
 
 
 def test_both_rules_are_named_in_one_refusal() -> None:
