@@ -22,15 +22,19 @@ from pathlib import Path
 import pytest
 
 STATS = Path("mutmut-stats.json")
+# read once in mutmut's main process (its clean run), so every forked run inherits them
+_durations_read: dict[str, float] = {}
 
 
 def _durations() -> dict[str, float]:
-    try:
-        stats = json.loads(STATS.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    durations = stats.get("duration_by_test", {})
-    return durations if isinstance(durations, dict) else {}
+    if not _durations_read:
+        try:
+            stats = json.loads(STATS.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return {}  # the stats run itself: nothing recorded yet
+        durations = stats.get("duration_by_test", {})
+        _durations_read.update(durations if isinstance(durations, dict) else {})
+    return _durations_read
 
 
 @pytest.hookimpl(trylast=True)
